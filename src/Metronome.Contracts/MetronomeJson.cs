@@ -1,0 +1,25 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Metronome.Contracts;
+
+/// <summary>The one JSON shape of the wire: snake_case, unknown fields rejected, nulls omitted.</summary>
+public static class MetronomeJson
+{
+    /// <summary>Options used by the server, the SDK and the CLI alike.</summary>
+    public static JsonSerializerOptions Options { get; } = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            DictionaryKeyPolicy = null,
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            NumberHandling = JsonNumberHandling.Strict,
+        };
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+}

@@ -1,0 +1,16 @@
+namespace Metronome.Contracts;
+
+/// <summary>URL shapes of the REST API (SPEC §4).</summary>
+public static class Routes
+{
+    public const string Products = "/api/products";
+    public static string Product(string product) => $"{Products}/{Uri.EscapeDataString(product)}";
+    public static string Keys(string product) => $"{Product(product)}/keys";
+    public static string Secret(string product, string name) => $"{Product(product)}/secrets/{Uri.EscapeDataString(name)}";
+    public static string Events(string product) => $"{Product(product)}/events";
+    public static string Event(string product, string type, string tag) => $"{Events(product)}/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(tag)}";
+    public static string Jobs(string product) => $"{Product(product)}/jobs";
+    public static string Job(string product, string tag) => $"{Jobs(product)}/{Uri.EscapeDataString(tag)}";
+    public static string JobRuns(string product, string tag) => $"{Job(product, tag)}/runs";
+    public static string Run(string product, string id) => $"{Product(product)}/runs/{Uri.EscapeDataString(id)}";
+}

@@ -1,0 +1,29 @@
+using System.Text.Json;
+
+namespace Metronome.Contracts;
+
+/// <summary>One execution of a job slot (all attempts of a slot share one run).</summary>
+public sealed class JobRun
+{
+    public string? Id { get; set; }
+    public string? JobTag { get; set; }
+    /// <summary>1-based grid slot; 0 for a trigger.</summary>
+    public long Slot { get; set; }
+    public int Attempt { get; set; }
+    public DateTimeOffset? ScheduledAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public long? DurationMs { get; set; }
+    public string? Node { get; set; }
+    public string? Status { get; set; }
+    public RunError? Error { get; set; }
+    public JsonElement? Output { get; set; }
+}
+
+/// <summary>Why a run did not succeed.</summary>
+public sealed class RunError
+{
+    public string? Message { get; set; }
+    /// <summary>A stable word: <c>http_status</c>, <c>timeout</c>, <c>connection_refused</c>, <c>exception</c>, <c>abandoned</c>...</summary>
+    public string? Kind { get; set; }
+}

@@ -1,0 +1,13 @@
+namespace Metronome.Core.Catalog;
+
+public sealed record ProductRecord
+{
+    public required string Tag { get; init; }
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>A product key as stored: only the SHA-256 hash of the key is kept.</summary>
+public sealed record ProductKeyRecord(string Id, string Product, string KeyHash, DateTimeOffset CreatedAt);

@@ -1,0 +1,35 @@
+namespace Metronome.Core;
+
+/// <summary>Input that breaks the contract; <see cref="Errors"/> names each field (snake_case, dotted for nesting).</summary>
+public sealed class ValidationFailedException(IReadOnlyDictionary<string, string[]> errors)
+    : Exception("One or more fields are invalid: " + string.Join(", ", errors.Keys))
+{
+    public IReadOnlyDictionary<string, string[]> Errors { get; } = errors;
+
+    public static ValidationFailedException For(string field, string message) => new(new Dictionary<string, string[]> { [field] = [message] });
+}
+
+/// <summary>A named resource does not exist (or is not visible to the caller).</summary>
+public sealed class NotFoundException(string message) : Exception(message);
+
+/// <summary>The request conflicts with the current state (a taken tag, an event still used by jobs).</summary>
+public sealed class ConflictException(string message) : Exception(message);
+
+/// <summary>Collects field errors, then throws them all at once.</summary>
+public sealed class ValidationErrors
+{
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool IsEmpty => _errors.Count == 0;
+
+    public void Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list)) _errors[field] = list = [];
+        list.Add(message);
+    }
+
+    public void ThrowIfAny()
+    {
+        if (!IsEmpty) throw new ValidationFailedException(_errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
+    }
+}

@@ -1,0 +1,56 @@
+namespace Metronome.Core.Hosting;
+
+/// <summary>Engine and API settings. Every default is documented; <see cref="Validate"/> runs at start.</summary>
+public sealed class MetronomeOptions
+{
+    /// <summary>Name of this node, recorded on every run. Default: machine name + process id.</summary>
+    public string NodeName { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>Smallest <c>intervals</c> accepted for a job, in ms. Default 100; may be lowered to 1.</summary>
+    public long MinIntervalMs { get; set; } = 100;
+
+    /// <summary>Attempt timeout for jobs that give no <c>timeout_ms</c>. Default 30 s.</summary>
+    public int DefaultTimeoutMs { get; set; } = 30_000;
+
+    /// <summary>Attempts executing at once on this node. Default 512 (executors are asynchronous, so this bounds memory, not threads).</summary>
+    public int MaxConcurrency { get; set; } = 512;
+
+    /// <summary>A slot later than this when claimed is a misfire and follows its job's misfire policy. Default 5 s.</summary>
+    public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Slots are claimed this much ahead of their due time and fired by the local timer. Default 20 ms.</summary>
+    public TimeSpan ClaimLookahead { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Most jobs claimed in one transaction. Default 1000.</summary>
+    public int ClaimBatchSize { get; set; } = 1000;
+
+    /// <summary>Most outcomes written in one transaction. Default 1000.</summary>
+    public int CompletionBatchSize { get; set; } = 1000;
+
+    /// <summary>Runs kept per job. Default 1000.</summary>
+    public int RetentionRunsPerJob { get; set; } = 1000;
+
+    /// <summary>Age after which finished runs are deleted. Default 30 days.</summary>
+    public TimeSpan RetentionAge { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often the pruner applies retention. Default 10 minutes.</summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Throws naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(NodeName)) throw new InvalidOperationException("Metronome: NodeName must not be empty.");
+        if (MinIntervalMs is < 1 or > Jobs.JobLimits.MaxIntervalMs) throw new InvalidOperationException("Metronome: MinIntervalMs must be between 1 and 31622400000.");
+        if (DefaultTimeoutMs < 1) throw new InvalidOperationException("Metronome: DefaultTimeoutMs must be positive.");
+        if (MaxConcurrency < 1) throw new InvalidOperationException("Metronome: MaxConcurrency must be positive.");
+        if (MisfireThreshold < TimeSpan.Zero) throw new InvalidOperationException("Metronome: MisfireThreshold must not be negative.");
+        if (ClaimLookahead < TimeSpan.Zero || ClaimLookahead > TimeSpan.FromSeconds(10)) throw new InvalidOperationException("Metronome: ClaimLookahead must be between 0 and 10 s.");
+        if (ClaimBatchSize < 1) throw new InvalidOperationException("Metronome: ClaimBatchSize must be positive.");
+        if (CompletionBatchSize < 1) throw new InvalidOperationException("Metronome: CompletionBatchSize must be positive.");
+        if (RetentionRunsPerJob < 1) throw new InvalidOperationException("Metronome: RetentionRunsPerJob must be positive.");
+        if (RetentionAge <= TimeSpan.Zero) throw new InvalidOperationException("Metronome: RetentionAge must be positive.");
+        if (PruneInterval <= TimeSpan.Zero) throw new InvalidOperationException("Metronome: PruneInterval must be positive.");
+    }
+
+    internal Jobs.JobLimits Limits => new() { MinIntervalMs = MinIntervalMs, DefaultTimeoutMs = DefaultTimeoutMs };
+}

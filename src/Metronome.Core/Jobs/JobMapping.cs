@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Metronome.Contracts;
+using Metronome.Core.Runs;
+
+namespace Metronome.Core.Jobs;
+
+/// <summary>Domain → wire.</summary>
+public static class JobMapping
+{
+    public static ProductJob ToContract(this Job j) => new()
+    {
+        Name = j.Name,
+        Tag = j.Tag,
+        EventType = j.EventType,
+        EventTag = j.EventTag,
+        Executions = j.Executions,
+        Intervals = j.IntervalMs,
+        StartAt = j.StartAt?.ToString("O"),
+        EndAt = j.EndAt?.ToString("O"),
+        Input = Parse(j.InputJson),
+        Overlap = j.Overlap switch { OverlapPolicy.Queue => "queue", OverlapPolicy.Allow => "allow", _ => "skip" },
+        Misfire = j.Misfire switch { MisfirePolicy.Skip => "skip", MisfirePolicy.CatchUp => "catch_up", _ => "fire_once" },
+        Retries = new RetryOptions { MaxAttempts = j.Retries.MaxAttempts, BackoffMs = j.Retries.BackoffMs, MaxBackoffMs = j.Retries.MaxBackoffMs },
+        TimeoutMs = j.TimeoutMs,
+        Status = j.Status switch { JobStatus.Paused => JobStatuses.Paused, JobStatus.Completed => JobStatuses.Completed, _ => JobStatuses.Active },
+        ExecutionsDone = j.ExecutionsDone,
+        NextRunAt = j.ScheduledDueAt,
+        LastRunAt = j.LastRunAt,
+        LastRunStatus = j.LastRunStatus,
+        CreatedAt = j.CreatedAt,
+        UpdatedAt = j.UpdatedAt,
+    };
+
+    public static JobRun ToContract(this Run r) => new()
+    {
+        Id = r.Id,
+        JobTag = r.JobTag,
+        Slot = r.Slot,
+        Attempt = r.Attempt,
+        ScheduledAt = r.ScheduledAt,
+        StartedAt = r.StartedAt,
+        FinishedAt = r.FinishedAt,
+        DurationMs = r.DurationMs,
+        Node = r.Node,
+        Status = r.Status.ToWire(),
+        Error = r.ErrorMessage is null && r.ErrorKind is null ? null : new RunError { Message = r.ErrorMessage, Kind = r.ErrorKind },
+        Output = Parse(r.OutputJson),
+    };
+
+    public static JobStatus? ParseStatus(string? s) => s switch
+    {
+        JobStatuses.Active => JobStatus.Active,
+        JobStatuses.Paused => JobStatus.Paused,
+        JobStatuses.Completed => JobStatus.Completed,
+        _ => null,
+    };
+
+    private static JsonElement? Parse(string? json)
+    {
+        if (json is null) return null;
+        try { using var doc = JsonDocument.Parse(json); return doc.RootElement.Clone(); }
+        catch (JsonException) { return JsonSerializer.SerializeToElement(json); }
+    }
+}

@@ -1,0 +1,68 @@
+namespace Metronome.Core.Runs;
+
+public enum RunStatus { Running, Succeeded, Failed, TimedOut, Skipped, Abandoned }
+
+/// <summary>One run of a job slot. All attempts of a slot share the run (and its idempotency key).</summary>
+public sealed record Run
+{
+    /// <summary>A version-7 GUID in "N" form: unique, ordered by creation time.</summary>
+    public required string Id { get; init; }
+    public long JobId { get; init; }
+    public required string Product { get; init; }
+    public required string JobTag { get; init; }
+    /// <summary>1-based grid slot; 0 for a trigger.</summary>
+    public long Slot { get; init; }
+    public int Attempt { get; init; }
+    public DateTimeOffset ScheduledAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    public string? Node { get; init; }
+    public RunStatus Status { get; init; }
+    public string? ErrorMessage { get; init; }
+    public string? ErrorKind { get; init; }
+    /// <summary>JSON text, at most <see cref="RunLimits.MaxOutputBytes"/>.</summary>
+    public string? OutputJson { get; init; }
+
+    public long? DurationMs => StartedAt is { } s && FinishedAt is { } f ? (long)(f - s).TotalMilliseconds : null;
+
+    /// <summary>The key every attempt of this slot carries: <c>product/job/slot</c> (triggers add the run id).</summary>
+    public string IdempotencyKey => RunKeys.IdempotencyKey(Product, JobTag, Slot, Id);
+}
+
+public static class RunKeys
+{
+    public static string IdempotencyKey(string product, string jobTag, long slot, string runId) =>
+        slot > 0 ? $"{product}/{jobTag}/{slot}" : $"{product}/{jobTag}/trigger-{runId}";
+
+    public static string NewId(TimeProvider time) => Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
+}
+
+public static class RunLimits
+{
+    public const int MaxOutputBytes = 16 * 1024;
+}
+
+public static class RunStatusNames
+{
+    public static string ToWire(this RunStatus s) => s switch
+    {
+        RunStatus.Running => "running",
+        RunStatus.Succeeded => "succeeded",
+        RunStatus.Failed => "failed",
+        RunStatus.TimedOut => "timed_out",
+        RunStatus.Skipped => "skipped",
+        RunStatus.Abandoned => "abandoned",
+        _ => throw new ArgumentOutOfRangeException(nameof(s)),
+    };
+
+    public static RunStatus? FromWire(string? s) => s switch
+    {
+        "running" => RunStatus.Running,
+        "succeeded" => RunStatus.Succeeded,
+        "failed" => RunStatus.Failed,
+        "timed_out" => RunStatus.TimedOut,
+        "skipped" => RunStatus.Skipped,
+        "abandoned" => RunStatus.Abandoned,
+        _ => null,
+    };
+}

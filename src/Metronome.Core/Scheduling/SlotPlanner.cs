@@ -1,0 +1,99 @@
+using Metronome.Core.Jobs;
+
+namespace Metronome.Core.Scheduling;
+
+/// <summary>A slot the plan records: fired (a run is claimed) or skipped (recorded, not counted).</summary>
+public readonly record struct PlannedSlot(long Slot, DateTimeOffset ScheduledAt, bool Skipped);
+
+/// <summary>
+/// What to do with a job that may be due: the slots to record now and the job's next state.
+/// <paramref name="Blocked"/> means a slot is due but must wait for a running execution (overlap <c>queue</c>,
+/// or a misfire <c>catch_up</c> that runs missed slots one after another).
+/// </summary>
+public sealed record SlotPlan(IReadOnlyList<PlannedSlot> Slots, Job Next, bool Blocked)
+{
+    public int FiredCount => Slots.Count(s => !s.Skipped);
+}
+
+/// <summary>
+/// Pure maths of which slots of a job to fire at a given instant. Stores call it inside the claim
+/// transaction so every store (and every node) applies the same rules.
+/// </summary>
+public static class SlotPlanner
+{
+    /// <param name="job">The job as stored.</param>
+    /// <param name="now">The deciding clock (the database's in a cluster).</param>
+    /// <param name="misfireThreshold">A slot later than this is a misfire and follows the job's misfire policy.</param>
+    /// <param name="maxSlots">Upper bound of slots recorded in one plan (catch-up of a long outage is spread over claims).</param>
+    public static SlotPlan Plan(Job job, DateTimeOffset now, TimeSpan misfireThreshold, int maxSlots = 64)
+    {
+        if (job.ScheduledDueAt is not { } due || due > now)
+            return new SlotPlan([], job, Blocked: false);
+
+        var interval = TimeSpan.FromMilliseconds(job.IntervalMs);
+        if (job.EndAt is { } endAt && due > endAt)
+            return new SlotPlan([], job with { Status = JobStatus.Completed }, Blocked: false);
+
+        long dueCount = (now - due).Ticks / interval.Ticks + 1;
+        var slots = new List<PlannedSlot>();
+        long slot = job.NextSlot;
+        var slotDue = due;
+        long done = job.ExecutionsDone;
+        int inFlight = job.InFlight;
+        bool blocked = false;
+        bool misfire = now - due > misfireThreshold;
+
+        if (misfire && job.Misfire != MisfirePolicy.CatchUp)
+        {
+            // Jump to the latest missed slot (fire_once fires it; skip leaves it unfired).
+            slot += dueCount - 1;
+            slotDue += interval * (dueCount - 1);
+            if (job.Misfire == MisfirePolicy.Skip || (job.EndAt is { } end && slotDue > end))
+            {
+                slot += 1;
+                slotDue += interval;
+                return Finish();
+            }
+            dueCount = 1;
+        }
+
+        for (long i = 0; i < dueCount && slots.Count < maxSlots; i++)
+        {
+            if (job.EndAt is { } end && slotDue > end) break;
+            if (job.Executions > 0 && done >= job.Executions) break;
+            bool sequential = misfire && job.Misfire == MisfirePolicy.CatchUp && job.Overlap != OverlapPolicy.Allow;
+            if (inFlight > 0 && (sequential || job.Overlap == OverlapPolicy.Queue))
+            {
+                blocked = true;
+                break;
+            }
+            bool skipped = inFlight > 0 && job.Overlap == OverlapPolicy.Skip;
+            slots.Add(new PlannedSlot(slot, slotDue, skipped));
+            if (!skipped)
+            {
+                done++;
+                inFlight++;
+            }
+            slot++;
+            slotDue += interval;
+        }
+        return Finish();
+
+        SlotPlan Finish()
+        {
+            var next = job with { NextSlot = slot, NextDueAt = slotDue, ExecutionsDone = done, InFlight = inFlight };
+            if (next.EndAt is { } e && next.NextDueAt > e && next.InFlight == 0)
+                next = next with { Status = JobStatus.Completed };
+            return new SlotPlan(slots, next, blocked);
+        }
+    }
+
+    /// <summary>The first grid point strictly after <paramref name="now"/> (used by resume), or the due time itself if it is still ahead.</summary>
+    public static (long Slot, DateTimeOffset DueAt) NextGridPointAfter(long slot, DateTimeOffset due, long intervalMs, DateTimeOffset now)
+    {
+        if (due > now) return (slot, due);
+        var interval = TimeSpan.FromMilliseconds(intervalMs);
+        long k = (now - due).Ticks / interval.Ticks + 1;
+        return (slot + k, due + interval * k);
+    }
+}

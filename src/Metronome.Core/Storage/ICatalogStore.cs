@@ -1,0 +1,37 @@
+using Metronome.Core.Catalog;
+using Metronome.Core.Events;
+
+namespace Metronome.Core.Storage;
+
+/// <summary>Products, their keys, secrets and events: the slow-changing catalogue around the jobs.</summary>
+public interface ICatalogStore
+{
+    /// <summary>Throws <see cref="ConflictException"/> when the tag is taken.</summary>
+    Task<ProductRecord> CreateProductAsync(ProductRecord product, CancellationToken ct);
+    Task<IReadOnlyList<ProductRecord>> ListProductsAsync(CancellationToken ct);
+    Task<ProductRecord?> GetProductAsync(string tag, CancellationToken ct);
+    /// <summary>Returns false when the product does not exist.</summary>
+    Task<bool> UpdateProductAsync(ProductRecord product, CancellationToken ct);
+    /// <summary>Deletes the product with its keys, secrets, events and jobs (runs are kept for history). Returns the ids of the deleted jobs, or null when there was no product.</summary>
+    Task<IReadOnlyList<long>?> DeleteProductAsync(string tag, CancellationToken ct);
+
+    Task AddKeyAsync(ProductKeyRecord key, CancellationToken ct);
+    Task<ProductKeyRecord?> FindKeyByHashAsync(string keyHash, CancellationToken ct);
+
+    /// <summary>Stores (or replaces) a secret; the value is already encrypted by the caller.</summary>
+    Task PutSecretAsync(string product, string name, string protectedValue, CancellationToken ct);
+    /// <summary>Every secret of the product, encrypted, by name.</summary>
+    Task<IReadOnlyDictionary<string, string>> GetSecretsAsync(string product, CancellationToken ct);
+
+    /// <summary>Throws <see cref="ConflictException"/> when (product, type, tag) is taken.</summary>
+    Task<EventRecord> CreateEventAsync(EventRecord ev, CancellationToken ct);
+    Task<EventRecord?> GetEventAsync(string product, string type, string tag, CancellationToken ct);
+    Task<IReadOnlyList<EventRecord>> ListEventsAsync(string product, string? type, CancellationToken ct);
+    /// <summary>Returns false when the event does not exist.</summary>
+    Task<bool> UpdateEventAsync(EventRecord ev, CancellationToken ct);
+    /// <summary>
+    /// Deletes an event. When jobs use it: throws <see cref="ConflictException"/>, or with <paramref name="force"/>
+    /// pauses those jobs and returns their ids. Returns null when the event does not exist.
+    /// </summary>
+    Task<IReadOnlyList<long>?> DeleteEventAsync(string product, string type, string tag, bool force, DateTimeOffset now, CancellationToken ct);
+}

@@ -1,0 +1,118 @@
+using Metronome.Core.Jobs;
+using Metronome.Core.Runs;
+
+namespace Metronome.Core.Storage;
+
+/// <summary>
+/// The engine's work against durable storage. Each member is one transaction; batch members
+/// (<see cref="ClaimDueSlotsAsync"/>, <see cref="CompleteRunsAsync"/>) take many items so that a busy node pays
+/// one commit per batch. Uniqueness of (job, slot) for grid slots is enforced by the database itself.
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>Creates or migrates the schema. Safe to call on every start.</summary>
+    Task MigrateAsync(CancellationToken ct);
+
+    /// <summary>The due time of every active job (the engine keeps these in memory and sleeps until the earliest).</summary>
+    Task<IReadOnlyList<ScheduleEntry>> LoadScheduleAsync(CancellationToken ct);
+
+    /// <summary>
+    /// For each job in <see cref="ClaimParams.JobIds"/> that is due by <see cref="ClaimParams.Horizon"/>: applies
+    /// <see cref="Scheduling.SlotPlanner.Plan"/> at the horizon, inserts one run per planned slot (skipped slots are
+    /// recorded finished), advances the job, and returns the runs to execute with each job's next due time.
+    /// Jobs not due, gone or locked by another claimer are returned with their current due time (or none).
+    /// </summary>
+    Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct);
+
+    /// <summary>
+    /// Records outcomes of attempts in one transaction: final ones finish the run and release the job's in-flight
+    /// count (completing it when its executions are exhausted); ones with <see cref="RunCompletion.RetryAt"/> keep the run
+    /// running with the next attempt number. Returns jobs whose in-flight count reached zero, with their due time.
+    /// </summary>
+    Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct);
+
+    /// <summary>
+    /// Takes over runs left <c>running</c> by a node that died (<see cref="RecoverParams.OwnerNodes"/>, or every node
+    /// when null): a pending retry is re-issued as is; an interrupted attempt is re-issued as the next attempt when
+    /// attempts remain, else the run is recorded <c>abandoned</c>.
+    /// </summary>
+    Task<RecoverResult> RecoverRunsAsync(RecoverParams p, CancellationToken ct);
+
+    /// <summary>Deletes finished runs beyond the retention (per job count and age). Returns how many were deleted.</summary>
+    Task<int> PruneRunsAsync(PruneParams p, CancellationToken ct);
+
+    // --- Job commands (each is one transaction; the engine is signalled by the caller) ---
+
+    /// <summary>Inserts a job. Throws <see cref="ConflictException"/> when the tag is taken in the product.</summary>
+    Task<Job> CreateJobAsync(Job job, CancellationToken ct);
+
+    Task<Job?> GetJobAsync(string product, string tag, CancellationToken ct);
+
+    Task<PageResult<Job>> ListJobsAsync(JobQuery query, CancellationToken ct);
+
+    /// <summary>Reads the job, applies the pure <paramref name="change"/> and writes it back in one transaction. Throws <see cref="NotFoundException"/>.</summary>
+    Task<Job> ModifyJobAsync(string product, string tag, Func<Job, Job> change, CancellationToken ct);
+
+    /// <summary>Deletes the job (its runs are kept for history). Returns its id, or null when there was none.</summary>
+    Task<long?> DeleteJobAsync(string product, string tag, CancellationToken ct);
+
+    /// <summary>Claims one extra execution now (slot 0, counted in executions_done). Throws <see cref="NotFoundException"/>.</summary>
+    Task<ClaimedRun> TriggerJobAsync(TriggerParams p, CancellationToken ct);
+
+    Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct);
+
+    Task<Run?> GetRunAsync(string product, string runId, CancellationToken ct);
+}
+
+/// <summary>A job's place in the engine's due queue; <see cref="DueAt"/> null removes it.</summary>
+public readonly record struct ScheduleEntry(long JobId, DateTimeOffset? DueAt);
+
+/// <param name="Node">The claiming node's name, recorded on each run.</param>
+/// <param name="Now">The deciding clock.</param>
+/// <param name="Horizon">Slots due up to this instant are claimed (now + a small look-ahead, fired by the local timer).</param>
+/// <param name="JobIds">Jobs the engine believes due.</param>
+/// <param name="MisfireThreshold">Lateness beyond which a slot follows the job's misfire policy.</param>
+/// <param name="MaxSlotsPerJob">Cap of slots recorded per job in one claim.</param>
+public sealed record ClaimParams(string Node, DateTimeOffset Now, DateTimeOffset Horizon, IReadOnlyList<long> JobIds, TimeSpan MisfireThreshold, int MaxSlotsPerJob = 64);
+
+/// <param name="Runs">Runs to execute, each at its <see cref="ClaimedRun.RunAt"/>.</param>
+/// <param name="Schedule">Every job asked about, with its next due time (null: nothing scheduled or waiting on a running execution).</param>
+/// <param name="BlockedJobIds">Jobs with a due slot that waits for a running execution (overlap queue).</param>
+public sealed record ClaimResult(IReadOnlyList<ClaimedRun> Runs, IReadOnlyList<ScheduleEntry> Schedule, IReadOnlyList<long> BlockedJobIds);
+
+/// <summary>An attempt to execute, with everything the dispatcher needs (no further reads on the hot path).</summary>
+public sealed record ClaimedRun
+{
+    public required Run Run { get; init; }
+    public required string JobName { get; init; }
+    public required string EventType { get; init; }
+    public required string EventTag { get; init; }
+    public required string InputJson { get; init; }
+    public required int TimeoutMs { get; init; }
+    public required RetryPolicy Retries { get; init; }
+    /// <summary>When this attempt should start (its slot's due time, or a retry's time).</summary>
+    public required DateTimeOffset RunAt { get; init; }
+}
+
+/// <summary>The outcome of one attempt.</summary>
+/// <param name="RetryAt">Set when the attempt failed and the next attempt will run at this instant.</param>
+public sealed record RunCompletion(
+    string RunId, long JobId, int Attempt, RunStatus Status, DateTimeOffset StartedAt, DateTimeOffset FinishedAt,
+    string? ErrorMessage, string? ErrorKind, string? OutputJson, DateTimeOffset? RetryAt);
+
+/// <param name="Node">The node taking the runs over.</param>
+/// <param name="OwnerNodes">Nodes whose runs are orphaned; null = every node (a single-node store at start).</param>
+public sealed record RecoverParams(string Node, DateTimeOffset Now, IReadOnlyList<string>? OwnerNodes);
+
+public sealed record RecoverResult(IReadOnlyList<ClaimedRun> Resume, int Abandoned);
+
+public sealed record PruneParams(int KeepPerJob, DateTimeOffset OlderThan);
+
+public sealed record TriggerParams(string Product, string Tag, string Node, DateTimeOffset Now, string RunId);
+
+public sealed record JobQuery(string Product, Jobs.JobStatus? Status, int Limit, string? Cursor);
+
+public sealed record RunQuery(string Product, string? JobTag, RunStatus? Status, int Limit, string? Cursor);
+
+/// <summary>A page of results; <see cref="NextCursor"/> is opaque and null on the last page.</summary>
+public sealed record PageResult<T>(IReadOnlyList<T> Items, string? NextCursor);
