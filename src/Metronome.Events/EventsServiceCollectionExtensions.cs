@@ -1,0 +1,41 @@
+using Metronome.Core.Execution;
+using Metronome.Events.Function;
+using Metronome.Events.Http;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Metronome's event executors.</summary>
+public static class EventsServiceCollectionExtensions
+{
+    /// <summary>How long a pooled connection lives, so DNS changes are picked up by long-running servers.</summary>
+    private static readonly TimeSpan PooledConnectionLifetime = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Adds the <c>action</c> and <c>function</c> executors as <see cref="IEventExecutor"/> singletons, and the
+    /// named <see cref="HttpClient"/> <c>metronome-action</c>: no retries (the engine owns retries), no client-level
+    /// timeout (definitions and the attempt's token decide), pooled connections recycled every two minutes.
+    /// .NET functions are added separately as <see cref="DotnetFunctionRegistration"/> singletons. Safe to call twice.
+    /// </summary>
+    public static IServiceCollection AddMetronomeEvents(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        services.AddHttpClient(HttpRequestSender.ClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = PooledConnectionLifetime,
+                ConnectTimeout = TimeSpan.FromSeconds(30),
+            })
+            // The factory rotates handlers itself; with PooledConnectionLifetime set, keep one handler for good.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        services.TryAddSingleton<HttpRequestSender>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventExecutor, HttpActionExecutor>());
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunctionRuntime, JavaScriptFunctionRuntime>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunctionRuntime, DotnetFunctionRuntime>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventExecutor, FunctionExecutor>());
+        return services;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Metronome.Core.Execution;
+using Metronome.Core.Runs;
+
+namespace Metronome.Events.Http;
+
+/// <summary>
+/// Sends one <see cref="HttpRequestSpec"/> and turns what happened into an <see cref="ExecutionOutcome"/>:
+/// success with <c>{"status": 200, "body": ...}</c>, or a failure of kind <c>http_status</c>, <c>connection_refused</c>,
+/// <c>timeout</c> (the definition's own timeout) or <c>exception</c>. When the caller's token is cancelled (the
+/// attempt's timeout), the <see cref="OperationCanceledException"/> propagates so the dispatcher records it.
+/// Used by the <c>action</c> event and, later, by the <c>webhook</c> notification channel.
+/// </summary>
+internal sealed class HttpRequestSender(IHttpClientFactory clientFactory)
+{
+    /// <summary>The named <see cref="HttpClient"/> (no retries, no client timeout; see <c>AddMetronomeEvents</c>).</summary>
+    public const string ClientName = "metronome-action";
+
+    /// <summary>Room kept in the output for the status and the JSON around the body.</summary>
+    private const int OutputEnvelopeBytes = 256;
+
+    public async Task<ExecutionOutcome> SendAsync(
+        HttpRequestSpec spec, string? idempotencyKey, Func<int, bool> isSuccess, CancellationToken ct)
+    {
+        using var timeoutCts = spec.Timeout is { } timeout ? CancellationTokenSource.CreateLinkedTokenSource(ct) : null;
+        timeoutCts?.CancelAfter(spec.Timeout!.Value);
+        var token = timeoutCts?.Token ?? ct;
+        try
+        {
+            using var request = spec.ToMessage(idempotencyKey);
+            using var response = await clientFactory.CreateClient(ClientName)
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            var body = await ReadBodyAsync(response.Content, token).ConfigureAwait(false);
+            var output = OutputLimiter.Limit(new JsonObject { ["status"] = status, ["body"] = body }.ToJsonString());
+            return isSuccess(status)
+                ? ExecutionOutcome.Success(output)
+                : ExecutionOutcome.Failure(ErrorKinds.HttpStatus, $"Unexpected HTTP status {status} ({response.ReasonPhrase}).", output);
+        }
+        catch (Exception e) when (ct.IsCancellationRequested)
+        {
+            if (e is OperationCanceledException) throw;
+            throw new OperationCanceledException("The attempt was cancelled.", e, ct);
+        }
+        catch (Exception e) when (timeoutCts?.IsCancellationRequested == true && e is OperationCanceledException or HttpRequestException or IOException)
+        {
+            return ExecutionOutcome.Failure(ErrorKinds.Timeout,
+                $"No complete response within {spec.Timeout!.Value.TotalMilliseconds:0} ms (definition.timeout_ms).");
+        }
+        catch (HttpRequestException e) when (IsConnectionRefused(e))
+        {
+            return ExecutionOutcome.Failure(ErrorKinds.ConnectionRefused, $"Connection refused by {spec.Url.Authority}.");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            return ExecutionOutcome.Failure(ErrorKinds.Exception, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Reads at most the output budget: JSON stays JSON when it is complete and parses, anything else is text;
+    /// a body over budget becomes truncated text with the <see cref="OutputLimiter"/> marker.
+    /// </summary>
+    private static async Task<JsonNode?> ReadBodyAsync(HttpContent content, CancellationToken ct)
+    {
+        var budget = RunLimits.MaxOutputBytes - OutputEnvelopeBytes;
+        await using var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        var buffer = new byte[budget + 1];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(read), ct).ConfigureAwait(false);
+            if (n == 0) break;
+            read += n;
+        }
+        if (read == 0) return JsonValue.Create(string.Empty);
+        var text = Encoding.UTF8.GetString(buffer, 0, Math.Min(read, budget));
+        if (read > budget)
+        {
+            var size = content.Headers.ContentLength ?? read;
+            return JsonValue.Create(OutputLimiter.TruncateText(text, size, budget));
+        }
+        if (IsJson(content.Headers.ContentType))
+        {
+            try { return JsonNode.Parse(text); }
+            catch (JsonException) { /* a server that mislabels its body: keep it as text */ }
+        }
+        return JsonValue.Create(text);
+    }
+
+    private static bool IsJson(MediaTypeHeaderValue? type) =>
+        type?.MediaType is { } media && (media.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || media.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsConnectionRefused(Exception e)
+    {
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            if (inner is SocketException { SocketErrorCode: SocketError.ConnectionRefused }) return true;
+        return false;
+    }
+}

@@ -1,0 +1,39 @@
+using Metronome.Core;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Metronome.Server.Api;
+
+/// <summary>
+/// The one place where exceptions become RFC 9457 problem details: validation 400 (with <c>errors</c>), 404, 409,
+/// Kestrel's own rejections (413 body too large, 400 bad request), and 500 for anything unexpected.
+/// </summary>
+internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        if (exception is OperationCanceledException && http.RequestAborted.IsCancellationRequested) return true;
+
+        ProblemDetails problem = exception switch
+        {
+            ValidationFailedException v => new HttpValidationProblemDetails(v.Errors.ToDictionary(kv => kv.Key, kv => kv.Value))
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "One or more fields are invalid.",
+            },
+            NotFoundException => Plain(StatusCodes.Status404NotFound, "Not Found", exception.Message),
+            ConflictException => Plain(StatusCodes.Status409Conflict, "Conflict", exception.Message),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+                Plain(StatusCodes.Status413PayloadTooLarge, "Payload Too Large", "The request body is larger than 1 MiB."),
+            BadHttpRequestException bad => Plain(bad.StatusCode, "Bad Request", bad.Message),
+            _ => Plain(StatusCodes.Status500InternalServerError, "Internal Server Error", "An unexpected error occurred; it has been logged."),
+        };
+        if (problem.Status == StatusCodes.Status500InternalServerError)
+            logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+
+        http.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails Plain(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
+}

@@ -1,0 +1,35 @@
+using System.Text.Json;
+using Metronome.Contracts;
+using Metronome.Core.Catalog;
+using Metronome.Core.Events;
+
+namespace Metronome.Server.Api;
+
+/// <summary>Catalogue domain → wire (jobs and runs have theirs in <see cref="Core.Jobs.JobMapping"/>).</summary>
+internal static class CatalogMapping
+{
+    public static Product ToContract(this ProductRecord p) => new()
+    {
+        Tag = p.Tag,
+        Name = p.Name,
+        Description = p.Description,
+        CreatedAt = p.CreatedAt,
+        UpdatedAt = p.UpdatedAt,
+    };
+
+    public static ProductEvent ToContract(this EventRecord e) => new()
+    {
+        Type = e.Type,
+        Tag = e.Tag,
+        Name = e.Name,
+        Definition = ParseDefinition(e.DefinitionJson),
+        CreatedAt = e.CreatedAt,
+        UpdatedAt = e.UpdatedAt,
+    };
+
+    private static JsonElement ParseDefinition(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+}

@@ -1,0 +1,25 @@
+using Metronome.Contracts;
+using Metronome.Core.Jobs;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Metronome.Server.Api;
+
+/// <summary>Run history: a job's runs (newest first) and one run by id.</summary>
+internal static class RunsEndpoints
+{
+    public static void MapRuns(this RouteGroupBuilder api)
+    {
+        api.MapGet("/products/{product}/jobs/{tag}/runs", ListAsync).WithTags("Runs");
+        api.MapGet("/products/{product}/runs/{id}", GetAsync).WithTags("Runs");
+    }
+
+    private static async Task<Ok<Page<JobRun>>> ListAsync(
+        string product, string tag, string? status, string? limit, string? cursor, JobService jobs, CancellationToken ct)
+    {
+        var page = await jobs.ListRunsAsync(product, tag, status, JsonBody.QueryInt(limit, "limit"), cursor, ct);
+        return TypedResults.Ok(new Page<JobRun> { Items = [.. page.Items.Select(r => r.ToContract())], NextCursor = page.NextCursor });
+    }
+
+    private static async Task<Ok<JobRun>> GetAsync(string product, string id, JobService jobs, CancellationToken ct) =>
+        TypedResults.Ok((await jobs.GetRunAsync(product, id, ct)).ToContract());
+}

@@ -1,0 +1,105 @@
+using Metronome.Contracts;
+using Metronome.Core.Execution;
+using Metronome.Core.Hosting;
+using Metronome.Events;
+using Metronome.Server.Api;
+using Metronome.Server.Dashboard;
+using Metronome.Server.Hosting;
+using Metronome.Storage.Sqlite;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace Metronome.Server;
+
+/// <summary>
+/// Builds the Metronome server: REST API, dashboard, engine, SQLite store and executors in one process.
+/// <c>Program.cs</c> calls <see cref="Build"/> and runs the result; tests call it to start the very same application
+/// in-process (e.g. with <c>--urls=http://127.0.0.1:0</c> and a temporary <c>METRONOME_DATA</c>).
+/// </summary>
+public static class MetronomeServer
+{
+    /// <summary>Largest request body accepted (413 beyond).</summary>
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    /// <summary>Builds the application without starting it.</summary>
+    /// <param name="args">Command-line arguments (<c>--urls</c>, <c>--METRONOME_DATA=...</c>, any configuration key).</param>
+    /// <param name="configure">Called before the settings are read: tests add configuration or replace services here.</param>
+    /// <exception cref="ServerConfigurationException">A setting is invalid; the message names it.</exception>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        var settings = ServerSettings.From(builder.Configuration);
+        if (settings.Store == "postgres")
+            throw new ServerConfigurationException("METRONOME_STORE=postgres is not available in this build; use sqlite (the default).");
+        EngineSettings.Check(builder.Configuration);
+        Directory.CreateDirectory(settings.DataDirectory);
+
+        builder.WebHost.UseUrls(settings.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        AddServices(builder, settings);
+
+        var app = builder.Build();
+        UsePipeline(app);
+        return app;
+    }
+
+    private static void AddServices(WebApplicationBuilder builder, ServerSettings settings)
+    {
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.AddSingleton(AdminKey.Load(settings, Console.Out));
+
+        var keys = Directory.CreateDirectory(settings.DataProtectionKeysPath);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keys.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        services.AddDataProtection().SetApplicationName("Metronome").PersistKeysToFileSystem(keys);
+        services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
+
+        var configuration = builder.Configuration;
+        services.AddMetronome(o => EngineSettings.Apply(configuration, o));
+        services.AddMetronomeSqlite(settings.DatabasePath);
+        services.AddMetronomeEvents();
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            var wire = MetronomeJson.Options;
+            o.SerializerOptions.PropertyNamingPolicy = wire.PropertyNamingPolicy;
+            o.SerializerOptions.DictionaryKeyPolicy = wire.DictionaryKeyPolicy;
+            o.SerializerOptions.DefaultIgnoreCondition = wire.DefaultIgnoreCondition;
+            o.SerializerOptions.UnmappedMemberHandling = wire.UnmappedMemberHandling;
+            o.SerializerOptions.NumberHandling = wire.NumberHandling;
+        });
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<ApiKeyFilter>();
+        services.AddOpenApi();
+    }
+
+    private static void UsePipeline(WebApplication app)
+    {
+        var metrics = app.Services.GetRequiredService<ServerMetrics>();
+        app.Use(async (http, next) =>
+        {
+            try { await next(http); }
+            finally
+            {
+                if (http.Request.Path.StartsWithSegments("/api")) metrics.RequestAnswered(http.Request.Method, http.Response.StatusCode);
+            }
+        });
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        app.MapOpenApi();
+        app.MapDashboard();
+        app.MapOperations();
+
+        var api = app.MapGroup("/api");
+        api.AddEndpointFilter<ApiKeyFilter>();
+        api.MapProducts();
+        api.MapKeys();
+        api.MapSecrets();
+        api.MapEvents();
+        api.MapJobs();
+        api.MapRuns();
+    }
+}

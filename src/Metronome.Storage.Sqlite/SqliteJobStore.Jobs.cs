@@ -1,0 +1,145 @@
+using System.Globalization;
+using Metronome.Core;
+using Metronome.Core.Jobs;
+using Metronome.Core.Runs;
+using Metronome.Core.Storage;
+using Metronome.Storage.Sqlite.Internal;
+using Microsoft.Data.Sqlite;
+
+namespace Metronome.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ScheduleEntry>> LoadScheduleAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<ScheduleEntry>>(c =>
+    {
+        using var cmd = c.Command(null, """
+            SELECT id, next_due_at FROM jobs
+            WHERE status = 'active' AND (executions = 0 OR executions_done < executions)
+            ORDER BY next_due_at
+            """);
+        using var r = cmd.ExecuteReader();
+        var list = new List<ScheduleEntry>();
+        while (r.Read()) list.Add(new ScheduleEntry(r.GetInt64(0), r.At(1)));
+        return list;
+    }, ct);
+
+    /// <inheritdoc />
+    public async Task<Job> CreateJobAsync(Job job, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        try
+        {
+            var id = await WriteAsync((c, tx) => JobRows.Insert(c, tx, job), ct).ConfigureAwait(false);
+            return job with { Id = id };
+        }
+        catch (SqliteException e) when (e.IsConstraintViolation())
+        {
+            throw new ConflictException($"job '{job.Tag}' already exists in product '{job.Product}'");
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Job?> GetJobAsync(string product, string tag, CancellationToken ct) => ReadAsync(c => FindJob(c, null, product, tag), ct);
+
+    /// <inheritdoc />
+    public Task<PageResult<Job>> ListJobsAsync(JobQuery query, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        long after = 0;
+        if (query.Cursor is not null && (!long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
+            throw ValidationFailedException.For("cursor", "cursor is not one returned by this list.");
+        int limit = Math.Max(1, query.Limit);
+        return ReadAsync(c =>
+        {
+            using var cmd = c.Command(null, $"""
+                SELECT {JobRows.Columns} FROM jobs
+                WHERE product = @product AND id > @after AND (@status IS NULL OR status = @status)
+                ORDER BY id LIMIT @take
+                """)
+                .With("@product", query.Product).With("@after", after)
+                .With("@status", query.Status?.ToWire()).With("@take", limit + 1);
+            using var r = cmd.ExecuteReader();
+            var items = new List<Job>();
+            while (r.Read()) items.Add(JobRows.Read(r));
+            string? next = null;
+            if (items.Count > limit)
+            {
+                items.RemoveAt(limit);
+                next = items[^1].Id.ToString(CultureInfo.InvariantCulture);
+            }
+            return new PageResult<Job>(items, next);
+        }, ct);
+    }
+
+    /// <inheritdoc />
+    public Task<Job> ModifyJobAsync(string product, string tag, Func<Job, Job> change, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return WriteAsync((c, tx) =>
+        {
+            // Read inside the write transaction: the change sees the freshest row (no claim can interleave).
+            var current = FindJob(c, tx, product, tag) ?? throw JobNotFound(product, tag);
+            var next = change(current) with { Id = current.Id, Product = current.Product, Tag = current.Tag, CreatedAt = current.CreatedAt };
+            if (!next.Equals(current)) JobRows.Update(c, tx, next);
+            return next;
+        }, ct);
+    }
+
+    /// <inheritdoc />
+    public Task<long?> DeleteJobAsync(string product, string tag, CancellationToken ct) => WriteAsync((c, tx) =>
+    {
+        using var cmd = c.Command(tx, "DELETE FROM jobs WHERE product = @product AND tag = @tag RETURNING id")
+            .With("@product", product).With("@tag", tag);
+        return cmd.ExecuteScalar() is long id ? id : (long?)null;
+    }, ct);
+
+    /// <inheritdoc />
+    public Task<ClaimedRun> TriggerJobAsync(TriggerParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync((c, tx) =>
+        {
+            var job = FindJob(c, tx, p.Product, p.Tag) ?? throw JobNotFound(p.Product, p.Tag);
+            var run = new Run
+            {
+                Id = p.RunId,
+                JobId = job.Id,
+                Product = job.Product,
+                JobTag = job.Tag,
+                Slot = 0,
+                Attempt = 1,
+                ScheduledAt = p.Now,
+                StartedAt = p.Now,
+                Node = p.Node,
+                Status = RunStatus.Running,
+            };
+            using (var insert = new RunInserter(c, tx)) insert.Insert(run, job.Retries.MaxAttempts);
+            using var update = c.Command(tx, "UPDATE jobs SET executions_done = executions_done + 1, in_flight = in_flight + 1 WHERE id = @id")
+                .With("@id", job.Id);
+            update.ExecuteNonQuery();
+            return ToClaimed(job, run, p.Now);
+        }, ct);
+    }
+
+    private static Job? FindJob(SqliteConnection c, SqliteTransaction? tx, string product, string tag)
+    {
+        using var cmd = c.Command(tx, $"SELECT {JobRows.Columns} FROM jobs WHERE product = @product AND tag = @tag")
+            .With("@product", product).With("@tag", tag);
+        return JobRows.ReadSingle(cmd);
+    }
+
+    private static NotFoundException JobNotFound(string product, string tag) => new($"job '{tag}' not found in product '{product}'");
+
+    private static ClaimedRun ToClaimed(Job job, Run run, DateTimeOffset runAt) => new()
+    {
+        Run = run,
+        JobName = job.Name,
+        EventType = job.EventType,
+        EventTag = job.EventTag,
+        InputJson = job.InputJson,
+        TimeoutMs = job.TimeoutMs,
+        Retries = job.Retries,
+        RunAt = runAt,
+    };
+}

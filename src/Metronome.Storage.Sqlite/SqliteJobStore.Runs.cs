@@ -1,0 +1,211 @@
+using Metronome.Core;
+using Metronome.Core.Runs;
+using Metronome.Core.Storage;
+using Metronome.Storage.Sqlite.Internal;
+using Microsoft.Data.Sqlite;
+
+namespace Metronome.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    private const string AbandonedKind = "abandoned";
+    private const string AbandonedMessage = "the node running this attempt stopped";
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A final completion only applies to a run still <c>running</c>: a duplicate report (say, after a recovery re-issued
+    /// the attempt) changes nothing and releases no in-flight slot twice.
+    /// </remarks>
+    public Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(completions);
+        if (completions.Count == 0) return Task.FromResult<IReadOnlyList<ScheduleEntry>>([]);
+        return WriteAsync<IReadOnlyList<ScheduleEntry>>((c, tx) =>
+        {
+            using var jobs = new JobBatch(c, tx);
+            using var retry = c.Command(tx, """
+                UPDATE runs SET attempt = @attempt, retry_at = @retry_at, error_message = @error_message, error_kind = @error_kind
+                WHERE id = @id AND status = 'running'
+                """);
+            var rId = retry.Param("@id");
+            var rAttempt = retry.Param("@attempt");
+            var rAt = retry.Param("@retry_at");
+            var rMessage = retry.Param("@error_message");
+            var rKind = retry.Param("@error_kind");
+            using var finish = c.Command(tx, """
+                UPDATE runs SET status = @status, started_at = @started_at, finished_at = @finished_at, error_message = @error_message,
+                    error_kind = @error_kind, output = @output, retry_at = NULL
+                WHERE id = @id AND status = 'running'
+                """);
+            var fId = finish.Param("@id");
+            var fStatus = finish.Param("@status");
+            var fStarted = finish.Param("@started_at");
+            var fFinished = finish.Param("@finished_at");
+            var fMessage = finish.Param("@error_message");
+            var fKind = finish.Param("@error_kind");
+            var fOutput = finish.Param("@output");
+
+            var released = new HashSet<long>();
+            foreach (var done in completions)
+            {
+                if (done.RetryAt is { } retryAt)
+                {
+                    rId.Value = done.RunId;
+                    rAttempt.Value = done.Attempt + 1;
+                    rAt.Value = Sql.Ms(retryAt);
+                    rMessage.Set(done.ErrorMessage);
+                    rKind.Set(done.ErrorKind);
+                    retry.ExecuteNonQuery();
+                    continue;
+                }
+
+                fId.Value = done.RunId;
+                fStatus.Value = done.Status.ToWire();
+                fStarted.Value = Sql.Ms(done.StartedAt);
+                fFinished.Value = Sql.Ms(done.FinishedAt);
+                fMessage.Set(done.ErrorMessage);
+                fKind.Set(done.ErrorKind);
+                fOutput.Set(done.OutputJson);
+                if (finish.ExecuteNonQuery() == 0) continue; // unknown or already finished
+                if (jobs.Get(done.JobId) is not { } job) continue; // the job was deleted: the run is history
+                jobs.Set(JobBatch.Release(job, done.StartedAt, done.Status.ToWire()));
+                released.Add(done.JobId);
+            }
+            jobs.Flush();
+            return ReleasedSchedule(jobs, released);
+        }, ct);
+    }
+
+    /// <inheritdoc />
+    public Task<RecoverResult> RecoverRunsAsync(RecoverParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        string? owners = p.OwnerNodes is null ? null : System.Text.Json.JsonSerializer.Serialize(p.OwnerNodes);
+        return WriteAsync((c, tx) =>
+        {
+            var orphans = new List<(Run Run, DateTimeOffset? RetryAt, int MaxAttempts)>();
+            using (var select = c.Command(tx, $"""
+                SELECT {RunRows.Columns()} FROM runs
+                WHERE status = 'running' AND (@owners IS NULL OR node IN (SELECT value FROM json_each(@owners)))
+                ORDER BY id
+                """).With("@owners", owners))
+            using (var r = select.ExecuteReader())
+            {
+                while (r.Read())
+                    orphans.Add((RunRows.Read(r), r.AtOrNull(RunRows.RetryAtOrdinal), r.GetInt32(RunRows.MaxAttemptsOrdinal)));
+            }
+
+            using var jobs = new JobBatch(c, tx);
+            using var reissue = c.Command(tx, "UPDATE runs SET attempt = @attempt, node = @node WHERE id = @id");
+            var iId = reissue.Param("@id");
+            var iAttempt = reissue.Param("@attempt");
+            var iNode = reissue.Param("@node");
+            using var abandon = c.Command(tx, """
+                UPDATE runs SET status = 'abandoned', finished_at = @now, error_kind = @kind, error_message = @message, retry_at = NULL
+                WHERE id = @id
+                """).With("@now", Sql.Ms(p.Now)).With("@kind", AbandonedKind).With("@message", AbandonedMessage);
+            var aId = abandon.Param("@id");
+
+            var resume = new List<ClaimedRun>();
+            int abandoned = 0;
+            foreach (var (run, retryAt, maxAttempts) in orphans)
+            {
+                var job = jobs.Get(run.JobId);
+                bool pendingRetry = retryAt is not null;
+                if (job is not null && (pendingRetry || run.Attempt < maxAttempts))
+                {
+                    // A pending retry has not started yet: re-issue it as is. An interrupted attempt counts as tried.
+                    var attempt = pendingRetry ? run.Attempt : run.Attempt + 1;
+                    iId.Value = run.Id;
+                    iAttempt.Value = attempt;
+                    iNode.Value = p.Node;
+                    reissue.ExecuteNonQuery();
+                    resume.Add(ToClaimed(job, run with { Attempt = attempt, Node = p.Node }, retryAt ?? p.Now));
+                    continue;
+                }
+
+                aId.Value = run.Id;
+                abandon.ExecuteNonQuery();
+                abandoned++;
+                if (job is not null) jobs.Set(JobBatch.Release(job, run.StartedAt, RunStatus.Abandoned.ToWire()));
+            }
+            jobs.Flush();
+            return new RecoverResult(resume, abandoned);
+        }, ct);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Runs still <c>running</c> are never deleted, but they count toward <see cref="PruneParams.KeepPerJob"/>.</remarks>
+    public Task<int> PruneRunsAsync(PruneParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return WriteAsync((c, tx) =>
+        {
+            using var cmd = c.Command(tx, """
+                DELETE FROM runs WHERE status <> 'running' AND (
+                    finished_at < @older_than
+                    OR id IN (
+                        SELECT id FROM (
+                            SELECT id, ROW_NUMBER() OVER (PARTITION BY product, job_tag ORDER BY id DESC) AS newest
+                            FROM runs)
+                        WHERE newest > @keep))
+                """).With("@older_than", Sql.Ms(p.OlderThan)).With("@keep", Math.Max(0, p.KeepPerJob));
+            return cmd.ExecuteNonQuery();
+        }, ct);
+    }
+
+    /// <inheritdoc />
+    public Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Cursor is not null && !IsRunId(query.Cursor))
+            throw ValidationFailedException.For("cursor", "cursor is not one returned by this list.");
+        int limit = Math.Max(1, query.Limit);
+        return ReadAsync(c =>
+        {
+            using var cmd = c.Command(null, $"""
+                SELECT {RunRows.Columns()} FROM runs
+                WHERE product = @product AND (@job_tag IS NULL OR job_tag = @job_tag)
+                    AND (@status IS NULL OR status = @status) AND (@before IS NULL OR id < @before)
+                ORDER BY id DESC LIMIT @take
+                """)
+                .With("@product", query.Product).With("@job_tag", query.JobTag)
+                .With("@status", query.Status?.ToWire()).With("@before", query.Cursor).With("@take", limit + 1);
+            var items = ReadRuns(cmd);
+            string? next = null;
+            if (items.Count > limit)
+            {
+                items.RemoveAt(limit);
+                next = items[^1].Id;
+            }
+            return new PageResult<Run>(items, next);
+        }, ct);
+    }
+
+    /// <inheritdoc />
+    public Task<Run?> GetRunAsync(string product, string runId, CancellationToken ct) => ReadAsync(c =>
+    {
+        using var cmd = c.Command(null, $"SELECT {RunRows.Columns()} FROM runs WHERE id = @id AND product = @product")
+            .With("@id", runId).With("@product", product);
+        return ReadRuns(cmd) is [var run] ? run : null;
+    }, ct);
+
+    private static List<Run> ReadRuns(SqliteCommand cmd)
+    {
+        using var r = cmd.ExecuteReader();
+        var items = new List<Run>();
+        while (r.Read()) items.Add(RunRows.Read(r));
+        return items;
+    }
+
+    private static bool IsRunId(string s) => s.Length == 32 && s.All(char.IsAsciiHexDigitLower);
+
+    /// <summary>Schedule entries of the released jobs that still exist and have nothing in flight.</summary>
+    private static List<ScheduleEntry> ReleasedSchedule(JobBatch jobs, HashSet<long> released)
+    {
+        var entries = new List<ScheduleEntry>();
+        foreach (var id in released)
+            if (jobs.Get(id) is { InFlight: 0 } job) entries.Add(new ScheduleEntry(id, job.ScheduledDueAt));
+        return entries;
+    }
+}

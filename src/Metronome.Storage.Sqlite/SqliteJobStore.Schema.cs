@@ -1,0 +1,39 @@
+using Metronome.Storage.Sqlite.Internal;
+
+namespace Metronome.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    private static readonly IReadOnlyList<SchemaMigration> Migrations = SchemaMigrations.Load();
+
+    /// <summary>
+    /// Applies the embedded migrations not yet recorded in <c>schema_version</c>, each in its own transaction (the
+    /// version check is inside it, so concurrent starts on one file apply each script once). Idempotent.
+    /// </summary>
+    public async Task MigrateAsync(CancellationToken ct)
+    {
+        await WriteAsync((c, tx) => c.Execute(tx,
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"), ct).ConfigureAwait(false);
+        foreach (var migration in Migrations)
+        {
+            await WriteAsync((c, tx) =>
+            {
+                using var check = c.Command(tx, "SELECT 1 FROM schema_version WHERE version = @v").With("@v", migration.Version);
+                if (check.ExecuteScalar() is not null) return;
+                c.Execute(tx, migration.Sql);
+                using var record = c.Command(tx, "INSERT INTO schema_version (version, name, applied_at) VALUES (@v, @n, @at)")
+                    .With("@v", migration.Version).With("@n", migration.Name).With("@at", Sql.Ms(_time.GetUtcNow()));
+                record.ExecuteNonQuery();
+            }, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The highest applied schema version (0 before <see cref="MigrateAsync"/>).</summary>
+    internal Task<int> GetSchemaVersionAsync(CancellationToken ct) => ReadAsync(c =>
+    {
+        using var exists = c.Command(null, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+        if (exists.ExecuteScalar() is null) return 0;
+        using var cmd = c.Command(null, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+        return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }, ct);
+}
