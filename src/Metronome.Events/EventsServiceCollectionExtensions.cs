@@ -1,9 +1,10 @@
 using Metronome.Core.Execution;
 using Metronome.Events.Function;
 using Metronome.Events.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace Microsoft.Extensions.DependencyInjection;
+namespace Metronome.Events;
 
 /// <summary>Registers Metronome's event executors.</summary>
 public static class EventsServiceCollectionExtensions

@@ -9,13 +9,12 @@ namespace Metronome.Events;
 /// </summary>
 /// <remarks>
 /// An output that is too large is replaced by a JSON <em>string</em>: the start of the original JSON text followed by
-/// the marker <c>…[truncated: N bytes]</c>, where N is the original size. The result is still valid JSON, and what a
+/// the marker <c>…[truncated: N bytes]</c>, where N is the original size (<c>…[truncated: over N bytes]</c> when only a
+/// lower bound is known, as for a streamed HTTP body). The result is still valid JSON, and what a
 /// reader sees is obviously cut, never a silently different value.
 /// </remarks>
 internal static class OutputLimiter
 {
-    public const string MarkerFormat = "…[truncated: {0} bytes]";
-
     /// <summary>Returns <paramref name="json"/> unchanged when it fits, else a JSON string as described above.</summary>
     public static string? Limit(string? json, int maxBytes = RunLimits.MaxOutputBytes)
     {
@@ -26,11 +25,11 @@ internal static class OutputLimiter
 
     /// <summary>
     /// Cuts <paramref name="text"/> so that, once serialised as a JSON string, it takes at most
-    /// <paramref name="maxBytes"/>; appends the marker. <paramref name="originalBytes"/> is reported in the marker.
+    /// <paramref name="maxBytes"/>; appends the marker with the original size (exact, or a lower bound).
     /// </summary>
-    public static string TruncateText(string text, long originalBytes, int maxBytes)
+    public static string TruncateText(string text, long originalBytes, int maxBytes, bool sizeIsLowerBound = false)
     {
-        var marker = string.Format(System.Globalization.CultureInfo.InvariantCulture, MarkerFormat, originalBytes);
+        var marker = DefinitionReader.Invariant($"…[truncated: {(sizeIsLowerBound ? "over " : "")}{originalBytes} bytes]");
         // Escaping can grow text (quotes, control characters), so shrink until the serialised form fits.
         var keep = Math.Min(text.Length, Math.Max(0, maxBytes - 64));
         while (true)

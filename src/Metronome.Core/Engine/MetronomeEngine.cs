@@ -198,7 +198,9 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
             _wake.Reset();
             return;
         }
-        var delay = new DateTimeOffset(earliestTicks.Value, TimeSpan.Zero) - _options.ClaimLookahead - _time.GetUtcNow();
+        // Wake half a look-ahead before the earliest slot and claim a whole look-ahead: each claim then covers a window
+        // of slots (a batch), and the claim commits before the first of them is due.
+        var delay = new DateTimeOffset(earliestTicks.Value, TimeSpan.Zero) - _options.ClaimLookahead / 2 - _time.GetUtcNow();
         if (delay <= TimeSpan.Zero || wake.IsCompleted)
         {
             _wake.Reset();

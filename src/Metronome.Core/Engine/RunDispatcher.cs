@@ -62,7 +62,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private void At(TimeSpan delay, Action action)
     {
         ITimer? timer = null;
-        timer = _time.CreateTimer(_ =>
+        timer = _time.CreateTimer(state =>
         {
             if (timer is not null && _timers.TryRemove(timer, out _)) timer.Dispose();
             action();

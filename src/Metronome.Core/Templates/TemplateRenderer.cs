@@ -161,6 +161,7 @@ public static class TemplateRenderer
         {
             case JsonValueKind.String: builder.Append(value.GetString()); break;
             case JsonValueKind.Null or JsonValueKind.Undefined: break;
+            case JsonValueKind.Object or JsonValueKind.Array: builder.Append(JsonSerializer.Serialize(value)); break; // compact
             default: builder.Append(value.GetRawText()); break;
         }
     }

@@ -48,7 +48,7 @@ internal sealed class JavaScriptFunctionRuntime : IFunctionRuntime
             return;
         }
         // Inspecting the parse tree (rather than running top-level code) keeps validation free of user code.
-        if (!DeclaresHandler(script.Program))
+        if (script.Program is not { } program || !DeclaresHandler(program))
             errors.Add(DefinitionReader.Field("code"), "The code must define a function named handler, e.g. function handler(input, context) { ... }.");
     }
 
@@ -74,7 +74,7 @@ internal sealed class JavaScriptFunctionRuntime : IFunctionRuntime
                 options.LimitMemory(function.MemoryLimitMb * 1024L * 1024L);
                 options.LimitRecursion(MaxRecursionDepth);
                 options.CancellationToken(deadline.Token);
-                options.StringCompilationAllowed = false;
+                options.Host.StringCompilationAllowed = false;
                 options.Constraints.PromiseTimeout = function.Timeout;
             });
             engine.Execute(script);

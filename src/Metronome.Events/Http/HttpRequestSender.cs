@@ -26,8 +26,8 @@ internal sealed class HttpRequestSender(IHttpClientFactory clientFactory)
     public async Task<ExecutionOutcome> SendAsync(
         HttpRequestSpec spec, string? idempotencyKey, Func<int, bool> isSuccess, CancellationToken ct)
     {
-        using var timeoutCts = spec.Timeout is { } timeout ? CancellationTokenSource.CreateLinkedTokenSource(ct) : null;
-        timeoutCts?.CancelAfter(spec.Timeout!.Value);
+        using var timeoutCts = spec.Timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (spec.Timeout is { } timeout) timeoutCts!.CancelAfter(timeout);
         var token = timeoutCts?.Token ?? ct;
         try
         {
@@ -81,8 +81,8 @@ internal sealed class HttpRequestSender(IHttpClientFactory clientFactory)
         var text = Encoding.UTF8.GetString(buffer, 0, Math.Min(read, budget));
         if (read > budget)
         {
-            var size = content.Headers.ContentLength ?? read;
-            return JsonValue.Create(OutputLimiter.TruncateText(text, size, budget));
+            var known = content.Headers.ContentLength;
+            return JsonValue.Create(OutputLimiter.TruncateText(text, known ?? budget, budget, sizeIsLowerBound: known is null));
         }
         if (IsJson(content.Headers.ContentType))
         {

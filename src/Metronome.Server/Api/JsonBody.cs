@@ -12,7 +12,6 @@ namespace Metronome.Server.Api;
 internal static class JsonBody
 {
     private const string BodyField = "body";
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     public static async Task<T> ReadAsync<T>(HttpRequest request, CancellationToken ct) where T : class
     {
@@ -21,30 +20,17 @@ internal static class JsonBody
         await request.Body.CopyToAsync(buffer, ct);
         if (buffer.Length == 0) throw ValidationFailedException.For(BodyField, "A JSON body is required.");
 
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), DocumentOptions);
+            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), MetronomeJson.Options)
+                ?? throw ValidationFailedException.For(BodyField, "The body must be a JSON object.");
         }
         catch (JsonException e)
         {
-            throw ValidationFailedException.For(FieldOf(e.Path), $"The body is not valid JSON: {ReaderMessage(e.Message)}");
-        }
-
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw ValidationFailedException.For(BodyField, "The body must be a JSON object.");
-            try
-            {
-                return document.RootElement.Deserialize<T>(MetronomeJson.Options)
-                    ?? throw ValidationFailedException.For(BodyField, "The body must be a JSON object.");
-            }
-            catch (JsonException e)
-            {
-                var field = FieldOf(e.Path);
-                throw ValidationFailedException.For(field, IsUnknownMember(e) ? $"Unknown field '{field}'." : $"{field} must be {ExpectedKind(e.Message)}.");
-            }
+            var field = FieldOf(e.Path);
+            if (IsUnknownMember(e)) throw ValidationFailedException.For(field, $"Unknown field '{field}'.");
+            if (IsWrongType(e)) throw ValidationFailedException.For(field, $"{field} must be {ExpectedKind(e.Message)}.");
+            throw ValidationFailedException.For(field, $"The body is not valid JSON: {ReaderMessage(e.Message)}");
         }
     }
 
@@ -70,6 +56,9 @@ internal static class JsonBody
         if (string.IsNullOrEmpty(path) || path == "$") return BodyField;
         return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
     }
+
+    private static bool IsWrongType(JsonException e) =>
+        e.Message.Contains("could not be converted to", StringComparison.Ordinal);
 
     private static bool IsUnknownMember(JsonException e) =>
         e.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal);
