@@ -7,6 +7,7 @@ using Metronome.Server.Dashboard;
 using Metronome.Server.Hosting;
 using Metronome.Storage.Sqlite;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Configuration.Memory;
 
 namespace Metronome.Server;
 
@@ -20,6 +21,12 @@ public static class MetronomeServer
     /// <summary>Largest request body accepted (413 beyond).</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;
 
+    private static readonly Dictionary<string, string?> QuietLogging = new()
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+    };
+
     /// <summary>Builds the application without starting it.</summary>
     /// <param name="args">Command-line arguments (<c>--urls</c>, <c>--METRONOME_DATA=...</c>, any configuration key).</param>
     /// <param name="configure">Called before the settings are read: tests add configuration or replace services here.</param>
@@ -27,6 +34,8 @@ public static class MetronomeServer
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
+        // Quiet defaults (one line per request is noise for a scheduler); any configuration source overrides them.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietLogging });
         configure?.Invoke(builder);
         var settings = ServerSettings.From(builder.Configuration);
         if (settings.Store == "postgres")

@@ -30,6 +30,7 @@ public sealed partial class SqliteJobStore
             {
                 while (r.Read()) jobs.Preload(JobRows.Read(r));
             }
+            jobs.PreloadMissing(ids);
 
             using var insert = new RunInserter(c, tx);
             var runs = new List<ClaimedRun>();
@@ -37,7 +38,6 @@ public sealed partial class SqliteJobStore
             var blocked = new List<long>();
             foreach (var id in ids)
             {
-                // Not preloaded means deleted: Get reads nothing more than the preload did.
                 var job = jobs.Get(id);
                 if (job is null || job.Status != JobStatus.Active)
                 {

@@ -52,11 +52,8 @@ public sealed partial class SqliteJobStore
         int limit = Math.Max(1, query.Limit);
         return ReadAsync(c =>
         {
-            using var cmd = c.Command(null, $"""
-                SELECT {JobRows.Columns} FROM jobs
-                WHERE product = @product AND id > @after AND (@status IS NULL OR status = @status)
-                ORDER BY id LIMIT @take
-                """)
+            var statusFilter = query.Status is null ? "" : " AND status = @status";
+            using var cmd = c.Command(null, $"SELECT {JobRows.Columns} FROM jobs WHERE product = @product AND id > @after{statusFilter} ORDER BY id LIMIT @take")
                 .With("@product", query.Product).With("@after", after)
                 .With("@status", query.Status?.ToWire()).With("@take", limit + 1);
             using var r = cmd.ExecuteReader();

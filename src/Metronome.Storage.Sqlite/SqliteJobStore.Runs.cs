@@ -163,12 +163,13 @@ public sealed partial class SqliteJobStore
         int limit = Math.Max(1, query.Limit);
         return ReadAsync(c =>
         {
-            using var cmd = c.Command(null, $"""
-                SELECT {RunRows.Columns()} FROM runs
-                WHERE product = @product AND (@job_tag IS NULL OR job_tag = @job_tag)
-                    AND (@status IS NULL OR status = @status) AND (@before IS NULL OR id < @before)
-                ORDER BY id DESC LIMIT @take
-                """)
+            // Only the filters asked for are written into the SQL (no "@x IS NULL OR" terms) so that the planner walks
+            // the runs_by_job index backwards instead of sorting every run of the product.
+            var where = "product = @product"
+                + (query.JobTag is null ? "" : " AND job_tag = @job_tag")
+                + (query.Status is null ? "" : " AND status = @status")
+                + (query.Cursor is null ? "" : " AND id < @before");
+            using var cmd = c.Command(null, $"SELECT {RunRows.Columns()} FROM runs WHERE {where} ORDER BY id DESC LIMIT @take")
                 .With("@product", query.Product).With("@job_tag", query.JobTag)
                 .With("@status", query.Status?.ToWire()).With("@before", query.Cursor).With("@take", limit + 1);
             var items = ReadRuns(cmd);

@@ -36,4 +36,11 @@ public sealed partial class SqliteJobStore
         using var cmd = c.Command(null, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
         return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }, ct);
+
+    /// <summary>A pragma's value on the writer connection (per-connection pragmas such as <c>synchronous</c> live there).</summary>
+    internal Task<string> ReadWriterPragmaAsync(string pragma, CancellationToken ct) => WriteAsync((c, tx) =>
+    {
+        using var cmd = c.Command(tx, $"PRAGMA {pragma}");
+        return Convert.ToString(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+    }, ct);
 }

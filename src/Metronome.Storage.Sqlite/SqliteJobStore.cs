@@ -65,6 +65,8 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
         try
         {
             ct.ThrowIfCancellationRequested();
+            // Checked again under the lock: a caller that waited through DisposeAsync must not reopen the writer.
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             var connection = _writer ??= OpenWriter();
             using var tx = connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: take the write lock first
             var result = work(connection, tx);

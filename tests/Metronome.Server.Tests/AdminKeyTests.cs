@@ -75,7 +75,7 @@ public sealed class AdminKeyTests
             await using (var server = await TestServer.StartAsync(dataDirectory: data))
             {
                 await server.CreateProductAsync("dp");
-                await (await server.Admin.PutAsync(Routes.Secret("dp", "TOKEN"), Api.Json(new SecretValue { Value = "v" }))).ExpectAsync(204);
+                await (await server.Admin.PutAsync(Routes.Secret("dp", "TOKEN"), TestApi.Json(new SecretValue { Value = "v" }))).ExpectAsync(204);
             }
             Assert.NotEmpty(Directory.GetFiles(Path.Combine(data, "keys"), "*.xml"));
             await using (var again = await TestServer.StartAsync(dataDirectory: data))

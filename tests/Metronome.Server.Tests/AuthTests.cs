@@ -39,7 +39,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         var read = await client.GetJsonAsync<Product>(Routes.Product(product.Tag!));
         Assert.Equal(product.Tag, read.Tag);
         var event_ = await client.CreateActionEventAsync(product.Tag!, fixture.Target.Url);
-        await client.CreateJobAsync(product.Tag!, Api.Job(event_.Tag!));
+        await client.CreateJobAsync(product.Tag!, TestApi.Job(event_.Tag!));
         var jobs = await client.GetJsonAsync<Page<ProductJob>>(Routes.Jobs(product.Tag!));
         Assert.Single(jobs.Items);
     }
@@ -50,7 +50,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         var mine = await Server.CreateProductAsync();
         var other = await Server.CreateProductAsync();
         var otherEvent = await Server.Admin.CreateActionEventAsync(other.Tag!, fixture.Target.Url);
-        var otherJob = await Server.Admin.CreateJobAsync(other.Tag!, Api.Job(otherEvent.Tag!));
+        var otherJob = await Server.Admin.CreateJobAsync(other.Tag!, TestApi.Job(otherEvent.Tag!));
         using var client = Server.Client(await Server.CreateKeyAsync(mine.Tag!));
 
         await (await client.GetAsync(Routes.Product(other.Tag!))).ExpectAsync(404);
@@ -59,7 +59,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         await (await client.PostAsync(Routes.Job(other.Tag!, otherJob.Tag!) + "/trigger", null)).ExpectAsync(404);
         await (await client.DeleteAsync(Routes.Job(other.Tag!, otherJob.Tag!))).ExpectAsync(404);
         await (await client.GetAsync(Routes.Event(other.Tag!, "action", otherEvent.Tag!))).ExpectAsync(404);
-        await (await client.PutAsync(Routes.Secret(other.Tag!, "X"), Api.Json(new SecretValue { Value = "v" }))).ExpectAsync(404);
+        await (await client.PutAsync(Routes.Secret(other.Tag!, "X"), TestApi.Json(new SecretValue { Value = "v" }))).ExpectAsync(404);
         await (await client.GetAsync(Routes.Run(other.Tag!, "0190abcd"))).ExpectAsync(404);
         // The job is untouched.
         await (await Server.Admin.GetAsync(Routes.Job(other.Tag!, otherJob.Tag!))).ExpectAsync(200);
@@ -71,9 +71,9 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         var product = await Server.CreateProductAsync();
         using var client = Server.Client(await Server.CreateKeyAsync(product.Tag!));
 
-        await (await client.PostAsync(Routes.Products, Api.Json(new Product { Tag = Api.Unique("x"), Name = "X" }))).ExpectAsync(403);
+        await (await client.PostAsync(Routes.Products, TestApi.Json(new Product { Tag = TestApi.Unique("x"), Name = "X" }))).ExpectAsync(403);
         await (await client.GetAsync(Routes.Products)).ExpectAsync(403);
-        await (await client.PatchAsync(Routes.Product(product.Tag!), Api.Json(new ProductUpdate { Name = "New" }))).ExpectAsync(403);
+        await (await client.PatchAsync(Routes.Product(product.Tag!), TestApi.Json(new ProductUpdate { Name = "New" }))).ExpectAsync(403);
         await (await client.DeleteAsync(Routes.Product(product.Tag!))).ExpectAsync(403);
         var forbidden = await client.PostAsync(Routes.Keys(product.Tag!), null);
         await forbidden.ExpectAsync(403);
@@ -83,21 +83,21 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     [Fact]
     public async Task Products_are_created_listed_read_updated_and_deleted_by_the_admin()
     {
-        var tag = Api.Unique("crud");
-        var created = await Server.Admin.PostAsync(Routes.Products, Api.Json(new Product { Tag = tag, Name = "Shop", Description = "d" }));
+        var tag = TestApi.Unique("crud");
+        var created = await Server.Admin.PostAsync(Routes.Products, TestApi.Json(new Product { Tag = tag, Name = "Shop", Description = "d" }));
         await created.ExpectAsync(201);
         Assert.Equal($"/api/products/{tag}", created.Headers.Location?.OriginalString);
 
         var list = await Server.Admin.GetJsonAsync<Page<Product>>(Routes.Products);
         Assert.Contains(list.Items, p => p.Tag == tag);
 
-        var patched = await Server.Admin.PatchAsync(Routes.Product(tag), Api.Json(new ProductUpdate { Name = "Shop 2" }));
+        var patched = await Server.Admin.PatchAsync(Routes.Product(tag), TestApi.Json(new ProductUpdate { Name = "Shop 2" }));
         await patched.ExpectAsync(200);
         var read = await Server.Admin.GetJsonAsync<Product>(Routes.Product(tag));
         Assert.Equal("Shop 2", read.Name);
         Assert.Equal("d", read.Description);
 
-        await (await Server.Admin.PostAsync(Routes.Products, Api.Json(new Product { Tag = tag, Name = "Again" }))).ExpectAsync(409);
+        await (await Server.Admin.PostAsync(Routes.Products, TestApi.Json(new Product { Tag = tag, Name = "Again" }))).ExpectAsync(409);
         await (await Server.Admin.DeleteAsync(Routes.Product(tag))).ExpectAsync(204);
         await (await Server.Admin.GetAsync(Routes.Product(tag))).ExpectAsync(404);
         await (await Server.Admin.DeleteAsync(Routes.Product(tag))).ExpectAsync(404);

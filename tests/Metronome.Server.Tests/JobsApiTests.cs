@@ -19,7 +19,7 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     public async Task Job_is_created_read_updated_and_deleted()
     {
         var (product, ev) = await ProductWithEventAsync();
-        var response = await Admin.PostAsync(Routes.Jobs(product), Api.Json(Api.Job(ev, "nightly", executions: 5, intervals: 60_000)));
+        var response = await Admin.PostAsync(Routes.Jobs(product), TestApi.Json(TestApi.Job(ev, "nightly", executions: 5, intervals: 60_000)));
         await response.ExpectAsync(201);
         Assert.Equal($"/api/products/{product}/jobs/nightly", response.Headers.Location?.OriginalString);
         var created = await response.ReadAsync<ProductJob>();
@@ -31,7 +31,7 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
         var read = await Admin.GetJsonAsync<ProductJob>(Routes.Job(product, "nightly"));
         Assert.Equal(5, read.Executions);
 
-        var patched = await Admin.PatchAsync(Routes.Job(product, "nightly"), Api.Raw("""{"name":"Renamed","executions":7}"""));
+        var patched = await Admin.PatchAsync(Routes.Job(product, "nightly"), TestApi.Raw("""{"name":"Renamed","executions":7}"""));
         await patched.ExpectAsync(200);
         var updated = await patched.ReadAsync<ProductJob>();
         Assert.Equal("Renamed", updated.Name);
@@ -47,8 +47,8 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     public async Task Taken_tag_answers_409()
     {
         var (product, ev) = await ProductWithEventAsync();
-        await Admin.CreateJobAsync(product, Api.Job(ev, "dup"));
-        var again = await Admin.PostAsync(Routes.Jobs(product), Api.Json(Api.Job(ev, "dup")));
+        await Admin.CreateJobAsync(product, TestApi.Job(ev, "dup"));
+        var again = await Admin.PostAsync(Routes.Jobs(product), TestApi.Json(TestApi.Job(ev, "dup")));
         await again.ExpectAsync(409);
         Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
     }
@@ -56,7 +56,7 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     [Fact]
     public async Task Job_in_a_missing_product_answers_404()
     {
-        await (await Admin.PostAsync(Routes.Jobs("nowhere"), Api.Json(Api.Job("e")))).ExpectAsync(404);
+        await (await Admin.PostAsync(Routes.Jobs("nowhere"), TestApi.Json(TestApi.Job("e")))).ExpectAsync(404);
         await (await Admin.GetAsync(Routes.Jobs("nowhere"))).ExpectAsync(404);
     }
 
@@ -65,7 +65,7 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     {
         var (product, ev) = await ProductWithEventAsync();
         var tags = new List<string>();
-        for (var i = 0; i < 5; i++) tags.Add((await Admin.CreateJobAsync(product, Api.Job(ev, $"job-{i}"))).Tag!);
+        for (var i = 0; i < 5; i++) tags.Add((await Admin.CreateJobAsync(product, TestApi.Job(ev, $"job-{i}"))).Tag!);
         await (await Admin.PostAsync(Routes.Job(product, "job-3") + "/pause", null)).ExpectAsync(200);
 
         var seen = new List<string>();
@@ -94,7 +94,7 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     public async Task Pause_and_resume_answer_200_with_the_job()
     {
         var (product, ev) = await ProductWithEventAsync();
-        var job = await Admin.CreateJobAsync(product, Api.Job(ev));
+        var job = await Admin.CreateJobAsync(product, TestApi.Job(ev));
         var paused = await Admin.PostAsync(Routes.Job(product, job.Tag!) + "/pause", null);
         await paused.ExpectAsync(200);
         var pausedJob = await paused.ReadAsync<ProductJob>();
@@ -114,7 +114,7 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     public async Task Trigger_answers_202_with_a_run_and_the_target_gets_an_idempotency_key()
     {
         var (product, ev) = await ProductWithEventAsync();
-        var job = await Admin.CreateJobAsync(product, Api.Job(ev));
+        var job = await Admin.CreateJobAsync(product, TestApi.Job(ev));
         var response = await Admin.PostAsync(Routes.Job(product, job.Tag!) + "/trigger", null);
         await response.ExpectAsync(202);
         var run = await response.ReadAsync<JobRun>();
@@ -122,7 +122,7 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(0, run.Slot);
         Assert.Equal(job.Tag, run.JobTag);
 
-        var finished = await Api.EventuallyAsync(
+        var finished = await TestApi.EventuallyAsync(
             () => Admin.GetJsonAsync<JobRun>(Routes.Run(product, run.Id!)), r => r.Status is not "running");
         Assert.Equal("succeeded", finished.Status);
         var received = fixture.Target.Requests.Where(r => r.IdempotencyKey.StartsWith($"{product}/{job.Tag}/", StringComparison.Ordinal)).ToList();
@@ -138,9 +138,9 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     public async Task Job_with_three_executions_runs_exactly_three_times_and_completes()
     {
         var (product, ev) = await ProductWithEventAsync();
-        var job = await Admin.CreateJobAsync(product, Api.Job(ev, executions: 3, intervals: 200));
+        var job = await Admin.CreateJobAsync(product, TestApi.Job(ev, executions: 3, intervals: 200));
 
-        var done = await Api.EventuallyAsync(
+        var done = await TestApi.EventuallyAsync(
             () => Admin.GetJsonAsync<ProductJob>(Routes.Job(product, job.Tag!)), j => j.Status == "completed");
         Assert.Equal("completed", done.Status);
         Assert.Equal(3, done.ExecutionsDone);
@@ -171,7 +171,7 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     public async Task Runs_list_is_newest_first_and_pages()
     {
         var (product, ev) = await ProductWithEventAsync();
-        var job = await Admin.CreateJobAsync(product, Api.Job(ev));
+        var job = await Admin.CreateJobAsync(product, TestApi.Job(ev));
         var ids = new List<string>();
         for (var i = 0; i < 3; i++)
         {
@@ -199,7 +199,7 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     public async Task Job_referencing_a_missing_event_answers_400_naming_event_tag()
     {
         var (product, _) = await ProductWithEventAsync();
-        var body = await (await Admin.PostAsync(Routes.Jobs(product), Api.Json(Api.Job("no-such-event")))).ExpectAsync(400);
+        var body = await (await Admin.PostAsync(Routes.Jobs(product), TestApi.Json(TestApi.Job("no-such-event")))).ExpectAsync(400);
         Assert.Contains("\"event_tag\"", body);
     }
 }

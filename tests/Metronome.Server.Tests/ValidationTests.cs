@@ -26,7 +26,7 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
     private static JsonObject ValidJob() => new()
     {
         ["name"] = "Job",
-        ["tag"] = Api.Unique("v"),
+        ["tag"] = TestApi.Unique("v"),
         ["event_type"] = "action",
         ["event_tag"] = Event,
         ["executions"] = 1,
@@ -81,7 +81,7 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
         var top = field.Split('.')[0];
         if (value == "<absent>") job.Remove(top);
         else job[top] = JsonNode.Parse(value);
-        var response = await Admin.PostAsync(Routes.Jobs(Product), Api.Raw(job.ToJsonString()));
+        var response = await Admin.PostAsync(Routes.Jobs(Product), TestApi.Raw(job.ToJsonString()));
         var body = await response.ExpectAsync(400);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var errors = Errors(body);
@@ -94,14 +94,14 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
         var job = ValidJob();
         job["start_at"] = "2030-01-02T00:00:00Z";
         job["end_at"] = "2030-01-01T00:00:00Z";
-        var body = await (await Admin.PostAsync(Routes.Jobs(Product), Api.Raw(job.ToJsonString()))).ExpectAsync(400);
+        var body = await (await Admin.PostAsync(Routes.Jobs(Product), TestApi.Raw(job.ToJsonString()))).ExpectAsync(400);
         Assert.True(Errors(body).ContainsKey("end_at"), body);
     }
 
     [Fact]
     public async Task Every_invalid_field_is_reported_at_once()
     {
-        var body = await (await Admin.PostAsync(Routes.Jobs(Product), Api.Raw("""{"name":"","tag":"X","executions":-1,"intervals":1}"""))).ExpectAsync(400);
+        var body = await (await Admin.PostAsync(Routes.Jobs(Product), TestApi.Raw("""{"name":"","tag":"X","executions":-1,"intervals":1}"""))).ExpectAsync(400);
         var errors = Errors(body);
         foreach (var field in new[] { "name", "tag", "event_type", "event_tag", "executions", "intervals" })
             Assert.True(errors.ContainsKey(field), $"missing {field} in {body}");
@@ -119,7 +119,7 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
         job["misfire"] = "catch_up";
         job["retries"] = new JsonObject { ["max_attempts"] = 3, ["backoff_ms"] = 100, ["max_backoff_ms"] = 1000 };
         job["timeout_ms"] = 5000;
-        var response = await Admin.PostAsync(Routes.Jobs(Product), Api.Raw(job.ToJsonString()));
+        var response = await Admin.PostAsync(Routes.Jobs(Product), TestApi.Raw(job.ToJsonString()));
         await response.ExpectAsync(201);
         var created = await response.ReadAsync<ProductJob>();
         Assert.Equal("action", created.EventType);
@@ -134,14 +134,14 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [Fact]
     public async Task Invalid_update_answers_400_naming_the_field()
     {
-        var tag = Api.Unique("upd");
+        var tag = TestApi.Unique("upd");
         var job = ValidJob();
         job["tag"] = tag;
-        await (await Admin.PostAsync(Routes.Jobs(Product), Api.Raw(job.ToJsonString()))).ExpectAsync(201);
-        var body = await (await Admin.PatchAsync(Routes.Job(Product, tag), Api.Raw("""{"intervals":5,"overlap":"x"}"""))).ExpectAsync(400);
+        await (await Admin.PostAsync(Routes.Jobs(Product), TestApi.Raw(job.ToJsonString()))).ExpectAsync(201);
+        var body = await (await Admin.PatchAsync(Routes.Job(Product, tag), TestApi.Raw("""{"intervals":5,"overlap":"x"}"""))).ExpectAsync(400);
         Assert.True(Errors(body).ContainsKey("intervals"));
         Assert.True(Errors(body).ContainsKey("overlap"));
-        var unknown = await (await Admin.PatchAsync(Routes.Job(Product, tag), Api.Raw("""{"tag":"renamed"}"""))).ExpectAsync(400);
+        var unknown = await (await Admin.PatchAsync(Routes.Job(Product, tag), TestApi.Raw("""{"tag":"renamed"}"""))).ExpectAsync(400);
         Assert.True(Errors(unknown).ContainsKey("tag"), unknown);
     }
 
@@ -156,7 +156,7 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [InlineData("   ", "body")]
     public async Task Malformed_json_answers_400(string json, string field)
     {
-        var response = await Admin.PostAsync(Routes.Jobs(Product), Api.Raw(json));
+        var response = await Admin.PostAsync(Routes.Jobs(Product), TestApi.Raw(json));
         var body = await response.ExpectAsync(400);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.True(Errors(body).ContainsKey(field), body);
@@ -174,7 +174,7 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
     {
         var job = ValidJob();
         job["colour"] = "blue";
-        var body = await (await Admin.PostAsync(Routes.Jobs(Product), Api.Raw(job.ToJsonString()))).ExpectAsync(400);
+        var body = await (await Admin.PostAsync(Routes.Jobs(Product), TestApi.Raw(job.ToJsonString()))).ExpectAsync(400);
         var errors = Errors(body);
         Assert.Contains("colour", Assert.Contains("colour", errors)[0]);
     }
@@ -188,7 +188,7 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
     {
         var job = ValidJob();
         job[field] = JsonNode.Parse(value);
-        var body = await (await Admin.PostAsync(Routes.Jobs(Product), Api.Raw(job.ToJsonString()))).ExpectAsync(400);
+        var body = await (await Admin.PostAsync(Routes.Jobs(Product), TestApi.Raw(job.ToJsonString()))).ExpectAsync(400);
         Assert.Contains(expected, Assert.Contains(field, Errors(body))[0]);
     }
 
@@ -207,7 +207,7 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
     {
         var job = ValidJob();
         job["input"] = new JsonObject { ["padding"] = new string('x', 1000 * 1000) };
-        await (await Admin.PostAsync(Routes.Jobs(Product), Api.Raw(job.ToJsonString()))).ExpectAsync(201);
+        await (await Admin.PostAsync(Routes.Jobs(Product), TestApi.Raw(job.ToJsonString()))).ExpectAsync(201);
     }
 
     internal static Dictionary<string, string[]> Errors(string problemJson)

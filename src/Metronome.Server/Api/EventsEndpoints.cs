@@ -13,7 +13,7 @@ internal static class EventsEndpoints
         events.MapPost("/", CreateAsync).Accepts<ProductEvent>("application/json");
         events.MapGet("/", ListAsync);
         events.MapGet("/{type}/{tag}", GetAsync);
-        events.MapPatch("/{type}/{tag}", UpdateAsync).Accepts<ProductEventUpdate>("application/json");
+        events.MapPatch("/{type}/{tag}", UpdateAsync).Accepts<ProductEventUpdate>("application/json", "application/merge-patch+json");
         events.MapDelete("/{type}/{tag}", DeleteAsync);
     }
 

@@ -14,7 +14,7 @@ internal static class JobsEndpoints
         jobs.MapPost("/", CreateAsync).Accepts<ProductJob>("application/json");
         jobs.MapGet("/", ListAsync);
         jobs.MapGet("/{tag}", GetAsync);
-        jobs.MapPatch("/{tag}", UpdateAsync).Accepts<ProductJobUpdate>("application/json");
+        jobs.MapPatch("/{tag}", UpdateAsync).Accepts<ProductJobUpdate>("application/json", "application/merge-patch+json");
         jobs.MapDelete("/{tag}", DeleteAsync);
         jobs.MapPost("/{tag}/pause", PauseAsync);
         jobs.MapPost("/{tag}/resume", ResumeAsync);

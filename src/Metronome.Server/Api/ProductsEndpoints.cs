@@ -13,7 +13,7 @@ internal static class ProductsEndpoints
         products.MapPost("/", CreateAsync).AdminOnly().Accepts<Product>("application/json");
         products.MapGet("/", ListAsync).AdminOnly();
         products.MapGet("/{product}", GetAsync);
-        products.MapPatch("/{product}", UpdateAsync).AdminOnly().Accepts<ProductUpdate>("application/json");
+        products.MapPatch("/{product}", UpdateAsync).AdminOnly().Accepts<ProductUpdate>("application/json", "application/merge-patch+json");
         products.MapDelete("/{product}", DeleteAsync).AdminOnly();
     }
 

@@ -52,6 +52,3 @@ public sealed class ServerSettings
 
     private static string? Value(IConfiguration config, string key) => config[key] is { Length: > 0 } v ? v : null;
 }
-
-/// <summary>The server cannot start with the given settings; the message names the setting.</summary>
-public sealed class ServerConfigurationException(string message) : Exception(message);

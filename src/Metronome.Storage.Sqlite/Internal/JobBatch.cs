@@ -53,6 +53,12 @@ internal sealed class JobBatch : IDisposable
         return job;
     }
 
+    /// <summary>Records that the jobs a bulk query did not return do not exist, so <see cref="Get"/> does not look again.</summary>
+    public void PreloadMissing(IEnumerable<long> ids)
+    {
+        foreach (var id in ids) _jobs.TryAdd(id, null);
+    }
+
     public void Set(Job job) => _jobs[job.Id] = job;
 
     /// <summary>Writes the schedule state of every job that changed. Returns the jobs as written.</summary>

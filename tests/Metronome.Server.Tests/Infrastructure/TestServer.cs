@@ -73,7 +73,7 @@ public sealed class TestServer : IAsyncDisposable
 }
 
 /// <summary>Helpers to call the API with wire JSON.</summary>
-public static class Api
+public static class TestApi
 {
     private static int _counter;
 

@@ -1,0 +1,134 @@
+using Metronome.Core.Storage;
+using Metronome.Storage.Sqlite;
+using Metronome.Storage.Sqlite.Internal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Metronome.Storage.Conformance;
+
+/// <summary>What is specific to SQLite: file layout, pragmas, migrations, run ids and registration.</summary>
+public sealed class SqliteStoreTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "metronome-sqlite", Guid.NewGuid().ToString("N"));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly List<SqliteJobStore> _stores = [];
+
+    private string PathIn(params string[] parts) => Path.Combine([_directory, .. parts]);
+
+    private SqliteJobStore Open(string path, SqliteSynchronous synchronous = SqliteSynchronous.Full)
+    {
+        var store = new SqliteJobStore(new SqliteStoreOptions { DatabasePath = path, Synchronous = synchronous }, _time);
+        _stores.Add(store);
+        return store;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var store in _stores) await store.DisposeAsync();
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Migrate_creates_the_missing_directory_and_a_wal_database()
+    {
+        var path = PathIn("nested", "deeper", "m.db");
+        var store = Open(path);
+
+        await store.MigrateAsync(default);
+
+        Assert.True(File.Exists(path));
+        Assert.Equal("wal", await store.ReadWriterPragmaAsync("journal_mode", default));
+        Assert.Equal("1", await store.ReadWriterPragmaAsync("foreign_keys", default));
+    }
+
+    [Theory]
+    [InlineData(SqliteSynchronous.Full, "2")]
+    [InlineData(SqliteSynchronous.Normal, "1")]
+    public async Task Synchronous_option_sets_the_writer_pragma(SqliteSynchronous synchronous, string expected)
+    {
+        var store = Open(PathIn("s.db"), synchronous);
+
+        Assert.Equal(expected, await store.ReadWriterPragmaAsync("synchronous", default));
+    }
+
+    [Fact]
+    public async Task Schema_version_records_every_embedded_migration_once()
+    {
+        var path = PathIn("v.db");
+        var first = Open(path);
+        var second = Open(path);
+
+        await Task.WhenAll(first.MigrateAsync(default), second.MigrateAsync(default));
+        await first.MigrateAsync(default);
+
+        var migrations = SchemaMigrations.Load();
+        Assert.Equal(1, migrations[0].Version);
+        Assert.Equal("0001_initial.sql", migrations[0].Name);
+        Assert.Equal(migrations[^1].Version, await first.GetSchemaVersionAsync(default));
+    }
+
+    [Fact]
+    public void Run_ids_are_version_7_guids_that_increase_within_a_millisecond()
+    {
+        var ids = new RunIdGenerator(_time);
+
+        var generated = Enumerable.Range(0, 10_000).Select(_ => ids.Next()).ToList();
+
+        Assert.Equal(generated, generated.Order(StringComparer.Ordinal));
+        Assert.Equal(generated.Count, generated.Distinct().Count());
+        Assert.All(generated.Take(10), id =>
+        {
+            Assert.Equal(32, id.Length);
+            Assert.Equal(7, Guid.ParseExact(id, "N").Version);
+        });
+        // The first id carries the clock's millisecond, like Guid.CreateVersion7.
+        Assert.Equal(Guid.CreateVersion7(_time.GetUtcNow()).ToString("N")[..12], generated[0][..12]);
+    }
+
+    [Fact]
+    public async Task Disposing_twice_is_safe_and_a_disposed_store_refuses_work()
+    {
+        var store = Open(PathIn("d.db"));
+        await store.MigrateAsync(default);
+
+        await store.DisposeAsync();
+        await store.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.LoadScheduleAsync(default));
+    }
+
+    [Fact]
+    public void AddMetronomeSqlite_registers_one_store_as_both_interfaces_with_the_registered_clock()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddMetronomeSqlite(PathIn("di.db"), o => o.Synchronous = SqliteSynchronous.Normal);
+
+        var provider = new DescriptorProvider(services);
+        var jobs = provider.GetService(typeof(IJobStore));
+        var catalog = provider.GetService(typeof(ICatalogStore));
+
+        var store = Assert.IsType<SqliteJobStore>(jobs);
+        _stores.Add(store);
+        Assert.Same(jobs, catalog);
+        Assert.Same(_time, provider.GetService(typeof(TimeProvider)));
+        Assert.Single(services, d => d.ServiceType == typeof(TimeProvider)); // TryAdd kept the host's clock
+    }
+
+    /// <summary>Just enough of a container to resolve singletons from descriptors (the tests reference only the abstractions).</summary>
+    private sealed class DescriptorProvider(IServiceCollection services) : IServiceProvider
+    {
+        private readonly Dictionary<Type, object> _singletons = [];
+
+        public object? GetService(Type serviceType)
+        {
+            if (_singletons.TryGetValue(serviceType, out var existing)) return existing;
+            var d = services.Last(x => x.ServiceType == serviceType);
+            var instance = d.ImplementationInstance ?? d.ImplementationFactory?.Invoke(this) ?? throw new NotSupportedException(d.ToString());
+            _singletons[serviceType] = instance;
+            return instance;
+        }
+    }
+}
