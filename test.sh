@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Runs every test of Metronome: builds the solution, runs each test project, and ends with "N passed, N failed".
 # Services a test needs are started by the tests themselves on free loopback ports (SQLite files, Kestrel listeners,
-# server processes); later suites (PostgreSQL, brokers) add their set-up to tests/services.sh.
+# server processes, PostgreSQL, brokers); tests/services/install.sh installs the Debian packages they need.
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 unset METRONOME_ARTIFACTS
 results="$PWD/.test-results"
 rm -rf "$results" && mkdir -p "$results"
+
+if ! tests/services/install.sh; then
+  echo "installing test peers failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 if ! dotnet build Metronome.slnx -c Release -nologo -clp:ErrorsOnly; then
   echo "build failed"

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Metronome.Contracts;
 using Metronome.Server.Hosting;
 using Metronome.Server.Tests.Infrastructure;
@@ -67,21 +68,47 @@ public sealed class AdminKeyTests
     }
 
     [Fact]
-    public async Task Secrets_survive_a_restart_because_data_protection_keys_are_persisted()
+    public async Task Secrets_still_decrypt_after_a_restart_because_data_protection_keys_are_persisted()
     {
         var data = Directory.CreateTempSubdirectory("metronome-dp-").FullName;
+        await using var target = await TargetListener.StartAsync();
         try
         {
             await using (var server = await TestServer.StartAsync(dataDirectory: data))
             {
                 await server.CreateProductAsync("dp");
-                await (await server.Admin.PutAsync(Routes.Secret("dp", "TOKEN"), TestApi.Json(new SecretValue { Value = "v" }))).ExpectAsync(204);
+                await (await server.Admin.PutAsync(Routes.Secret("dp", "TOKEN"), TestApi.Json(new SecretValue { Value = "s3cret" }))).ExpectAsync(204);
+                var definition = JsonSerializer.SerializeToElement(new { url = target.Url.ToString(), headers = new Dictionary<string, string> { ["X-Token"] = "{{secrets.TOKEN}}" } });
+                await (await server.Admin.PostAsync(Routes.Events("dp"),
+                    TestApi.Json(new ProductEvent { Type = "action", Tag = "call", Name = "Call", Definition = definition }))).ExpectAsync(201);
+                await server.Admin.CreateJobAsync("dp", TestApi.Job("call", "job"));
             }
             Assert.NotEmpty(Directory.GetFiles(Path.Combine(data, "keys"), "*.xml"));
+
             await using (var again = await TestServer.StartAsync(dataDirectory: data))
             {
-                await (await again.Admin.GetAsync(Routes.Product("dp"))).ExpectAsync(200);
+                var run = await (await again.Admin.PostAsync(Routes.Job("dp", "job") + "/trigger", null)).ReadAsync<JobRun>();
+                var finished = await TestApi.EventuallyAsync(() => again.Admin.GetJsonAsync<JobRun>(Routes.Run("dp", run.Id!)), r => r.Status != "running");
+                Assert.Equal("succeeded", finished.Status);
+                Assert.Equal("s3cret", Assert.Single(target.Requests).Token);
             }
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Server_shuts_down_without_an_error()
+    {
+        var data = Directory.CreateTempSubdirectory("metronome-stop-").FullName;
+        try
+        {
+            var server = await TestServer.StartAsync(dataDirectory: data);
+            await (await server.Anonymous.GetAsync("/healthz")).ExpectAsync(200);
+            var error = await Record.ExceptionAsync(server.StopStrictAsync);
+            Assert.Null(error);
         }
         finally
         {

@@ -150,19 +150,22 @@ public sealed class JobsApiTests(ServerFixture fixture) : IClassFixture<ServerFi
         await Task.Delay(600);
         var received = fixture.Target.Requests.Where(r => r.IdempotencyKey.StartsWith($"{product}/{job.Tag}/", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, received.Count);
-        Assert.Equal(
-            [$"{product}/{job.Tag}/1", $"{product}/{job.Tag}/2", $"{product}/{job.Tag}/3"],
-            received.Select(r => r.IdempotencyKey).Order(StringComparer.Ordinal));
+        // A cold first request may outlast a slot; overlap "skip" then skips (and does not count) the next ones.
+        Assert.Equal(3, received.Select(r => r.IdempotencyKey).Distinct().Count());
+        Assert.All(received, r => Assert.Matches($"^{product}/{job.Tag}/[1-9][0-9]*$", r.IdempotencyKey));
 
-        var runs = await Admin.GetJsonAsync<Page<JobRun>>(Routes.JobRuns(product, job.Tag!));
+        var runs = await Admin.GetJsonAsync<Page<JobRun>>(Routes.JobRuns(product, job.Tag!) + "?status=succeeded");
         Assert.Equal(3, runs.Items.Count);
-        Assert.All(runs.Items, r => Assert.Equal("succeeded", r.Status));
         // Newest first.
-        Assert.Equal([3L, 2L, 1L], runs.Items.Select(r => r.Slot));
+        var slots = runs.Items.Select(r => r.Slot).ToList();
+        Assert.Equal(slots.OrderDescending(), slots);
+        Assert.Equal(
+            received.Select(r => r.IdempotencyKey).Order(StringComparer.Ordinal),
+            slots.Select(s => $"{product}/{job.Tag}/{s}").Order(StringComparer.Ordinal));
 
         var one = await Admin.GetJsonAsync<JobRun>(Routes.Run(product, runs.Items[0].Id!));
         Assert.Equal(runs.Items[0].Id, one.Id);
-        Assert.Equal(3, one.Slot);
+        Assert.Equal(slots[0], one.Slot);
         Assert.Equal("test-node", one.Node);
         Assert.NotNull(one.FinishedAt);
     }

@@ -89,8 +89,12 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         catch (Exception ex) { _logger.LogError(ex, "Engine loop failed while stopping"); }
     }
 
+    private int _disposed;
+
+    /// <summary>Stops the engine; safe to call more than once (DI may dispose it once per registration).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await StopAsync(CancellationToken.None);
         await _dispatcher.DisposeAsync();
         _stop.Dispose();

@@ -182,8 +182,11 @@ internal sealed class RunDispatcher : IAsyncDisposable
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException) { }
     }
 
+    private int _disposed;
+
     public ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
         _stopping.Cancel();
         _stopping.Dispose();
         return ValueTask.CompletedTask;

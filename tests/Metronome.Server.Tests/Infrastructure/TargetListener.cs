@@ -35,7 +35,8 @@ public sealed class TargetListener : IAsyncDisposable
         {
             using var reader = new StreamReader(http.Request.Body);
             var body = await reader.ReadToEndAsync();
-            self!._requests.Enqueue(new ReceivedRequest(http.Request.Method, http.Request.Path, http.Request.Headers["Idempotency-Key"].ToString(), body));
+            self!._requests.Enqueue(new ReceivedRequest(
+                http.Request.Method, http.Request.Path, http.Request.Headers["Idempotency-Key"].ToString(), http.Request.Headers["X-Token"].ToString(), body));
             return Results.Ok(new { received = true });
         });
         await app.StartAsync();
@@ -51,4 +52,4 @@ public sealed class TargetListener : IAsyncDisposable
     }
 }
 
-public sealed record ReceivedRequest(string Method, string Path, string IdempotencyKey, string Body);
+public sealed record ReceivedRequest(string Method, string Path, string IdempotencyKey, string Token, string Body);

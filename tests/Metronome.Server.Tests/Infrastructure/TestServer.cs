@@ -58,6 +58,13 @@ public sealed class TestServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Stops and disposes the application exactly as <c>RunAsync</c> does at the end of a real process.</summary>
+    public async Task StopStrictAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Anonymous.Dispose();
