@@ -126,6 +126,20 @@ internal sealed class RunDispatcher : IAsyncDisposable
     /// <summary>Runs one attempt; returns a null status when the engine is stopping and the attempt was abandoned mid-way.</summary>
     private async Task<(RunStatus? Status, ExecutionOutcome Outcome)> ExecuteAsync(ClaimedRun claimed)
     {
+        IReadOnlyDictionary<string, string>? secrets = null;
+        var (status, outcome) = await ExecuteCoreAsync(claimed, s => secrets = s);
+        // Secrets never reach run records: every outcome is redacted once, here.
+        if (outcome.ErrorMessage is not null || (secrets is { Count: > 0 } && outcome.OutputJson is not null))
+            outcome = outcome with
+            {
+                ErrorMessage = SecretRedactor.Redact(outcome.ErrorMessage, secrets),
+                OutputJson = secrets is { Count: > 0 } ? SecretRedactor.Redact(outcome.OutputJson, secrets) : outcome.OutputJson,
+            };
+        return (status, outcome);
+    }
+
+    private async Task<(RunStatus? Status, ExecutionOutcome Outcome)> ExecuteCoreAsync(ClaimedRun claimed, Action<IReadOnlyDictionary<string, string>> secretsSeen)
+    {
         var run = claimed.Run;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(claimed.TimeoutMs), _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
@@ -137,6 +151,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
             if (!_executors.TryGetValue(ev.Type, out var executor))
                 return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.NotRegistered, $"no executor for event type '{ev.Type}' on this node"));
             var secrets = await _resolver.GetSecretsAsync(run.Product, linked.Token);
+            secretsSeen(secrets);
             using var input = JsonDocument.Parse(claimed.InputJson);
             var context = new ExecutionContext
             {
@@ -157,7 +172,9 @@ internal sealed class RunDispatcher : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            _logger.LogWarning(ex, "Run {RunId} of {Product}/{Job} slot {Slot} attempt {Attempt} threw", run.Id, run.Product, run.JobTag, run.Slot, run.Attempt);
+            // The exception text may quote a connection string: log it redacted, never the raw exception.
+            _logger.LogWarning("Run {RunId} of {Product}/{Job} slot {Slot} attempt {Attempt} threw {Type}: {Message}", run.Id, run.Product, run.JobTag,
+                run.Slot, run.Attempt, ex.GetType().Name, SecretRedactor.Redact(ex.Message, null));
             return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.Exception, $"{ex.GetType().Name}: {ex.Message}"));
         }
     }
