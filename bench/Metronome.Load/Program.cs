@@ -1,22 +1,32 @@
 using Metronome.Load;
-using Metronome.Storage.Sqlite;
 
-// Load scenarios of Metronome. Usage:
-//   dotnet run -c Release --project bench/Metronome.Load -- precision [jobs=2000] [interval_ms=1000] [seconds=20] [sync=full|normal]
-//   dotnet run -c Release --project bench/Metronome.Load -- api <base-url> <admin-key> [creates=5000] [clients=16]
-var scenario = args.FirstOrDefault() ?? "precision";
-string Arg(int i, string fallback) => args.Length > i ? args[i] : fallback;
-switch (scenario)
+// Load scenarios of Metronome and its peers (Quartz.NET, Hangfire), measured in one run on one machine. Usage:
+//   dotnet <artifacts>/bin/Metronome.Load/release/Metronome.Load.dll <saturation|precision|durable|scale|api|all> [--key=value ...]
+// Common keys: --seconds (measured, default 8), --warmup (default 3), --jobs, --interval, --systems=metronome,quartz,hangfire,
+// --out=<dir> (default bench/results). Writes <scenario>.md and <scenario>.json there and prints the markdown.
+var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+var workload = Workload.Parse(args);
+var names = scenario == "all" ? Scenarios.Names : [scenario];
+if (names.Any(n => !Scenarios.Names.Contains(n)))
 {
-    case "precision":
-        Console.WriteLine(await PrecisionScenario.RunAsync(int.Parse(Arg(1, "2000")), long.Parse(Arg(2, "1000")), int.Parse(Arg(3, "20")),
-            Arg(4, "full") == "normal" ? SqliteSynchronous.Normal : SqliteSynchronous.Full));
-        break;
-    case "api":
-        Console.WriteLine(await ApiScenario.RunAsync(new Uri(Arg(1, "http://127.0.0.1:5080")), Arg(2, ""), int.Parse(Arg(3, "5000")), int.Parse(Arg(4, "16"))));
-        break;
-    default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}': use precision or api");
-        return 2;
+    Console.Error.WriteLine($"unknown scenario '{scenario}': use {string.Join(", ", Scenarios.Names)} or all");
+    return 2;
 }
-return 0;
+var report = new RunReport();
+foreach (var name in names)
+{
+    Console.Error.WriteLine($"scenario {name}");
+    await Scenarios.RunAsync(name, workload, report);
+}
+var output = workload.String("out", DefaultOutput());
+var path = report.Write(output, scenario);
+Console.WriteLine(report.ToMarkdown());
+Console.Error.WriteLine($"written {path} and its .json");
+return report.Rows.Any(r => r.Status == ResultRow.Failed) ? 1 : 0;
+
+static string DefaultOutput()
+{
+    for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "Metronome.slnx"))) return Path.Combine(dir.FullName, "bench", "results");
+    return Path.Combine(Environment.CurrentDirectory, "results");
+}

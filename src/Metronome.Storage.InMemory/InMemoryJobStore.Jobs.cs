@@ -1,0 +1,189 @@
+using System.Globalization;
+using Metronome.Core;
+using Metronome.Core.Jobs;
+using Metronome.Core.Runs;
+using Metronome.Core.Scheduling;
+using Metronome.Core.Storage;
+
+namespace Metronome.Storage.InMemory;
+
+public sealed partial class InMemoryJobStore
+{
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ScheduleEntry>> LoadScheduleAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var list = new List<ScheduleEntry>(_jobs.Count);
+            foreach (var job in _jobs.Values)
+                if (job.Status == JobStatus.Active && !job.ExecutionsExhausted) list.Add(new ScheduleEntry(job.Id, job.NextDueAt));
+            list.Sort((a, b) => a.DueAt!.Value.CompareTo(b.DueAt!.Value));
+            return Task.FromResult<IReadOnlyList<ScheduleEntry>>(list);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        if (p.JobIds.Count == 0) return Task.FromResult(new ClaimResult([], [], []));
+        var seen = new HashSet<long>(p.JobIds.Count);
+        var runs = new List<ClaimedRun>();
+        var schedule = new List<ScheduleEntry>(p.JobIds.Count);
+        var blocked = new List<long>();
+        lock (_gate)
+        {
+            foreach (var id in p.JobIds)
+            {
+                if (!seen.Add(id)) continue;
+                if (!_jobs.TryGetValue(id, out var job) || job.Status != JobStatus.Active)
+                {
+                    schedule.Add(new ScheduleEntry(id, null));
+                    continue;
+                }
+                var plan = SlotPlanner.Plan(job, p.Horizon, p.MisfireThreshold, p.MaxSlotsPerJob);
+                foreach (var slot in plan.Slots)
+                {
+                    var run = slot.Skipped ? SkippedRun(job, slot, p) : FiredRun(job, slot, p);
+                    InsertRun(run, job.Retries.MaxAttempts, checkSlot: false); // slots come from the planner, above the job's next slot
+                    if (!slot.Skipped) runs.Add(ToClaimed(job, run, slot.ScheduledAt));
+                }
+                if (!ReferenceEquals(plan.Next, job)) _jobs[id] = plan.Next;
+                schedule.Add(new ScheduleEntry(id, plan.Blocked ? null : plan.Next.ScheduledDueAt));
+                if (plan.Blocked) blocked.Add(id);
+            }
+        }
+        return Task.FromResult(new ClaimResult(runs, schedule, blocked));
+    }
+
+    private Run FiredRun(Job job, PlannedSlot slot, ClaimParams p) => new()
+    {
+        Id = _runIds.Next(),
+        JobId = job.Id,
+        Product = job.Product,
+        JobTag = job.Tag,
+        Slot = slot.Slot,
+        Attempt = 1,
+        ScheduledAt = slot.ScheduledAt,
+        StartedAt = slot.ScheduledAt, // an estimate until the attempt reports its real start
+        Node = p.Node,
+        Status = RunStatus.Running,
+    };
+
+    private Run SkippedRun(Job job, PlannedSlot slot, ClaimParams p) => new()
+    {
+        Id = _runIds.Next(),
+        JobId = job.Id,
+        Product = job.Product,
+        JobTag = job.Tag,
+        Slot = slot.Slot,
+        Attempt = 0,
+        ScheduledAt = slot.ScheduledAt,
+        StartedAt = p.Now,
+        FinishedAt = p.Now,
+        Node = p.Node,
+        Status = RunStatus.Skipped,
+        ErrorMessage = "the previous execution was still running (overlap: skip)",
+        ErrorKind = "overlap",
+    };
+
+    /// <inheritdoc />
+    public Task<Job> CreateJobAsync(Job job, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        lock (_gate)
+        {
+            if (_jobIds.ContainsKey((job.Product, job.Tag)))
+                throw new ConflictException($"job '{job.Tag}' already exists in product '{job.Product}'");
+            var created = job with { Id = ++_lastJobId }; // never reused, so a late completion cannot touch a newer job
+            _jobs.Add(created.Id, created);
+            _jobIds.Add((job.Product, job.Tag), created.Id);
+            return Task.FromResult(created);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Job?> GetJobAsync(string product, string tag, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(FindJob(product, tag));
+    }
+
+    /// <inheritdoc />
+    public Task<PageResult<Job>> ListJobsAsync(JobQuery query, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        long after = 0;
+        if (query.Cursor is not null && (!long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
+            throw ValidationFailedException.For("cursor", "cursor is not one returned by this list.");
+        int limit = Math.Max(1, query.Limit);
+        List<Job> items;
+        lock (_gate)
+        {
+            items = _jobs.Values
+                .Where(j => j.Product == query.Product && j.Id > after && (query.Status is null || j.Status == query.Status))
+                .OrderBy(j => j.Id).Take(limit + 1).ToList();
+        }
+        string? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            next = items[^1].Id.ToString(CultureInfo.InvariantCulture);
+        }
+        return Task.FromResult(new PageResult<Job>(items, next));
+    }
+
+    /// <inheritdoc />
+    public Task<Job> ModifyJobAsync(string product, string tag, Func<Job, Job> change, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_gate)
+        {
+            var current = FindJob(product, tag) ?? throw JobNotFound(product, tag);
+            var next = change(current) with { Id = current.Id, Product = current.Product, Tag = current.Tag, CreatedAt = current.CreatedAt };
+            _jobs[current.Id] = next;
+            return Task.FromResult(next);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<long?> DeleteJobAsync(string product, string tag, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (!_jobIds.Remove((product, tag), out var id)) return Task.FromResult<long?>(null);
+            _jobs.Remove(id);
+            return Task.FromResult<long?>(id);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<ClaimedRun> TriggerJobAsync(TriggerParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        lock (_gate)
+        {
+            var job = FindJob(p.Product, p.Tag) ?? throw JobNotFound(p.Product, p.Tag);
+            var run = new Run
+            {
+                Id = p.RunId,
+                JobId = job.Id,
+                Product = job.Product,
+                JobTag = job.Tag,
+                Slot = 0,
+                Attempt = 1,
+                ScheduledAt = p.Now,
+                StartedAt = p.Now,
+                Node = p.Node,
+                Status = RunStatus.Running,
+            };
+            InsertRun(run, job.Retries.MaxAttempts, checkSlot: false);
+            _jobs[job.Id] = job with { ExecutionsDone = job.ExecutionsDone + 1, InFlight = job.InFlight + 1 };
+            return Task.FromResult(ToClaimed(job, run, p.Now));
+        }
+    }
+
+    private Job? FindJob(string product, string tag) =>
+        _jobIds.TryGetValue((product, tag), out var id) ? _jobs[id] : null;
+
+    private static NotFoundException JobNotFound(string product, string tag) => new($"job '{tag}' not found in product '{product}'");
+}

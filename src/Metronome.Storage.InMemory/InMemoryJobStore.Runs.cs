@@ -1,0 +1,152 @@
+using Metronome.Core;
+using Metronome.Core.Jobs;
+using Metronome.Core.Runs;
+using Metronome.Core.Storage;
+using Metronome.Storage.InMemory.Internal;
+
+namespace Metronome.Storage.InMemory;
+
+public sealed partial class InMemoryJobStore
+{
+    private const string AbandonedKind = "abandoned";
+    private const string AbandonedMessage = "the node running this attempt stopped";
+
+    /// <inheritdoc />
+    /// <remarks>A final completion only applies to a run still <c>running</c>: a duplicate report changes nothing.</remarks>
+    public Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(completions);
+        if (completions.Count == 0) return Task.FromResult<IReadOnlyList<ScheduleEntry>>([]);
+        var released = new List<long>();
+        var entries = new List<ScheduleEntry>();
+        lock (_gate)
+        {
+            HashSet<RunHistory>? grown = null;
+            foreach (var done in completions)
+            {
+                if (!_runs.TryGetValue(done.RunId, out var row) || row.Run.Status != RunStatus.Running) continue;
+                if (done.RetryAt is { } retryAt)
+                {
+                    row.Run = row.Run with { Attempt = done.Attempt + 1, ErrorMessage = done.ErrorMessage, ErrorKind = done.ErrorKind };
+                    row.RetryAt = retryAt;
+                    continue;
+                }
+                row.Run = row.Run with
+                {
+                    Status = done.Status, StartedAt = done.StartedAt, FinishedAt = done.FinishedAt, ErrorMessage = done.ErrorMessage,
+                    ErrorKind = done.ErrorKind, OutputJson = done.OutputJson,
+                };
+                row.RetryAt = null;
+                var history = _histories[(row.Run.Product, row.Run.JobTag)];
+                if (history.Rows.Count > _options.FinishedRunsPerJob) (grown ??= []).Add(history);
+                if (!_jobs.TryGetValue(done.JobId, out var job)) continue; // the job was deleted: the run is history
+                _jobs[job.Id] = Release(job, done.StartedAt, done.Status.ToWire());
+                released.Add(job.Id);
+            }
+            if (grown is not null)
+                foreach (var history in grown)
+                    foreach (var dropped in history.Trim(_options.FinishedRunsPerJob)) _runs.Remove(dropped.Run.Id);
+            var reported = new HashSet<long>();
+            foreach (var id in released)
+                if (reported.Add(id) && _jobs.TryGetValue(id, out var job) && job.InFlight == 0)
+                    entries.Add(new ScheduleEntry(id, job.ScheduledDueAt));
+        }
+        return Task.FromResult<IReadOnlyList<ScheduleEntry>>(entries);
+    }
+
+    /// <inheritdoc />
+    public Task<RecoverResult> RecoverRunsAsync(RecoverParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        var owners = p.OwnerNodes?.ToHashSet(StringComparer.Ordinal);
+        var resume = new List<ClaimedRun>();
+        int abandoned = 0;
+        lock (_gate)
+        {
+            var orphans = _runs.Values
+                .Where(r => r.Run.Status == RunStatus.Running && (owners is null || (r.Run.Node is { } n && owners.Contains(n))))
+                .OrderBy(r => r.Run.Id, StringComparer.Ordinal).ToList();
+            foreach (var row in orphans)
+            {
+                var run = row.Run;
+                _jobs.TryGetValue(run.JobId, out var job);
+                bool pendingRetry = row.RetryAt is not null;
+                if (job is not null && (pendingRetry || run.Attempt < row.MaxAttempts))
+                {
+                    // A pending retry has not started yet: re-issue it as is. An interrupted attempt counts as tried.
+                    var attempt = pendingRetry ? run.Attempt : run.Attempt + 1;
+                    row.Run = run with { Attempt = attempt, Node = p.Node };
+                    resume.Add(ToClaimed(job, row.Run, row.RetryAt ?? p.Now));
+                    continue;
+                }
+                row.Run = run with { Status = RunStatus.Abandoned, FinishedAt = p.Now, ErrorKind = AbandonedKind, ErrorMessage = AbandonedMessage };
+                row.RetryAt = null;
+                abandoned++;
+                if (job is not null) _jobs[job.Id] = Release(job, run.StartedAt, RunStatus.Abandoned.ToWire());
+            }
+        }
+        return Task.FromResult(new RecoverResult(resume, abandoned));
+    }
+
+    /// <inheritdoc />
+    public Task<int> PruneRunsAsync(PruneParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        int keep = Math.Max(0, p.KeepPerJob), deleted = 0;
+        lock (_gate)
+        {
+            foreach (var history in _histories.Values)
+            {
+                int newestRank = history.Rows.Count; // rank 1 is the newest run, as ROW_NUMBER() ... ORDER BY id DESC
+                deleted += history.Rows.RemoveAll(row =>
+                {
+                    int rank = newestRank--;
+                    bool prune = row.Run.Status != RunStatus.Running && (row.Run.FinishedAt < p.OlderThan || rank > keep);
+                    if (prune) _runs.Remove(row.Run.Id);
+                    return prune;
+                });
+            }
+        }
+        return Task.FromResult(deleted);
+    }
+
+    /// <inheritdoc />
+    public Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Cursor is not null && !RunIdGenerator.IsRunId(query.Cursor))
+            throw ValidationFailedException.For("cursor", "cursor is not one returned by this list.");
+        int limit = Math.Max(1, query.Limit);
+        var items = new List<Run>();
+        lock (_gate)
+        {
+            IEnumerable<RunHistory> histories = query.JobTag is null
+                ? _histories.Where(h => h.Key.Product == query.Product).Select(h => h.Value)
+                : _histories.TryGetValue((query.Product, query.JobTag), out var one) ? [one] : [];
+            foreach (var history in histories)
+                for (int i = history.Rows.Count - 1; i >= 0; i--)
+                {
+                    var run = history.Rows[i].Run;
+                    if (query.Cursor is not null && string.CompareOrdinal(run.Id, query.Cursor) >= 0) continue;
+                    if (query.Status is { } status && run.Status != status) continue;
+                    items.Add(run);
+                    if (query.JobTag is not null && items.Count > limit) break; // one history is already newest first
+                }
+        }
+        items.Sort((a, b) => string.CompareOrdinal(b.Id, a.Id));
+        string? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveRange(limit, items.Count - limit);
+            next = items[^1].Id;
+        }
+        return Task.FromResult(new PageResult<Run>(items, next));
+    }
+
+    /// <inheritdoc />
+    public Task<Run?> GetRunAsync(string product, string runId, CancellationToken ct)
+    {
+        lock (_gate)
+            return Task.FromResult(_runs.TryGetValue(runId, out var row) && row.Run.Product == product ? row.Run : null);
+    }
+}

@@ -1,0 +1,107 @@
+using Metronome.Core.Catalog;
+using Metronome.Core.Events;
+using Metronome.Core.Jobs;
+using Metronome.Core.Runs;
+using Metronome.Core.Storage;
+using Metronome.Storage.InMemory.Internal;
+
+namespace Metronome.Storage.InMemory;
+
+/// <summary>
+/// A store that keeps everything in the process's memory: for embedded and development use, tests of hosts, and for
+/// measuring the engine without a database. Nothing survives the process. Every member runs under one lock, which is
+/// the transaction: a claim, a batch of completions or a command is applied whole, and the planner
+/// (<see cref="Core.Scheduling.SlotPlanner"/>) is the same as in the SQL stores, so the scheduling behaviour is identical.
+/// </summary>
+/// <remarks>
+/// Lists (jobs by product, runs by product) scan and sort what they return, which is fine for the sizes this store is
+/// meant for; lookups by id, tag and the engine's batch operations are hash-table lookups.
+/// </remarks>
+public sealed partial class InMemoryJobStore : IJobStore, ICatalogStore, IAsyncDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly InMemoryStoreOptions _options;
+    private readonly RunIdGenerator _runIds;
+
+    private readonly Dictionary<long, Job> _jobs = [];
+    private readonly Dictionary<(string Product, string Tag), long> _jobIds = [];
+    private long _lastJobId;
+
+    private readonly Dictionary<string, RunRow> _runs = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Product, string JobTag), RunHistory> _histories = [];
+
+    private readonly SortedDictionary<string, ProductRecord> _products = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ProductKeyRecord> _keysByHash = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Product, string Name), string> _secrets = [];
+    private readonly Dictionary<(string Product, string Type, string Tag), EventRecord> _events = [];
+
+    /// <summary>Creates an empty store.</summary>
+    /// <param name="time">The clock of run ids.</param>
+    /// <param name="options">Retention of finished runs; defaults when null.</param>
+    public InMemoryJobStore(TimeProvider time, InMemoryStoreOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        _options = options ?? new InMemoryStoreOptions();
+        if (_options.FinishedRunsPerJob < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "InMemoryStoreOptions.FinishedRunsPerJob must be positive.");
+        _time = time;
+        _runIds = new RunIdGenerator(time);
+    }
+
+    /// <summary>Number of jobs stored.</summary>
+    public int JobCount { get { lock (_gate) return _jobs.Count; } }
+
+    /// <summary>Number of runs stored.</summary>
+    public int RunCount { get { lock (_gate) return _runs.Count; } }
+
+    /// <inheritdoc />
+    public Task MigrateAsync(CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Nothing to release; present so hosts can treat every store alike.</summary>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static ClaimedRun ToClaimed(Job job, Run run, DateTimeOffset runAt) => new()
+    {
+        Run = run,
+        JobName = job.Name,
+        EventType = job.EventType,
+        EventTag = job.EventTag,
+        InputJson = job.InputJson,
+        TimeoutMs = job.TimeoutMs,
+        Retries = job.Retries,
+        RunAt = runAt,
+    };
+
+    /// <summary>Stores a new run (under the lock). Grid slots are unique per job, as the SQL stores' unique index makes them.</summary>
+    private void InsertRun(Run run, int maxAttempts, bool checkSlot)
+    {
+        var key = (run.Product, run.JobTag);
+        if (!_histories.TryGetValue(key, out var history)) _histories[key] = history = new RunHistory();
+        if (_runs.ContainsKey(run.Id)) throw new InvalidOperationException($"run {run.Id} already exists");
+        if (checkSlot && run.Slot > 0 && history.Rows.Exists(r => r.Run.JobId == run.JobId && r.Run.Slot == run.Slot))
+            throw new InvalidOperationException($"job {run.JobId} already has a run for slot {run.Slot}");
+        var row = new RunRow(run, maxAttempts);
+        _runs.Add(run.Id, row);
+        history.Add(row);
+    }
+
+    /// <summary>Inserts a run as a raw row would be (tests prove the slot constraint with it).</summary>
+    internal void InsertRawRun(Run run)
+    {
+        lock (_gate) InsertRun(run, 1, checkSlot: true);
+    }
+
+    /// <summary>
+    /// An execution of the job finished (or was abandoned): releases its in-flight slot and completes the job when it has
+    /// nothing left to run (executions exhausted, or past <c>end_at</c>) and nothing running.
+    /// </summary>
+    private static Job Release(Job job, DateTimeOffset? lastRunAt, string lastRunStatus)
+    {
+        var next = job with { InFlight = Math.Max(0, job.InFlight - 1), LastRunAt = lastRunAt, LastRunStatus = lastRunStatus };
+        bool pastEnd = next.EndAt is { } end && next.NextDueAt > end;
+        if (next.InFlight == 0 && (next.ExecutionsExhausted || pastEnd))
+            next = next with { Status = JobStatus.Completed };
+        return next;
+    }
+}
