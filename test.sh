@@ -24,6 +24,7 @@ fi
 passed=0; failed=0; status=0
 for project in tests/*/*.csproj; do
   name=$(basename "$project" .csproj)
+  grep -q '<IsTestProject>false</IsTestProject>' "$project" && continue   # shared test support, not a suite
   echo "=== $name"
   dotnet test "$project" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
