@@ -1,6 +1,9 @@
 using Metronome.Core.Execution;
+using Metronome.Events.Broker;
+using Metronome.Events.Database;
 using Metronome.Events.Function;
 using Metronome.Events.Http;
+using Metronome.Events.Notification;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -13,7 +16,8 @@ public static class EventsServiceCollectionExtensions
     private static readonly TimeSpan PooledConnectionLifetime = TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// Adds the <c>action</c> and <c>function</c> executors as <see cref="IEventExecutor"/> singletons, and the
+    /// Adds the executors of all five event types (<c>action</c>, <c>notification</c>, <c>database_action</c>, <c>function</c>,
+    /// <c>messagebroker</c>) as <see cref="IEventExecutor"/> singletons, and the
     /// named <see cref="HttpClient"/> <c>metronome-action</c>: no retries (the engine owns retries), no client-level
     /// timeout (definitions and the attempt's token decide), pooled connections recycled every two minutes.
     /// .NET functions are added separately as <see cref="DotnetFunctionRegistration"/> singletons. Safe to call twice.
@@ -37,6 +41,19 @@ public static class EventsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunctionRuntime, JavaScriptFunctionRuntime>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunctionRuntime, DotnetFunctionRuntime>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventExecutor, FunctionExecutor>());
+
+        // Notification channels share the action's HttpRequestSender (webhook, push, sms) or speak SMTP (email).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, EmailChannel>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, WebhookChannel>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, PushChannel>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, SmsChannel>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventExecutor, NotificationExecutor>());
+
+        // A singleton so the container disposes it, and with it the PostgreSQL data sources it pools.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventExecutor, DatabaseActionExecutor>());
+
+        // One pooled connection per broker connection string; closed when the container disposes the executor.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventExecutor, MessageBrokerExecutor>());
         return services;
     }
 }

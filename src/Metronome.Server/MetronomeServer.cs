@@ -5,6 +5,7 @@ using Metronome.Events;
 using Metronome.Server.Api;
 using Metronome.Server.Dashboard;
 using Metronome.Server.Hosting;
+using Metronome.Storage.Postgres;
 using Metronome.Storage.Sqlite;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration.Memory;
@@ -12,7 +13,7 @@ using Microsoft.Extensions.Configuration.Memory;
 namespace Metronome.Server;
 
 /// <summary>
-/// Builds the Metronome server: REST API, dashboard, engine, SQLite store and executors in one process.
+/// Builds the Metronome server: REST API, dashboard, engine, store (SQLite, or PostgreSQL for a cluster) and executors in one process.
 /// <c>Program.cs</c> calls <see cref="Build"/> and runs the result; tests call it to start the very same application
 /// in-process (e.g. with <c>--urls=http://127.0.0.1:0</c> and a temporary <c>METRONOME_DATA</c>).
 /// </summary>
@@ -38,8 +39,7 @@ public static class MetronomeServer
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietLogging });
         configure?.Invoke(builder);
         var settings = ServerSettings.From(builder.Configuration);
-        if (settings.Store == "postgres")
-            throw new ServerConfigurationException("METRONOME_STORE=postgres is not available in this build; use sqlite (the default).");
+        ClusterSettings.Check(builder.Configuration, settings);
         EngineSettings.Check(builder.Configuration);
         Directory.CreateDirectory(settings.DataDirectory);
 
@@ -65,7 +65,11 @@ public static class MetronomeServer
 
         var configuration = builder.Configuration;
         services.AddMetronome(o => EngineSettings.Apply(configuration, o));
-        services.AddMetronomeSqlite(settings.DatabasePath);
+        // postgres: this process is one node of a cluster sharing the database (METRONOME_NODE names it).
+        if (settings.Store == "postgres")
+            services.AddMetronomePostgres(settings.PostgresConnection!, cluster: o => ClusterSettings.Apply(configuration, o));
+        else
+            services.AddMetronomeSqlite(settings.DatabasePath);
         services.AddMetronomeEvents();
 
         services.ConfigureHttpJsonOptions(o =>

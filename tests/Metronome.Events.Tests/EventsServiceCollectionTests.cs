@@ -12,7 +12,7 @@ public sealed class EventsServiceCollectionTests
 
         var types = provider.GetServices<IEventExecutor>().Select(e => e.EventType).Order().ToArray();
 
-        Assert.Equal(["action", "function"], types);
+        Assert.Equal(["action", "database_action", "function", "messagebroker", "notification"], types);
     }
 
     [Fact]

@@ -117,14 +117,14 @@ public sealed class AdminKeyTests
     }
 
     [Fact]
-    public void Postgres_store_is_refused_with_a_clear_message()
+    public void Postgres_store_without_a_connection_string_is_refused_naming_the_setting()
     {
         var data = Directory.CreateTempSubdirectory("metronome-pg-").FullName;
         try
         {
             var error = Assert.Throws<ServerConfigurationException>(() => MetronomeServer.Build(
                 ["--urls=http://127.0.0.1:0", $"--METRONOME_DATA={data}", "--METRONOME_STORE=postgres"]));
-            Assert.Contains("not available in this build", error.Message);
+            Assert.Contains("METRONOME_POSTGRES", error.Message);
         }
         finally
         {

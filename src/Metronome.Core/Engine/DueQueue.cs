@@ -26,6 +26,9 @@ internal sealed class DueQueue
         if (_heap.Count > 2 * _due.Count + 1024) Compact();
     }
 
+    /// <summary>Every job in the queue (a snapshot is taken by the caller under its lock).</summary>
+    public IEnumerable<long> JobIds => _due.Keys;
+
     public bool TryGetDue(long jobId, out long dueTicks) => _due.TryGetValue(jobId, out dueTicks);
 
     /// <summary>The earliest due instant, or null when nothing is scheduled.</summary>

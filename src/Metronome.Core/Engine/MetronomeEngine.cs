@@ -1,3 +1,4 @@
+using Metronome.Core.Engine.Cluster;
 using Metronome.Core.Execution;
 using Metronome.Core.Hosting;
 using Metronome.Core.Storage;
@@ -13,6 +14,12 @@ namespace Metronome.Core.Engine;
 /// one store transaction, and hands the claimed attempts to the <see cref="RunDispatcher"/>, which fires each at its
 /// due instant. Outcomes go back to the store in batches through the <see cref="CompletionWriter"/>.
 /// There is no polling of the database for due work.
+/// <para>
+/// On a store that implements <see cref="IClusterStore"/> (PostgreSQL) the engine is one node of a cluster: every node holds
+/// the whole schedule and races to claim (the store's claim transaction decides), heartbeats, and one leader recovers runs of
+/// dead nodes and prunes; changes made on other nodes arrive through <see cref="IScheduleChangeFeed"/>. See Cluster/README.md.
+/// On any other store it is a single node and recovers every interrupted run at start.
+/// </para>
 /// </summary>
 public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDisposable
 {
@@ -28,11 +35,16 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
     private readonly CompletionWriter _writer;
     private readonly RunDispatcher _dispatcher;
     private readonly CancellationTokenSource _stop = new();
-    private Task? _loop, _writerLoop, _pruneLoop;
+    private readonly IClusterStore? _cluster;
+    private readonly IScheduleChangeFeed? _changes;
+    private readonly ClusterOptions _clusterOptions;
+    private readonly List<EngineService> _services = [];
+    private Task? _loop, _writerLoop;
     private int _state; // 0 new, 1 started, 2 stopped
 
     public MetronomeEngine(IJobStore store, ICatalogStore catalog, IEnumerable<IEventExecutor> executors, TimeProvider time,
-        IOptions<MetronomeOptions> options, ILogger<MetronomeEngine> logger, EngineProbe probe, ISecretProtector? protector = null)
+        IOptions<MetronomeOptions> options, ILogger<MetronomeEngine> logger, EngineProbe probe, ISecretProtector? protector = null,
+        IClusterStore? cluster = null, IScheduleChangeFeed? changes = null, IOptions<ClusterOptions>? clusterOptions = null)
     {
         _store = store;
         _time = time;
@@ -43,7 +55,19 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         _resolver = new EventResolver(catalog, protector);
         _writer = new CompletionWriter(store, time, _options.CompletionBatchSize, logger, probe, OnReleased);
         _dispatcher = new RunDispatcher(executors, _resolver, _writer, time, _options.MaxConcurrency, logger, probe);
+        _cluster = cluster;
+        _changes = changes;
+        _clusterOptions = clusterOptions?.Value ?? new ClusterOptions();
+        if (cluster is not null) _clusterOptions.Validate();
     }
+
+    /// <summary>True when this engine is one node of a cluster (its store implements <see cref="IClusterStore"/>).</summary>
+    public bool IsClustered => _cluster is not null;
+
+    /// <summary>True while this node holds the cluster's leader lease (always false on a single node).</summary>
+    public bool IsLeader => _elector?.IsLeader ?? false;
+
+    private LeaderElector? _elector;
 
     /// <summary>Progress counters tests and metrics can await.</summary>
     public EngineProbe Probe { get; }
@@ -55,8 +79,11 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) return;
         await _store.MigrateAsync(cancellationToken);
-        // Single-node start: every run left running belongs to a previous life of this store's node(s).
-        var recovered = await _store.RecoverRunsAsync(new RecoverParams(_options.NodeName, _time.GetUtcNow(), null), cancellationToken);
+        // Single-node start: every run left running belongs to a previous life of this store's node(s). In a cluster, only
+        // this node's own (node names are unique): other nodes' runs are the leader's to recover once they stop heartbeating.
+        if (_cluster is not null) await _cluster.HeartbeatAsync(_options.NodeName, cancellationToken);
+        var recovered = await _store.RecoverRunsAsync(
+            new RecoverParams(_options.NodeName, _time.GetUtcNow(), _cluster is null ? null : [_options.NodeName]), cancellationToken);
         if (recovered.Resume.Count + recovered.Abandoned > 0)
             _logger.LogWarning("Recovered {Resumed} interrupted runs and abandoned {Abandoned}", recovered.Resume.Count, recovered.Abandoned);
         var schedule = await _store.LoadScheduleAsync(cancellationToken);
@@ -65,7 +92,8 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         _logger.LogInformation("Engine {Node} started with {Jobs} scheduled jobs", _options.NodeName, schedule.Count);
         _writerLoop = Task.Run(_writer.RunAsync, CancellationToken.None);
         _loop = Task.Run(RunLoopAsync, CancellationToken.None);
-        _pruneLoop = Task.Run(PruneLoopAsync, CancellationToken.None);
+        CreateServices();
+        foreach (var service in _services) service.Start();
         _dispatcher.Dispatch(recovered.Resume);
     }
 
@@ -75,7 +103,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         _stop.Cancel();
         _wake.Set();
         await Await(_loop);
-        await Await(_pruneLoop);
+        foreach (var service in _services) await service.StopAsync();
         await _dispatcher.StopAsync(TimeSpan.FromSeconds(5));
         _writer.Complete();
         await Await(_writerLoop);
@@ -217,24 +245,54 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         _wake.Reset();
     }
 
-    private async Task PruneLoopAsync()
+    // --- background services ---
+
+    private void CreateServices()
     {
-        using var timer = new PeriodicTimer(_options.PruneInterval, _time);
-        try
+        if (_cluster is null)
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token))
-            {
-                try
-                {
-                    var deleted = await _store.PruneRunsAsync(new PruneParams(_options.RetentionRunsPerJob, _time.GetUtcNow() - _options.RetentionAge), _stop.Token);
-                    if (deleted > 0) _logger.LogInformation("Pruned {Count} runs past retention", deleted);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    _logger.LogError(ex, "Pruning runs failed; will retry at the next interval");
-                }
-            }
+            _services.Add(new RunPruner(_store, _options, _time, () => true, _logger));
+            return;
         }
-        catch (OperationCanceledException) { }
+        var node = _options.NodeName;
+        _elector = new LeaderElector(_cluster, node, _clusterOptions, _time, _logger);
+        _services.Add(new NodeHeartbeat(_cluster, node, _clusterOptions, _time, _logger));
+        _services.Add(_elector);
+        _services.Add(new RunRescuer(_store, _cluster, _elector, node, _clusterOptions, _time, _dispatcher.Dispatch, _logger));
+        _services.Add(new RunPruner(_store, _options, _time, () => _elector.IsLeader, _logger));
+        if (_changes is not null)
+            _services.Add(new ScheduleChangeListener(_changes, _clusterOptions, _time, ApplyChange, ReloadScheduleAsync, _logger));
+    }
+
+    /// <summary>A change made on another node (or echoed from this one: applying it twice is harmless).</summary>
+    private void ApplyChange(ScheduleChange change)
+    {
+        if (change.Cancelled) Cancel(change.JobId);
+        else Reschedule(new ScheduleEntry(change.JobId, change.DueAt));
+    }
+
+    /// <summary>
+    /// Replaces the due queue by the database's schedule (after a reconnection, or polling while notifications are down).
+    /// A job changed locally while the schedule was read keeps its newer local state.
+    /// </summary>
+    private async Task ReloadScheduleAsync(CancellationToken ct)
+    {
+        Dictionary<long, long> versions;
+        lock (_queueLock) versions = new Dictionary<long, long>(_versions);
+        var schedule = await _store.LoadScheduleAsync(ct);
+        lock (_queueLock)
+        {
+            var scheduled = new HashSet<long>(schedule.Count);
+            foreach (var e in schedule)
+            {
+                scheduled.Add(e.JobId);
+                if (_versions.GetValueOrDefault(e.JobId) == versions.GetValueOrDefault(e.JobId))
+                    _queue.Set(e.JobId, e.DueAt?.UtcTicks);
+            }
+            foreach (var id in _queue.JobIds.Where(id => !scheduled.Contains(id)).ToList())
+                if (_versions.GetValueOrDefault(id) == versions.GetValueOrDefault(id))
+                    _queue.Set(id, null);
+        }
+        _wake.Set();
     }
 }

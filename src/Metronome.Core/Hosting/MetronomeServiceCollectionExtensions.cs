@@ -1,6 +1,8 @@
+using Metronome.Contracts;
 using Metronome.Core.Engine;
 using Metronome.Core.Execution;
 using Metronome.Core.Jobs;
+using Metronome.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -11,29 +13,73 @@ namespace Metronome.Core.Hosting;
 public static class MetronomeServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the scheduling engine (a hosted service), <see cref="JobService"/> and <see cref="Catalog.CatalogService"/>.
-    /// A store (<c>AddMetronomeSqlite</c>) and executors (<c>AddMetronomeEvents</c>) are added separately.
+    /// Adds the scheduling engine (a hosted service), <see cref="JobService"/>, <see cref="Catalog.CatalogService"/> and the
+    /// in-process <see cref="IMetronome"/>. A store and executors are added separately (or through the builder:
+    /// <c>o.UseSqlite(path)</c>); this overload only sets <see cref="MetronomeOptions"/>.
     /// </summary>
     public static MetronomeBuilder AddMetronome(this IServiceCollection services, Action<MetronomeOptions>? configure = null)
     {
-        var options = services.AddOptions<MetronomeOptions>();
-        if (configure is not null) options.Configure(configure);
-        options.Validate(o => { o.Validate(); return true; });
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = AddCore(services);
+        if (configure is not null) builder.Configure(configure);
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds an embedded Metronome configured through its builder, e.g.
+    /// <c>services.AddMetronome(o =&gt; { o.UseSqlite("jobs.db"); o.AddFunction("report", handler); })</c>.
+    /// Code then resolves <see cref="IMetronome"/> and calls <c>Product("shop").Jobs</c> exactly as with the HTTP client.
+    /// </summary>
+    public static MetronomeBuilder AddMetronome(this IServiceCollection services, Action<MetronomeBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        var builder = AddCore(services);
+        configure(builder);
+        return builder;
+    }
+
+    private static MetronomeBuilder AddCore(IServiceCollection services)
+    {
+        services.AddOptions<MetronomeOptions>().Validate(o => { o.Validate(); return true; });
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<EngineProbe>();
         services.TryAddSingleton<MetronomeEngine>();
         services.TryAddSingleton<IEngineSignal>(sp => sp.GetRequiredService<MetronomeEngine>());
-        services.AddHostedService(sp => sp.GetRequiredService<MetronomeEngine>());
+        // AddHostedService is TryAddEnumerable by implementation type; with a factory it is not, so guard against a second call.
+        if (!services.Any(d => d.ServiceType == typeof(MetronomeBuilder.EngineMarker)))
+        {
+            services.AddSingleton<MetronomeBuilder.EngineMarker>();
+            services.AddHostedService(sp => sp.GetRequiredService<MetronomeEngine>());
+        }
         services.TryAddSingleton<JobService>();
-        services.TryAddSingleton<Catalog.CatalogService>();
+        // Secrets need a protector; an embedded host without one still gets the catalogue, and only storing a secret fails.
+        services.TryAddSingleton(sp => new Catalog.CatalogService(
+            sp.GetRequiredService<ICatalogStore>(), sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IEngineSignal>(),
+            sp.GetService<ISecretProtector>() ?? SecretsUnavailableProtector.Instance,
+            sp.GetServices<IEventExecutor>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IMetronome, EmbeddedMetronome>();
         return new MetronomeBuilder(services);
     }
 }
 
-/// <summary>Further configuration of an embedded Metronome.</summary>
+/// <summary>
+/// Configuration of an embedded Metronome: engine options, the store (<c>UseSqlite</c> from Metronome.Storage.Sqlite,
+/// <c>UsePostgres</c> from Metronome.Storage.Postgres), .NET functions and the secret protector. Store packages extend
+/// it with extension methods that register their store on <see cref="Services"/>.
+/// </summary>
 public sealed class MetronomeBuilder(IServiceCollection services)
 {
+    /// <summary>The host's services; store and executor packages register themselves here.</summary>
     public IServiceCollection Services { get; } = services;
+
+    /// <summary>Changes engine settings (<see cref="MetronomeOptions"/>); validated when the host starts.</summary>
+    public MetronomeBuilder Configure(Action<MetronomeOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
 
     /// <summary>Registers a .NET function that events of type <c>function</c> with <c>language: dotnet</c> call by <paramref name="tag"/>.</summary>
     public MetronomeBuilder AddFunction(string tag, DotnetFunctionHandler handler)
@@ -43,4 +89,25 @@ public sealed class MetronomeBuilder(IServiceCollection services)
         Services.AddSingleton(new DotnetFunctionRegistration(tag, handler));
         return this;
     }
+
+    /// <summary>Registers a .NET function from a synchronous delegate of the input alone.</summary>
+    public MetronomeBuilder AddFunction(string tag, Func<System.Text.Json.JsonElement, object?> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddFunction(tag, (input, _, _) => Task.FromResult(handler(input)));
+    }
+
+    /// <summary>
+    /// Encrypts product secrets with <paramref name="protector"/>. Without one, an embedded host runs every job whose
+    /// definitions use no <c>{{secrets.*}}</c>, and storing a secret fails with a message pointing here. (The server uses
+    /// ASP.NET Core Data Protection; an embedded host can wrap the same in a few lines, see samples/.)
+    /// </summary>
+    public MetronomeBuilder UseSecretProtector(ISecretProtector protector)
+    {
+        ArgumentNullException.ThrowIfNull(protector);
+        Services.Replace(ServiceDescriptor.Singleton(typeof(ISecretProtector), protector));
+        return this;
+    }
+
+    internal sealed class EngineMarker;
 }

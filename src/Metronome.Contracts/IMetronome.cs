@@ -1,0 +1,109 @@
+namespace Metronome.Contracts;
+
+/// <summary>
+/// Metronome as code sees it, wherever the engine runs: <c>MetronomeClient</c> implements it over HTTP, an embedded host
+/// (<c>services.AddMetronome(...)</c>) implements it in-process. Every failure throws <see cref="MetronomeApiException"/>.
+/// </summary>
+public interface IMetronome
+{
+    /// <summary>Products (admin calls on a server: a product key may only fetch its own).</summary>
+    IProducts Products { get; }
+
+    /// <summary>The jobs, events, secrets and keys of one product (the seed's <c>ductape.product</c>).</summary>
+    IProductApi Product(string product);
+}
+
+/// <summary>The APIs of one product.</summary>
+public interface IProductApi
+{
+    /// <summary>The product's tag.</summary>
+    string Tag { get; }
+
+    IProductJobs Jobs { get; }
+    IProductEvents Events { get; }
+    IProductSecrets Secrets { get; }
+    IProductKeys Keys { get; }
+}
+
+/// <summary>
+/// The seed's <c>product.jobs</c> interface (<c>create</c>, <c>update</c>, <c>fetch</c>, <c>fetchAll</c>) plus delete,
+/// pause, resume, trigger and the run history.
+/// </summary>
+public interface IProductJobs
+{
+    /// <summary>Creates a job; 409 when the tag is taken, 400 naming each invalid field.</summary>
+    Task<ProductJob> CreateAsync(ProductJob job, CancellationToken ct = default);
+
+    /// <summary>Changes the given fields of a job (<c>null</c> fields stay as they are); takes effect at once.</summary>
+    Task<ProductJob> UpdateAsync(string tag, ProductJobUpdate update, CancellationToken ct = default);
+
+    /// <summary>One job by tag; 404 when it does not exist.</summary>
+    Task<ProductJob> FetchAsync(string tag, CancellationToken ct = default);
+
+    /// <summary>Every job of the product (all pages, in tag order).</summary>
+    Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default);
+
+    /// <summary>One page of jobs, optionally of one status (<see cref="JobStatuses"/>).</summary>
+    Task<Page<ProductJob>> ListAsync(string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default);
+
+    /// <summary>Deletes a job: no execution starts after the call returns.</summary>
+    Task DeleteAsync(string tag, CancellationToken ct = default);
+
+    /// <summary>Stops a job from firing until resumed.</summary>
+    Task<ProductJob> PauseAsync(string tag, CancellationToken ct = default);
+
+    /// <summary>Resumes a paused job at the next grid point after now.</summary>
+    Task<ProductJob> ResumeAsync(string tag, CancellationToken ct = default);
+
+    /// <summary>Runs the job once now, outside its grid (slot 0); returns the run just started.</summary>
+    Task<JobRun> TriggerAsync(string tag, CancellationToken ct = default);
+
+    /// <summary>
+    /// The job's runs, newest first, fetched page by page as the enumeration proceeds (so breaking out early fetches no more).
+    /// </summary>
+    /// <param name="tag">The job.</param>
+    /// <param name="status">Only runs of this status (<see cref="RunStatuses"/>), or all.</param>
+    /// <param name="pageSize">Runs fetched per page, 1–1000.</param>
+    /// <param name="ct">Cancels the enumeration.</param>
+    IAsyncEnumerable<JobRun> RunsAsync(string tag, string? status = null, int pageSize = 100, CancellationToken ct = default);
+
+    /// <summary>One page of the job's runs, newest first.</summary>
+    Task<Page<JobRun>> ListRunsAsync(string tag, string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default);
+
+    /// <summary>One run by id.</summary>
+    Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default);
+}
+
+/// <summary>The events of a product: what jobs execute, addressed by type and tag.</summary>
+public interface IProductEvents
+{
+    Task<ProductEvent> CreateAsync(ProductEvent ev, CancellationToken ct = default);
+    Task<ProductEvent> FetchAsync(string type, string tag, CancellationToken ct = default);
+    /// <summary>Every event of the product, optionally of one type (<see cref="JobEventTypes"/>).</summary>
+    Task<IReadOnlyList<ProductEvent>> FetchAllAsync(string? type = null, CancellationToken ct = default);
+    Task<ProductEvent> UpdateAsync(string type, string tag, ProductEventUpdate update, CancellationToken ct = default);
+    /// <summary>Deletes an event; 409 while jobs use it unless <paramref name="force"/> (which pauses those jobs).</summary>
+    Task DeleteAsync(string type, string tag, bool force = false, CancellationToken ct = default);
+}
+
+/// <summary>Product secrets: write-only, stored encrypted, used in definitions as <c>{{secrets.NAME}}</c>.</summary>
+public interface IProductSecrets
+{
+    Task SetAsync(string name, string value, CancellationToken ct = default);
+}
+
+/// <summary>Product keys (admin only on a server): the key is returned once.</summary>
+public interface IProductKeys
+{
+    Task<ProductKey> CreateAsync(CancellationToken ct = default);
+}
+
+/// <summary>Products: the owners of events, jobs, secrets and keys.</summary>
+public interface IProducts
+{
+    Task<Product> CreateAsync(Product product, CancellationToken ct = default);
+    Task<Product> FetchAsync(string tag, CancellationToken ct = default);
+    Task<IReadOnlyList<Product>> FetchAllAsync(CancellationToken ct = default);
+    Task<Product> UpdateAsync(string tag, ProductUpdate update, CancellationToken ct = default);
+    Task DeleteAsync(string tag, CancellationToken ct = default);
+}

@@ -1,0 +1,188 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Metronome.Contracts;
+using Metronome.Core.Catalog;
+using Metronome.Core.Events;
+using Metronome.Core.Jobs;
+
+namespace Metronome.Core.Hosting;
+
+/// <summary>
+/// <see cref="IMetronome"/> in-process: the same services the REST endpoints call, mapped to the wire contracts, with
+/// failures translated to the <see cref="MetronomeApiException"/> (and status) the server would have answered. Calls are
+/// made as the host itself, so there is no key and no 401/403.
+/// </summary>
+internal sealed class EmbeddedMetronome(JobService jobs, CatalogService catalog) : IMetronome
+{
+    public IProducts Products { get; } = new EmbeddedProducts(catalog);
+
+    public IProductApi Product(string product)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(product);
+        return new EmbeddedProductApi(product, jobs, catalog);
+    }
+
+    /// <summary>Runs <paramref name="call"/>, translating domain failures as the server's exception handler does.</summary>
+    internal static async Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (ValidationFailedException e)
+        {
+            throw new MetronomeApiException(HttpStatusCode.BadRequest, "One or more fields are invalid.", null, e.Errors, innerException: e);
+        }
+        catch (NotFoundException e)
+        {
+            throw new MetronomeApiException(HttpStatusCode.NotFound, "Not Found", e.Message, innerException: e);
+        }
+        catch (ConflictException e)
+        {
+            throw new MetronomeApiException(HttpStatusCode.Conflict, "Conflict", e.Message, innerException: e);
+        }
+    }
+
+    internal static Task Call(Func<Task> call) => Call(async () => { await call().ConfigureAwait(false); return true; });
+}
+
+internal sealed class EmbeddedProductApi(string product, JobService jobs, CatalogService catalog) : IProductApi
+{
+    public string Tag => product;
+    public IProductJobs Jobs { get; } = new EmbeddedJobs(product, jobs);
+    public IProductEvents Events { get; } = new EmbeddedEvents(product, catalog);
+    public IProductSecrets Secrets { get; } = new EmbeddedSecrets(product, catalog);
+    public IProductKeys Keys { get; } = new EmbeddedKeys(product, catalog);
+}
+
+internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJobs
+{
+    public Task<ProductJob> CreateAsync(ProductJob job, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (await jobs.CreateAsync(product, Required(job), ct)).ToContract());
+
+    public Task<ProductJob> UpdateAsync(string tag, ProductJobUpdate update, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (await jobs.UpdateAsync(product, tag, Required(update), ct)).ToContract());
+
+    public Task<ProductJob> FetchAsync(string tag, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (await jobs.GetAsync(product, tag, ct)).ToContract());
+
+    public async Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default)
+    {
+        var all = new List<ProductJob>();
+        string? cursor = null;
+        do
+        {
+            var page = await ListAsync(null, 1000, cursor, ct).ConfigureAwait(false);
+            all.AddRange(page.Items);
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+        return all;
+    }
+
+    public Task<Page<ProductJob>> ListAsync(string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () =>
+        {
+            var page = await jobs.ListAsync(product, status, limit, cursor, ct);
+            return new Page<ProductJob> { Items = [.. page.Items.Select(j => j.ToContract())], NextCursor = page.NextCursor };
+        });
+
+    public Task DeleteAsync(string tag, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => jobs.DeleteAsync(product, tag, ct));
+
+    public Task<ProductJob> PauseAsync(string tag, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (await jobs.PauseAsync(product, tag, ct)).ToContract());
+
+    public Task<ProductJob> ResumeAsync(string tag, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (await jobs.ResumeAsync(product, tag, ct)).ToContract());
+
+    public Task<JobRun> TriggerAsync(string tag, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (await jobs.TriggerAsync(product, tag, ct)).ToContract());
+
+    public async IAsyncEnumerable<JobRun> RunsAsync(string tag, string? status = null, int pageSize = 100, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        string? cursor = null;
+        do
+        {
+            var page = await ListRunsAsync(tag, status, pageSize, cursor, ct).ConfigureAwait(false);
+            foreach (var run in page.Items) yield return run;
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+    }
+
+    public Task<Page<JobRun>> ListRunsAsync(string tag, string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () =>
+        {
+            var page = await jobs.ListRunsAsync(product, tag, status, limit, cursor, ct);
+            return new Page<JobRun> { Items = [.. page.Items.Select(r => r.ToContract())], NextCursor = page.NextCursor };
+        });
+
+    public Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (await jobs.GetRunAsync(product, runId, ct)).ToContract());
+
+    private static T Required<T>(T? body) where T : class =>
+        body ?? throw new MetronomeApiException(HttpStatusCode.BadRequest, "One or more fields are invalid.", null,
+            new Dictionary<string, string[]> { ["body"] = ["A JSON body is required."] });
+}
+
+internal sealed class EmbeddedEvents(string product, CatalogService catalog) : IProductEvents
+{
+    public Task<ProductEvent> CreateAsync(ProductEvent ev, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => ToContract(await catalog.CreateEventAsync(product, ev, ct)));
+
+    public Task<ProductEvent> FetchAsync(string type, string tag, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => ToContract(await catalog.GetEventAsync(product, type, tag, ct)));
+
+    public Task<IReadOnlyList<ProductEvent>> FetchAllAsync(string? type = null, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (IReadOnlyList<ProductEvent>)[.. (await catalog.ListEventsAsync(product, type, ct)).Select(ToContract)]);
+
+    public Task<ProductEvent> UpdateAsync(string type, string tag, ProductEventUpdate update, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => ToContract(await catalog.UpdateEventAsync(product, type, tag, update, ct)));
+
+    public Task DeleteAsync(string type, string tag, bool force = false, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => catalog.DeleteEventAsync(product, type, tag, force, ct));
+
+    internal static ProductEvent ToContract(EventRecord e)
+    {
+        using var definition = JsonDocument.Parse(e.DefinitionJson);
+        return new ProductEvent
+        {
+            Type = e.Type, Tag = e.Tag, Name = e.Name, Definition = definition.RootElement.Clone(), CreatedAt = e.CreatedAt, UpdatedAt = e.UpdatedAt,
+        };
+    }
+}
+
+internal sealed class EmbeddedSecrets(string product, CatalogService catalog) : IProductSecrets
+{
+    public Task SetAsync(string name, string value, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => catalog.PutSecretAsync(product, name, new SecretValue { Value = value }, ct));
+}
+
+internal sealed class EmbeddedKeys(string product, CatalogService catalog) : IProductKeys
+{
+    public Task<ProductKey> CreateAsync(CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => catalog.CreateKeyAsync(product, ct));
+}
+
+internal sealed class EmbeddedProducts(CatalogService catalog) : IProducts
+{
+    public Task<Product> CreateAsync(Product product, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => ToContract(await catalog.CreateProductAsync(product, ct)));
+
+    public Task<Product> FetchAsync(string tag, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => ToContract(await catalog.GetProductAsync(tag, ct)));
+
+    public Task<IReadOnlyList<Product>> FetchAllAsync(CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (IReadOnlyList<Product>)[.. (await catalog.ListProductsAsync(ct)).Select(ToContract)]);
+
+    public Task<Product> UpdateAsync(string tag, ProductUpdate update, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => ToContract(await catalog.UpdateProductAsync(tag, update, ct)));
+
+    public Task DeleteAsync(string tag, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => catalog.DeleteProductAsync(tag, ct));
+
+    private static Product ToContract(ProductRecord p) => new()
+    {
+        Tag = p.Tag, Name = p.Name, Description = p.Description, CreatedAt = p.CreatedAt, UpdatedAt = p.UpdatedAt,
+    };
+}

@@ -1,0 +1,41 @@
+using Metronome.Core.Runs;
+using Npgsql;
+
+namespace Metronome.Storage.Postgres.Internal;
+
+/// <summary>Mapping of the <c>runs</c> table to <see cref="Run"/>.</summary>
+internal static class RunRows
+{
+    /// <summary>Every column <see cref="Read"/> needs, in its order.</summary>
+    public const string Columns =
+        "id, job_id, product, job_tag, slot, attempt, scheduled_at, started_at, finished_at, node, status, error_message, error_kind, output, retry_at, max_attempts";
+
+    public const int RetryAtOrdinal = 14;
+    public const int MaxAttemptsOrdinal = 15;
+
+    public static Run Read(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        JobId = r.GetInt64(1),
+        Product = r.GetString(2),
+        JobTag = r.GetString(3),
+        Slot = r.GetInt64(4),
+        Attempt = r.GetInt32(5),
+        ScheduledAt = r.At(6),
+        StartedAt = r.AtOrNull(7),
+        FinishedAt = r.AtOrNull(8),
+        Node = r.StringOrNull(9),
+        Status = RunStatusNames.FromWire(r.GetString(10)) ?? throw new InvalidDataException($"unknown run status '{r.GetString(10)}' in the database"),
+        ErrorMessage = r.StringOrNull(11),
+        ErrorKind = r.StringOrNull(12),
+        OutputJson = r.StringOrNull(13),
+    };
+
+    public static async Task<List<Run>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var items = new List<Run>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) items.Add(Read(r));
+        return items;
+    }
+}

@@ -1,0 +1,113 @@
+-- Metronome PostgreSQL schema, version 1. Created in the first schema of the connection's search_path.
+-- Instants are bigint unix milliseconds (UTC), as in the SQLite store: both stores then round identically (the conformance
+-- suite compares them), and batch writes bind plain bigint arrays. The database's clock is metronome_now_ms().
+-- Enums are the lower-case wire words. Catalogue tables cascade from products; jobs and runs do not: jobs are deleted
+-- explicitly (the store returns their ids to the engine) and runs outlive their job as history until pruned.
+
+CREATE FUNCTION metronome_now_ms() RETURNS bigint
+    LANGUAGE sql VOLATILE
+    AS $$ SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint $$;
+
+CREATE TABLE products (
+    tag         text   NOT NULL PRIMARY KEY,
+    name        text   NOT NULL,
+    description text,
+    created_at  bigint NOT NULL,
+    updated_at  bigint NOT NULL
+);
+
+CREATE TABLE product_keys (
+    id         text   NOT NULL PRIMARY KEY,
+    product    text   NOT NULL REFERENCES products(tag) ON DELETE CASCADE,
+    key_hash   text   NOT NULL UNIQUE,
+    created_at bigint NOT NULL
+);
+CREATE INDEX product_keys_by_product ON product_keys(product);
+
+CREATE TABLE secrets (
+    product text NOT NULL REFERENCES products(tag) ON DELETE CASCADE,
+    name    text NOT NULL,
+    value   text NOT NULL,
+    PRIMARY KEY (product, name)
+);
+
+CREATE TABLE events (
+    product    text   NOT NULL REFERENCES products(tag) ON DELETE CASCADE,
+    type       text   NOT NULL,
+    tag        text   NOT NULL,
+    name       text   NOT NULL,
+    definition text   NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (product, type, tag)
+);
+
+-- An identity is never reused, so a late completion of a deleted job's run can never touch a newer job.
+CREATE TABLE jobs (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    product         text    NOT NULL,
+    tag             text    NOT NULL,
+    name            text    NOT NULL,
+    event_type      text    NOT NULL,
+    event_tag       text    NOT NULL,
+    executions      bigint  NOT NULL,
+    interval_ms     bigint  NOT NULL,
+    start_at        bigint,
+    end_at          bigint,
+    input           text    NOT NULL,
+    overlap         text    NOT NULL CHECK (overlap IN ('skip', 'queue', 'allow')),
+    misfire         text    NOT NULL CHECK (misfire IN ('fire_once', 'skip', 'catch_up')),
+    max_attempts    integer NOT NULL,
+    backoff_ms      bigint  NOT NULL,
+    max_backoff_ms  bigint  NOT NULL,
+    timeout_ms      integer NOT NULL,
+    status          text    NOT NULL CHECK (status IN ('active', 'paused', 'completed')),
+    executions_done bigint  NOT NULL,
+    next_slot       bigint  NOT NULL,
+    next_due_at     bigint  NOT NULL,
+    in_flight       integer NOT NULL,
+    last_run_at     bigint,
+    last_run_status text,
+    created_at      bigint  NOT NULL,
+    updated_at      bigint  NOT NULL,
+    UNIQUE (product, tag)
+);
+CREATE INDEX jobs_by_event ON jobs(product, event_type, event_tag);
+CREATE INDEX jobs_active ON jobs(next_due_at) WHERE status = 'active';
+
+CREATE TABLE runs (
+    id            text    COLLATE "C" NOT NULL PRIMARY KEY, -- version-7 GUIDs: byte order is time order
+    job_id        bigint  NOT NULL,
+    product       text    NOT NULL,
+    job_tag       text    NOT NULL,
+    slot          bigint  NOT NULL,
+    attempt       integer NOT NULL,
+    max_attempts  integer NOT NULL,
+    scheduled_at  bigint  NOT NULL,
+    started_at    bigint,
+    finished_at   bigint,
+    node          text,
+    status        text    NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'timed_out', 'skipped', 'abandoned')),
+    error_message text,
+    error_kind    text,
+    output        text,
+    retry_at      bigint
+);
+-- The database itself guarantees one run per grid slot, whichever node claims it (triggers use slot 0 and are not constrained).
+CREATE UNIQUE INDEX runs_one_per_slot ON runs(product, job_id, slot) WHERE slot > 0;
+CREATE INDEX runs_by_job ON runs(product, job_tag, id DESC);
+CREATE INDEX runs_running ON runs(node) WHERE status = 'running';
+CREATE INDEX runs_finished ON runs(finished_at) WHERE status <> 'running';
+
+-- Cluster: liveness and the leader lease (instants by metronome_now_ms()).
+CREATE TABLE nodes (
+    name         text   NOT NULL PRIMARY KEY,
+    started_at   bigint NOT NULL,
+    heartbeat_at bigint NOT NULL
+);
+
+CREATE TABLE leases (
+    name       text   NOT NULL PRIMARY KEY,
+    holder     text   NOT NULL,
+    expires_at bigint NOT NULL
+);

@@ -1,0 +1,41 @@
+using Metronome.Core.Engine.Cluster;
+using Metronome.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Metronome.Storage.Postgres;
+
+/// <summary>Registers the PostgreSQL store, which makes the engine one node of a cluster.</summary>
+public static class PostgresServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers one <see cref="PostgresJobStore"/> singleton as <see cref="IJobStore"/>, <see cref="ICatalogStore"/>,
+    /// <see cref="IClusterStore"/> and <see cref="IScheduleChangeFeed"/> (the engine then heartbeats, elects a leader and
+    /// listens for changes), with <see cref="TimeProvider.System"/> unless a <see cref="TimeProvider"/> is already registered.
+    /// Cluster timing is <see cref="ClusterOptions"/> (<paramref name="cluster"/>), validated at start.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="connectionString">Npgsql connection string of the shared database.</param>
+    /// <param name="configure">Optional further store settings.</param>
+    /// <param name="cluster">Optional cluster timing (heartbeat, node timeout, lease, polling).</param>
+    public static IServiceCollection AddMetronomePostgres(this IServiceCollection services, string connectionString,
+        Action<PostgresStoreOptions>? configure = null, Action<ClusterOptions>? cluster = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var options = new PostgresStoreOptions { ConnectionString = connectionString };
+        configure?.Invoke(options);
+
+        var clusterOptions = services.AddOptions<ClusterOptions>();
+        if (cluster is not null) clusterOptions.Configure(cluster);
+        clusterOptions.Validate(o => { o.Validate(); return true; });
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new PostgresJobStore(options, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<PostgresJobStore>());
+        services.AddSingleton<ICatalogStore>(sp => sp.GetRequiredService<PostgresJobStore>());
+        services.AddSingleton<IClusterStore>(sp => sp.GetRequiredService<PostgresJobStore>());
+        services.AddSingleton<IScheduleChangeFeed>(sp => sp.GetRequiredService<PostgresJobStore>());
+        return services;
+    }
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Metronome.Testing;
+
+/// <summary>
+/// The real Metronome server as a separate OS process on a free loopback port, so that a test can kill it with SIGKILL
+/// (no shutdown code runs) or run several as the nodes of a cluster. Output is captured for diagnostics.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServerProcess(Process process, Uri baseAddress, string name)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+        Name = name;
+    }
+
+    public Uri BaseAddress { get; }
+    public string Name { get; }
+    public bool HasExited => _process.HasExited;
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <summary>Starts <c>Metronome.Server.dll</c> (built next to the calling test assembly) and waits until <c>/healthz</c> answers.</summary>
+    /// <param name="name">A label for diagnostics (e.g. the node name).</param>
+    public static async Task<ServerProcess> StartAsync(string name, string dataDir, string adminKey, IDictionary<string, string>? env = null, TimeSpan? patience = null)
+    {
+        var baseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        Directory.CreateDirectory(dataDir);
+        var info = new ProcessStartInfo("dotnet", [ServerDll()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = dataDir,
+        };
+        info.Environment["METRONOME_DATA"] = dataDir;
+        info.Environment["METRONOME_URLS"] = baseAddress.ToString().TrimEnd('/');
+        info.Environment["METRONOME_ADMIN_KEY"] = adminKey;
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) info.Environment[k] = v;
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the server process");
+        var server = new ServerProcess(process, baseAddress, name);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await server.WaitHealthyAsync(patience ?? TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        return server;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public void KillHard()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+    }
+
+    private async Task WaitHealthyAsync(TimeSpan patience)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"server {Name} exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                if ((await http.GetAsync("/healthz")).IsSuccessStatusCode) return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException) { }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"server {Name} not healthy after {patience}:\n{Output}");
+    }
+
+    /// <summary>The server assembly built next to the test assembly (same artifacts layout and configuration).</summary>
+    private static string ServerDll()
+    {
+        var testDir = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+        var config = Path.GetFileName(testDir);
+        var binRoot = Path.GetDirectoryName(Path.GetDirectoryName(testDir))!;
+        var dll = Path.Combine(binRoot, "Metronome.Server", config, "Metronome.Server.dll");
+        if (!File.Exists(dll)) dll = Path.Combine(AppContext.BaseDirectory, "Metronome.Server.dll");
+        return dll;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
