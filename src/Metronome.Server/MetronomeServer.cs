@@ -8,6 +8,7 @@ using Metronome.Server.Hosting;
 using Metronome.Storage.Postgres;
 using Metronome.Storage.Sqlite;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration.Memory;
 
 namespace Metronome.Server;
@@ -58,9 +59,19 @@ public static class MetronomeServer
         services.AddSingleton(settings);
         services.AddSingleton(AdminKey.Load(settings, Console.Out));
 
-        var keys = Directory.CreateDirectory(settings.DataProtectionKeysPath);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keys.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        services.AddDataProtection().SetApplicationName("Metronome").PersistKeysToFileSystem(keys);
+        var dataProtection = services.AddDataProtection().SetApplicationName("Metronome");
+        if (settings.Store == "postgres")
+        {
+            // A cluster shares one key ring in its database: a secret stored through any node decrypts on every node.
+            var connection = settings.PostgresConnection!;
+            services.Configure<KeyManagementOptions>(o => o.XmlRepository = new PostgresKeyRepository(connection));
+        }
+        else
+        {
+            var keys = Directory.CreateDirectory(settings.DataProtectionKeysPath);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keys.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            dataProtection.PersistKeysToFileSystem(keys);
+        }
         services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
 
         var configuration = builder.Configuration;
