@@ -85,17 +85,18 @@ internal static class Scenarios
                 return await QuartzRig.StartAsync(QuartzRig.Store.Sqlite, $"Data Source={path}", jobs, interval, lead, p);
             });
 
-        report.Rows.Add(ResultRow.Unavailable("durable", "durable postgres", "Metronome (PostgreSQL)", workload,
-            "not available yet: src/Metronome.Storage.Postgres is being written; hook in Scenarios.DurableAsync"));
-        if (!w.Runs("quartz") && !w.Runs("hangfire")) return;
+        if (!w.Runs("metronome") && !w.Runs("quartz") && !w.Runs("hangfire")) return;
         var (pg, why) = await Postgres.StartAsync();
         if (pg is null)
         {
-            report.Rows.Add(ResultRow.Unavailable("durable", "durable postgres", "Quartz / Hangfire (PostgreSQL)", workload, why!));
+            report.Rows.Add(ResultRow.Unavailable("durable", "durable postgres", "Metronome / Quartz / Hangfire (PostgreSQL)", workload, why!));
             return;
         }
         await using (pg)
         {
+            if (w.Runs("metronome"))
+                await MeasureAsync(report, "durable", "durable postgres", "Metronome (PostgreSQL)", workload, w, true,
+                    p => MetronomePostgresRig.StartAsync(pg, jobs, interval, lead, w, p));
             if (w.Runs("quartz"))
                 await MeasureAsync(report, "durable", "durable postgres", "Quartz AdoJobStore (PostgreSQL)", workload, w, true,
                     async p => await QuartzRig.StartAsync(QuartzRig.Store.Postgres, await pg.CreateDatabaseAsync("quartz"), jobs, interval, lead, p));

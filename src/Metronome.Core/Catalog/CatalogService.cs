@@ -30,6 +30,9 @@ public sealed partial class CatalogService(
     private const int MaxDescriptionLength = 2000;
     private readonly Dictionary<string, IEventExecutor> _executors = BuildExecutorMap(executors);
 
+    /// <summary>Cached answers of the per-request checks (product, event, key); this service drops them on every change it makes.</summary>
+    internal CatalogCache Cache { get; } = new(catalog, time);
+
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
     private static partial Regex SecretNamePattern();
 
@@ -80,7 +83,9 @@ public sealed partial class CatalogService(
     /// <summary>Deletes a product with its keys, secrets, events and jobs; no execution of its jobs starts afterwards.</summary>
     public async Task DeleteProductAsync(string product, CancellationToken ct = default)
     {
-        var jobIds = await catalog.DeleteProductAsync(product, ct) ?? throw ProductNotFound(product);
+        var jobIds = await catalog.DeleteProductAsync(product, ct);
+        Cache.Invalidate(product); // also when another node deleted it first: this node may still have it cached
+        if (jobIds is null) throw ProductNotFound(product);
         foreach (var id in jobIds) engine.Cancel(id);
         engine.CatalogChanged(product);
     }
@@ -101,8 +106,7 @@ public sealed partial class CatalogService(
     public async Task<string?> ResolveKeyAsync(string key, CancellationToken ct = default)
     {
         if (string.IsNullOrEmpty(key) || !key.StartsWith(KeyPrefix, StringComparison.Ordinal) || key.Length > 200) return null;
-        var record = await catalog.FindKeyByHashAsync(HashKey(key), ct);
-        return record?.Product;
+        return await Cache.ProductOfKeyAsync(HashKey(key), ct);
     }
 
     /// <summary>Lower-case hex SHA-256 of a key, as stored.</summary>
@@ -179,6 +183,7 @@ public sealed partial class CatalogService(
             UpdatedAt = time.GetUtcNow(),
         };
         if (!await catalog.UpdateEventAsync(updated, ct)) throw EventNotFound(product, current.Type, tag);
+        Cache.Invalidate(product);
         engine.CatalogChanged(product);
         return updated;
     }
@@ -192,6 +197,7 @@ public sealed partial class CatalogService(
         var normalized = JobEventTypes.Normalize(type) ?? throw EventNotFound(product, type, tag);
         var paused = await catalog.DeleteEventAsync(product, normalized, tag, force, time.GetUtcNow(), ct)
             ?? throw EventNotFound(product, normalized, tag);
+        Cache.Invalidate(product);
         foreach (var id in paused) engine.Cancel(id);
         engine.CatalogChanged(product);
     }

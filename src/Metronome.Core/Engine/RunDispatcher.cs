@@ -14,19 +14,36 @@ namespace Metronome.Core.Engine;
 /// every exception into an outcome (the one place they are caught), and schedules retries of the same slot.
 /// Executors are asynchronous, so a slow event holds a concurrency slot, never a thread or another job's timer.
 /// </summary>
+/// <remarks>
+/// The hot path allocates only what the shapes require (the context handed to the executor and the outcome record):
+/// one timer for every waiting attempt (<see cref="ClaimedRunTimer"/>), attempts started inline (an executor that
+/// completes synchronously never leaves the thread; <see cref="ValueTask"/> all the way), shared timeout deadlines
+/// (<see cref="AttemptTimeouts"/>), parsed inputs cached per job input (<see cref="InputCache"/>), and a counter
+/// instead of a task registry for the drain at stop.
+/// </remarks>
 internal sealed class RunDispatcher : IAsyncDisposable
 {
+    /// <summary>Attempts due at once are started in chunks of this size, one chunk per pool thread, so synchronous
+    /// executors use every core while a chunk costs one work item rather than one per attempt.</summary>
+    private const int ChunkSize = 64;
+
     private readonly IReadOnlyDictionary<string, IEventExecutor> _executors;
     private readonly EventResolver _resolver;
     private readonly CompletionWriter _writer;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly EngineProbe _probe;
-    private readonly SemaphoreSlim _concurrency;
+    private readonly int _maxConcurrency;
     private readonly ConcurrentDictionary<long, byte> _cancelledJobs = new();
-    private readonly ConcurrentDictionary<ITimer, byte> _timers = new();
-    private readonly ConcurrentDictionary<Task, byte> _running = new();
+    private readonly ConcurrentQueue<ClaimedRun> _waiting = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ClaimedRunTimer _timer;
+    private readonly AttemptTimeouts _timeouts;
+    private readonly InputCache _inputs = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _active;      // attempts holding a concurrency slot
+    private int _outstanding; // attempts started or waiting for a slot (what a stop drains)
+    private int _draining;
 
     public RunDispatcher(IEnumerable<IEventExecutor> executors, EventResolver resolver, CompletionWriter writer, TimeProvider time,
         int maxConcurrency, ILogger logger, EngineProbe probe)
@@ -37,7 +54,9 @@ internal sealed class RunDispatcher : IAsyncDisposable
         _time = time;
         _logger = logger;
         _probe = probe;
-        _concurrency = new SemaphoreSlim(maxConcurrency, maxConcurrency);
+        _maxConcurrency = maxConcurrency;
+        _timer = new ClaimedRunTimer(time, StartAll);
+        _timeouts = new AttemptTimeouts(time, _stopping.Token);
     }
 
     /// <summary>Grid slots of this job must not start any more (paused or deleted).</summary>
@@ -45,56 +64,78 @@ internal sealed class RunDispatcher : IAsyncDisposable
 
     public void AllowJob(long jobId) => _cancelledJobs.TryRemove(jobId, out _);
 
-    /// <summary>Schedules claimed attempts: runs due at the same instant share one timer.</summary>
+    /// <summary>Schedules claimed attempts, each at its <see cref="ClaimedRun.RunAt"/> (at once when that has passed).</summary>
     public void Dispatch(IReadOnlyList<ClaimedRun> runs)
     {
         if (runs.Count == 0 || _stopping.IsCancellationRequested) return;
-        var now = _time.GetUtcNow();
-        foreach (var group in runs.GroupBy(r => r.RunAt))
-        {
-            var delay = group.Key - now;
-            var batch = group.ToArray();
-            if (delay <= TimeSpan.Zero) StartAll(batch);
-            else At(delay, () => StartAll(batch));
-        }
+        _timer.Add(runs);
     }
 
-    private void At(TimeSpan delay, Action action)
+    /// <summary>Starts due attempts: the first chunk on this thread, the others on the pool.</summary>
+    private void StartAll(List<ClaimedRun> runs)
     {
-        ITimer? timer = null;
-        timer = _time.CreateTimer(state =>
-        {
-            if (timer is not null && _timers.TryRemove(timer, out _)) timer.Dispose();
-            action();
-        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _timers[timer] = 0;
-        timer.Change(delay, Timeout.InfiniteTimeSpan);
+        for (int from = ChunkSize; from < runs.Count; from += ChunkSize)
+            ThreadPool.UnsafeQueueUserWorkItem(new Chunk(this, runs, from, Math.Min(ChunkSize, runs.Count - from)), preferLocal: false);
+        StartRange(runs, 0, Math.Min(ChunkSize, runs.Count));
     }
 
-    private void StartAll(ClaimedRun[] runs)
+    private void StartRange(List<ClaimedRun> runs, int from, int count)
     {
-        foreach (var run in runs)
+        for (int i = from; i < from + count; i++)
         {
             if (_stopping.IsCancellationRequested) return;
-            var task = RunAttemptAsync(run);
-            _running[task] = 0;
-            _ = task.ContinueWith(t => _running.TryRemove(t, out byte _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Interlocked.Increment(ref _outstanding);
+            if (TryTakeSlot()) _ = RunAttemptAsync(runs[i]);
+            else
+            {
+                _waiting.Enqueue(runs[i]);
+                StartWaiting();
+            }
         }
     }
 
-    private async Task RunAttemptAsync(ClaimedRun claimed)
+    private sealed class Chunk(RunDispatcher owner, List<ClaimedRun> runs, int from, int count) : IThreadPoolWorkItem
+    {
+        public void Execute() => owner.StartRange(runs, from, count);
+    }
+
+    private bool TryTakeSlot()
+    {
+        while (true)
+        {
+            int active = Volatile.Read(ref _active);
+            if (active >= _maxConcurrency) return false;
+            if (Interlocked.CompareExchange(ref _active, active + 1, active) == active) return true;
+        }
+    }
+
+    /// <summary>Starts waiting attempts while slots are free (called after a wait is queued and after a slot is freed).</summary>
+    private void StartWaiting()
+    {
+        while (!_waiting.IsEmpty)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                // Shutting down: a waiting attempt never starts; its run stays running and is recovered at the next start.
+                while (_waiting.TryDequeue(out _)) Left();
+                return;
+            }
+            if (!TryTakeSlot()) return;
+            if (_waiting.TryDequeue(out var run)) _ = RunAttemptAsync(run);
+            else Interlocked.Decrement(ref _active);
+        }
+    }
+
+    /// <summary>An attempt left the dispatcher (finished, or dropped at stop).</summary>
+    private void Left()
+    {
+        if (Interlocked.Decrement(ref _outstanding) == 0 && Volatile.Read(ref _draining) != 0) _drained.TrySetResult();
+    }
+
+    private async ValueTask RunAttemptAsync(ClaimedRun claimed)
     {
         try
         {
-            await _concurrency.WaitAsync(_stopping.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return; // shutting down: the run stays running and is recovered at the next start
-        }
-        try
-        {
-            await Task.Yield();
             var run = claimed.Run;
             if (run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId))
             {
@@ -117,17 +158,22 @@ internal sealed class RunDispatcher : IAsyncDisposable
             if (retryAt is { } when)
                 Dispatch([claimed with { Run = run with { Attempt = run.Attempt + 1 }, RunAt = when }]);
         }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Dispatching run {RunId} failed", claimed.Run.Id); // a bug: the run is recovered at the next start
+        }
         finally
         {
-            _concurrency.Release();
+            Interlocked.Decrement(ref _active);
+            Left();
+            if (!_waiting.IsEmpty) StartWaiting();
         }
     }
 
     /// <summary>Runs one attempt; returns a null status when the engine is stopping and the attempt was abandoned mid-way.</summary>
-    private async Task<(RunStatus? Status, ExecutionOutcome Outcome)> ExecuteAsync(ClaimedRun claimed)
+    private async ValueTask<(RunStatus? Status, ExecutionOutcome Outcome)> ExecuteAsync(ClaimedRun claimed)
     {
-        IReadOnlyDictionary<string, string>? secrets = null;
-        var (status, outcome) = await ExecuteCoreAsync(claimed, s => secrets = s);
+        var (status, outcome, secrets) = await ExecuteCoreAsync(claimed);
         // Secrets never reach run records: every outcome is redacted once, here.
         if (outcome.ErrorMessage is not null || (secrets is { Count: > 0 } && outcome.OutputJson is not null))
             outcome = outcome with
@@ -138,44 +184,47 @@ internal sealed class RunDispatcher : IAsyncDisposable
         return (status, outcome);
     }
 
-    private async Task<(RunStatus? Status, ExecutionOutcome Outcome)> ExecuteCoreAsync(ClaimedRun claimed, Action<IReadOnlyDictionary<string, string>> secretsSeen)
+    private async ValueTask<(RunStatus? Status, ExecutionOutcome Outcome, IReadOnlyDictionary<string, string>? Secrets)> ExecuteCoreAsync(ClaimedRun claimed)
     {
         var run = claimed.Run;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(claimed.TimeoutMs), _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
+        IReadOnlyDictionary<string, string>? secrets = null;
+        var deadline = _timeouts.Acquire(claimed.TimeoutMs);
         try
         {
-            var ev = await _resolver.GetEventAsync(run.Product, claimed.EventType, claimed.EventTag, linked.Token);
+            var token = deadline.Token;
+            var ev = await _resolver.GetEventAsync(run.Product, claimed.EventType, claimed.EventTag, token);
             if (ev is null)
-                return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.EventMissing, $"event {claimed.EventType}/{claimed.EventTag} does not exist in product '{run.Product}'"));
+                return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.EventMissing, $"event {claimed.EventType}/{claimed.EventTag} does not exist in product '{run.Product}'"), secrets);
             if (!_executors.TryGetValue(ev.Type, out var executor))
-                return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.NotRegistered, $"no executor for event type '{ev.Type}' on this node"));
-            var secrets = await _resolver.GetSecretsAsync(run.Product, linked.Token);
-            secretsSeen(secrets);
-            using var input = JsonDocument.Parse(claimed.InputJson);
+                return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.NotRegistered, $"no executor for event type '{ev.Type}' on this node"), secrets);
+            secrets = await _resolver.GetSecretsAsync(run.Product, token);
             var context = new ExecutionContext
             {
                 Product = run.Product, JobTag = run.JobTag, JobName = claimed.JobName, RunId = run.Id, Slot = run.Slot,
                 Attempt = run.Attempt, ScheduledAt = run.ScheduledAt, IdempotencyKey = run.IdempotencyKey, Event = ev,
-                Input = input.RootElement, Secrets = secrets, Timeout = TimeSpan.FromMilliseconds(claimed.TimeoutMs),
+                Input = _inputs.Get(claimed.InputJson), Secrets = secrets, Timeout = TimeSpan.FromMilliseconds(claimed.TimeoutMs),
             };
-            var outcome = await executor.ExecuteAsync(context, linked.Token);
-            return (outcome.Succeeded ? RunStatus.Succeeded : RunStatus.Failed, outcome);
+            var outcome = await executor.ExecuteAsync(context, token);
+            return (outcome.Succeeded ? RunStatus.Succeeded : RunStatus.Failed, outcome, secrets);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.TimedOut)
         {
-            return (RunStatus.TimedOut, ExecutionOutcome.Failure(ErrorKinds.Timeout, $"the attempt ran longer than {claimed.TimeoutMs} ms and was cancelled"));
+            return (RunStatus.TimedOut, ExecutionOutcome.Failure(ErrorKinds.Timeout, $"the attempt ran longer than {claimed.TimeoutMs} ms and was cancelled"), secrets);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
-            return (null, ExecutionOutcome.Failure(ErrorKinds.Abandoned, "stopping"));
+            return (null, ExecutionOutcome.Failure(ErrorKinds.Abandoned, "stopping"), secrets);
         }
         catch (Exception ex)
         {
             // The exception text may quote a connection string: log it redacted, never the raw exception.
             _logger.LogWarning("Run {RunId} of {Product}/{Job} slot {Slot} attempt {Attempt} threw {Type}: {Message}", run.Id, run.Product, run.JobTag,
                 run.Slot, run.Attempt, ex.GetType().Name, SecretRedactor.Redact(ex.Message, null));
-            return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.Exception, $"{ex.GetType().Name}: {ex.Message}"));
+            return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.Exception, $"{ex.GetType().Name}: {ex.Message}"), secrets);
+        }
+        finally
+        {
+            _timeouts.Release(deadline);
         }
     }
 
@@ -190,13 +239,15 @@ internal sealed class RunDispatcher : IAsyncDisposable
     /// <summary>Stops starting attempts, gives running ones <paramref name="grace"/> to finish, then cancels them.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        foreach (var timer in _timers.Keys) timer.Dispose();
-        _timers.Clear();
-        try { await Task.WhenAll(_running.Keys.ToArray()).WaitAsync(grace); }
+        _timer.Dispose();
+        Interlocked.Exchange(ref _draining, 1);
+        if (Volatile.Read(ref _outstanding) == 0) _drained.TrySetResult();
+        try { await _drained.Task.WaitAsync(grace); }
         catch (TimeoutException) { }
         _stopping.Cancel();
-        try { await Task.WhenAll(_running.Keys.ToArray()).WaitAsync(TimeSpan.FromSeconds(5)); }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException) { }
+        StartWaiting(); // drops attempts still waiting for a slot
+        try { await _drained.Task.WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (TimeoutException) { }
     }
 
     private int _disposed;
@@ -204,6 +255,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
+        _timer.Dispose();
         _stopping.Cancel();
         _stopping.Dispose();
         return ValueTask.CompletedTask;

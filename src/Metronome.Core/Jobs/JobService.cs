@@ -1,4 +1,5 @@
 using Metronome.Contracts;
+using Metronome.Core.Catalog;
 using Metronome.Core.Engine;
 using Metronome.Core.Hosting;
 using Metronome.Core.Runs;
@@ -10,26 +11,63 @@ namespace Metronome.Core.Jobs;
 
 /// <summary>
 /// The jobs API of one process (used by the REST endpoints and by embedded hosts): validates, writes through the
-/// store in one transaction, then signals the engine so that a change takes effect at once.
+/// store in one transaction, then signals the engine so that a change takes effect at once. Concurrent creates share
+/// one transaction (<see cref="JobCreateBatcher"/>).
 /// </summary>
-public sealed class JobService(IJobStore store, ICatalogStore catalog, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
+public sealed partial class JobService
 {
-    private readonly MetronomeOptions _options = options.Value;
+    /// <summary>Most jobs accepted by one <see cref="CreateManyAsync"/> call.</summary>
+    public const int MaxBulkItems = 1000;
+
+    private readonly IJobStore _store;
+    private readonly ICatalogStore _catalog;
+    private readonly CatalogCache? _catalogCache;
+    private readonly IEngineSignal _engine;
+    private readonly TimeProvider _time;
+    private readonly MetronomeOptions _options;
+    private readonly JobCreateBatcher _creates;
+
+    /// <summary>A service that reads the product and the event from the store on every create (nothing to invalidate).</summary>
+    public JobService(IJobStore store, ICatalogStore catalog, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
+        : this(store, catalog, cache: null, engine, time, options)
+    {
+    }
+
+    /// <summary>
+    /// The service a host resolves (dependency injection picks the longest constructor): the product and event checks
+    /// of creates use <paramref name="catalogService"/>'s cache, which that service drops whenever it changes the catalogue.
+    /// </summary>
+    public JobService(IJobStore store, ICatalogStore catalog, CatalogService catalogService, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
+        : this(store, catalog, (catalogService ?? throw new ArgumentNullException(nameof(catalogService))).Cache, engine, time, options)
+    {
+    }
+
+    private JobService(IJobStore store, ICatalogStore catalog, CatalogCache? cache, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
+        _catalogCache = cache;
+        _engine = engine ?? throw new ArgumentNullException(nameof(engine));
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _options = options.Value;
+        _creates = new JobCreateBatcher(store);
+    }
 
     public async Task<Job> CreateAsync(string product, ProductJob request, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         await RequireProductAsync(product, ct);
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var spec = JobValidator.ValidateCreate(request, _options.Limits, now);
         await RequireEventAsync(product, spec.EventType, spec.EventTag, ct);
-        var job = await store.CreateJobAsync(JobTransitions.Create(product, spec, now), ct);
-        engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
+        var job = await _creates.CreateAsync(JobTransitions.Create(product, spec, now), ct);
+        _engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
         return job;
     }
 
     public async Task<Job> GetAsync(string product, string tag, CancellationToken ct = default) =>
-        await store.GetJobAsync(product, tag, ct) ?? throw JobNotFound(product, tag);
+        await _store.GetJobAsync(product, tag, ct) ?? throw JobNotFound(product, tag);
 
     public async Task<PageResult<Job>> ListAsync(string product, string? status, int? limit, string? cursor, CancellationToken ct = default)
     {
@@ -39,49 +77,49 @@ public sealed class JobService(IJobStore store, ICatalogStore catalog, IEngineSi
         if (status is not null && parsed is null) e.Add("status", "status must be one of active, paused, completed.");
         var size = CheckLimit(limit, e);
         e.ThrowIfAny();
-        return await store.ListJobsAsync(new JobQuery(product, parsed, size, cursor), ct);
+        return await _store.ListJobsAsync(new JobQuery(product, parsed, size, cursor), ct);
     }
 
     public async Task<Job> UpdateAsync(string product, string tag, ProductJobUpdate request, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var current = await GetAsync(product, tag, ct);
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var changes = JobValidator.ValidateUpdate(request, current.Retries, _options.Limits, now);
         if (changes.EventType is not null || changes.EventTag is not null)
             await RequireEventAsync(product, changes.EventType ?? current.EventType, changes.EventTag ?? current.EventTag, ct);
-        var job = await store.ModifyJobAsync(product, tag, j => JobTransitions.Update(j, changes, now), ct);
-        engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
+        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Update(j, changes, now), ct);
+        _engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
         return job;
     }
 
     public async Task DeleteAsync(string product, string tag, CancellationToken ct = default)
     {
-        var id = await store.DeleteJobAsync(product, tag, ct) ?? throw JobNotFound(product, tag);
-        engine.Cancel(id);
+        var id = await _store.DeleteJobAsync(product, tag, ct) ?? throw JobNotFound(product, tag);
+        _engine.Cancel(id);
     }
 
     public async Task<Job> PauseAsync(string product, string tag, CancellationToken ct = default)
     {
-        var now = time.GetUtcNow();
-        var job = await store.ModifyJobAsync(product, tag, j => JobTransitions.Pause(j, now), ct);
-        engine.Cancel(job.Id);
+        var now = _time.GetUtcNow();
+        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Pause(j, now), ct);
+        _engine.Cancel(job.Id);
         return job;
     }
 
     public async Task<Job> ResumeAsync(string product, string tag, CancellationToken ct = default)
     {
-        var now = time.GetUtcNow();
-        var job = await store.ModifyJobAsync(product, tag, j => JobTransitions.Resume(j, now), ct);
-        engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
+        var now = _time.GetUtcNow();
+        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Resume(j, now), ct);
+        _engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
         return job;
     }
 
     /// <summary>One extra execution at once, outside the grid, counted in executions_done.</summary>
     public async Task<Run> TriggerAsync(string product, string tag, CancellationToken ct = default)
     {
-        var claimed = await store.TriggerJobAsync(new TriggerParams(product, tag, _options.NodeName, time.GetUtcNow(), RunKeys.NewId(time)), ct);
-        engine.Dispatch(claimed);
+        var claimed = await _store.TriggerJobAsync(new TriggerParams(product, tag, _options.NodeName, _time.GetUtcNow(), RunKeys.NewId(_time)), ct);
+        _engine.Dispatch(claimed);
         return claimed.Run;
     }
 
@@ -93,11 +131,11 @@ public sealed class JobService(IJobStore store, ICatalogStore catalog, IEngineSi
         if (status is not null && parsed is null) e.Add("status", "status must be one of running, succeeded, failed, timed_out, skipped, abandoned.");
         var size = CheckLimit(limit, e);
         e.ThrowIfAny();
-        return await store.ListRunsAsync(new RunQuery(product, tag, parsed, size, cursor), ct);
+        return await _store.ListRunsAsync(new RunQuery(product, tag, parsed, size, cursor), ct);
     }
 
     public async Task<Run> GetRunAsync(string product, string runId, CancellationToken ct = default) =>
-        await store.GetRunAsync(product, runId, ct) ?? throw new NotFoundException($"run '{runId}' not found in product '{product}'");
+        await _store.GetRunAsync(product, runId, ct) ?? throw new NotFoundException($"run '{runId}' not found in product '{product}'");
 
     private static int CheckLimit(int? limit, ValidationErrors e)
     {
@@ -108,14 +146,22 @@ public sealed class JobService(IJobStore store, ICatalogStore catalog, IEngineSi
 
     private async Task RequireProductAsync(string product, CancellationToken ct)
     {
-        if (await catalog.GetProductAsync(product, ct) is null) throw new NotFoundException($"product '{product}' not found");
+        bool exists = _catalogCache is not null
+            ? await _catalogCache.ProductExistsAsync(product, ct)
+            : await _catalog.GetProductAsync(product, ct) is not null;
+        if (!exists) throw new NotFoundException($"product '{product}' not found");
     }
 
     private async Task RequireEventAsync(string product, string type, string tag, CancellationToken ct)
     {
-        if (await catalog.GetEventAsync(product, type, tag, ct) is null)
+        if (!await EventExistsAsync(product, type, tag, ct))
             throw ValidationFailedException.For("event_tag", $"no {type} event '{tag}' exists in product '{product}'.");
     }
+
+    private async ValueTask<bool> EventExistsAsync(string product, string type, string tag, CancellationToken ct) =>
+        _catalogCache is not null
+            ? await _catalogCache.EventExistsAsync(product, type, tag, ct)
+            : await _catalog.GetEventAsync(product, type, tag, ct) is not null;
 
     private static NotFoundException JobNotFound(string product, string tag) => new($"job '{tag}' not found in product '{product}'");
 }

@@ -35,6 +35,8 @@ public static class SlotPlanner
             return new SlotPlan([], job with { Status = JobStatus.Completed }, Blocked: false);
 
         long dueCount = (now - due).Ticks / interval.Ticks + 1;
+        if (dueCount == 1 && (job.InFlight == 0 || job.Overlap == OverlapPolicy.Allow) && !job.ExecutionsExhausted && now - due <= misfireThreshold && maxSlots > 0)
+            return PlanOne(job, due, interval);
         var slots = new List<PlannedSlot>();
         long slot = job.NextSlot;
         var slotDue = due;
@@ -86,6 +88,16 @@ public static class SlotPlanner
                 next = next with { Status = JobStatus.Completed };
             return new SlotPlan(slots, next, blocked);
         }
+    }
+
+    /// <summary>
+    /// The common case, one slot due and nothing in the way (nothing running, or overlap allowed): the same result as the general path (the slot fires, the job
+    /// advances one interval), with one array of one slot instead of a growing list.
+    /// </summary>
+    private static SlotPlan PlanOne(Job job, DateTimeOffset due, TimeSpan interval)
+    {
+        var next = job with { NextSlot = job.NextSlot + 1, NextDueAt = due + interval, ExecutionsDone = job.ExecutionsDone + 1, InFlight = job.InFlight + 1 };
+        return new SlotPlan([new PlannedSlot(job.NextSlot, due, Skipped: false)], next, Blocked: false);
     }
 
     /// <summary>The first grid point strictly after <paramref name="now"/> (used by resume), or the due time itself if it is still ahead.</summary>

@@ -46,6 +46,13 @@ public interface IJobStore
     /// <summary>Inserts a job. Throws <see cref="ConflictException"/> when the tag is taken in the product.</summary>
     Task<Job> CreateJobAsync(Job job, CancellationToken ct);
 
+    /// <summary>
+    /// Inserts many jobs in one transaction (one commit for a group of creates). Each job succeeds or conflicts on its own:
+    /// a tag taken in the store, or by an earlier job of the same list, yields <see cref="JobCreateResult.Conflict"/> and the
+    /// others are still inserted. Results are in the order of <paramref name="jobs"/>.
+    /// </summary>
+    Task<IReadOnlyList<JobCreateResult>> CreateJobsAsync(IReadOnlyList<Job> jobs, CancellationToken ct);
+
     Task<Job?> GetJobAsync(string product, string tag, CancellationToken ct);
 
     Task<PageResult<Job>> ListJobsAsync(JobQuery query, CancellationToken ct);
@@ -62,6 +69,14 @@ public interface IJobStore
     Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct);
 
     Task<Run?> GetRunAsync(string product, string runId, CancellationToken ct);
+}
+
+/// <summary>The outcome of one job of <see cref="IJobStore.CreateJobsAsync"/>: the created job (with its id), or the conflict of its tag.</summary>
+public sealed record JobCreateResult(Job? Created, ConflictException? Conflict)
+{
+    public static JobCreateResult Of(Job created) => new(created, null);
+
+    public static JobCreateResult TagTaken(Job job) => new(null, new ConflictException($"job '{job.Tag}' already exists in product '{job.Product}'"));
 }
 
 /// <summary>A job's place in the engine's due queue; <see cref="DueAt"/> null removes it.</summary>

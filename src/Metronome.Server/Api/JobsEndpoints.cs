@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Metronome.Server.Api;
 
-/// <summary><c>/api/products/{product}/jobs</c>: the seed's jobs API, plus pause, resume and trigger.</summary>
+/// <summary>
+/// <c>/api/products/{product}/jobs</c>: the seed's jobs API, plus pause, resume and trigger, and the bulk create
+/// <c>POST .../jobs:bulk</c> (a colon cannot occur in a job tag, so that path can never be a job's URL).
+/// </summary>
 internal static class JobsEndpoints
 {
     public static void MapJobs(this RouteGroupBuilder api)
@@ -19,6 +22,7 @@ internal static class JobsEndpoints
         jobs.MapPost("/{tag}/pause", PauseAsync);
         jobs.MapPost("/{tag}/resume", ResumeAsync);
         jobs.MapPost("/{tag}/trigger", TriggerAsync);
+        api.MapPost("/products/{product}/jobs:bulk", CreateManyAsync).WithTags("Jobs").Accepts<BulkJobsRequest>("application/json");
     }
 
     private static async Task<Created<ProductJob>> CreateAsync(string product, HttpRequest request, JobService jobs, ServerMetrics metrics, CancellationToken ct)
@@ -27,6 +31,26 @@ internal static class JobsEndpoints
         var job = await jobs.CreateAsync(product, body, ct);
         metrics.JobCreated();
         return TypedResults.Created(Routes.Job(product, job.Tag), job.ToContract());
+    }
+
+    private static async Task<Ok<BulkJobsResponse>> CreateManyAsync(string product, HttpRequest request, JobService jobs, ServerMetrics metrics, CancellationToken ct)
+    {
+        var body = await JsonBody.ReadAsync<BulkJobsRequest>(request, ct);
+        var outcomes = await jobs.CreateManyAsync(product, body.Items, ct);
+        var items = new List<BulkJobResult>(outcomes.Count);
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Created is { } job)
+            {
+                metrics.JobCreated();
+                items.Add(new BulkJobResult { Tag = job.Tag, Status = StatusCodes.Status201Created, Job = job.ToContract() });
+            }
+            else if (outcome.Conflict is { } conflict)
+                items.Add(new BulkJobResult { Tag = outcome.Tag, Status = StatusCodes.Status409Conflict, Detail = conflict.Message });
+            else
+                items.Add(new BulkJobResult { Tag = outcome.Tag, Status = StatusCodes.Status400BadRequest, Errors = outcome.Invalid?.Errors });
+        }
+        return TypedResults.Ok(new BulkJobsResponse { Items = items });
     }
 
     private static async Task<Ok<Page<ProductJob>>> ListAsync(

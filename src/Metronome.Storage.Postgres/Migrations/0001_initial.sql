@@ -71,9 +71,11 @@ CREATE TABLE jobs (
     created_at      bigint  NOT NULL,
     updated_at      bigint  NOT NULL,
     UNIQUE (product, tag)
-);
+) WITH (fillfactor = 50);
+-- Hot path: every fire updates its job twice (claim advances it, completion releases it). No index covers a column those
+-- updates change (status, next_due_at, counters), so they are HOT updates (no index entry written), and the free half of each
+-- page keeps the new row version on its page. Loading the schedule reads every active job anyway (a scan and a sort).
 CREATE INDEX jobs_by_event ON jobs(product, event_type, event_tag);
-CREATE INDEX jobs_active ON jobs(next_due_at) WHERE status = 'active';
 
 CREATE TABLE runs (
     id            text    COLLATE "C" NOT NULL PRIMARY KEY, -- version-7 GUIDs: byte order is time order
@@ -96,8 +98,12 @@ CREATE TABLE runs (
 -- The database itself guarantees one run per grid slot, whichever node claims it (triggers use slot 0 and are not constrained).
 CREATE UNIQUE INDEX runs_one_per_slot ON runs(product, job_id, slot) WHERE slot > 0;
 CREATE INDEX runs_by_job ON runs(product, job_tag, id DESC);
-CREATE INDEX runs_running ON runs(node) WHERE status = 'running';
-CREATE INDEX runs_finished ON runs(finished_at) WHERE status <> 'running';
+-- Runs still running, per node (recovery, dead-node detection). A completion leaves a dead entry here until VACUUM, and the
+-- planner, which believes few runs are running, would pick this index for the completion's own `status = 'running'` check
+-- and visit every dead entry; `node IS NOT NULL` keeps the index out of that statement (it probes the primary key), while the
+-- node queries (`node = ANY(...)`, `node IS NOT NULL`) still use it.
+CREATE INDEX runs_running ON runs(node) WHERE status = 'running' AND node IS NOT NULL;
+-- No index on finished_at: pruning ranks every run per job (a full scan) anyway, and each index costs every claim and completion.
 
 -- Cluster: liveness and the leader lease (instants by metronome_now_ms()).
 CREATE TABLE nodes (

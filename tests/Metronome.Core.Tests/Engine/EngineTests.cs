@@ -77,7 +77,7 @@ public sealed class EngineTests
     public async Task Attempt_running_past_its_timeout_is_cancelled_and_recorded_timed_out()
     {
         await using var h = await EngineHarness.StartAsync();
-        h.Executor.Behaviour = async (_, ct) => { await Task.Delay(Timeout.InfiniteTimeSpan, ct); return null; };
+        h.Executor.Behaviour = async (_, ct) => { await new TaskCompletionSource().Task.WaitAsync(ct); return null; };
         await h.Jobs.CreateAsync("shop", EngineHarness.Job("slow", 1, 1000, j => j.TimeoutMs = 500));
         h.Time.Advance(Second);
         await h.AttemptsAsync(1);
