@@ -21,6 +21,7 @@ if ! dotnet build Metronome.slnx -c Release -nologo -clp:ErrorsOnly; then
   exit 1
 fi
 
+epmd_before=0; pgrep -x epmd >/dev/null 2>&1 && epmd_before=1
 passed=0; failed=0; status=0
 for project in tests/*/*.csproj; do
   name=$(basename "$project" .csproj)
@@ -42,6 +43,9 @@ for project in tests/*/*.csproj; do
   passed=$((passed + p)); failed=$((failed + f))
   [ "$rc" -ne 0 ] && status=1
 done
+
+# RabbitMQ test nodes share Erlang's port mapper daemon; stop it if the tests started it.
+if [ "$epmd_before" = 0 ] && command -v epmd >/dev/null 2>&1; then epmd -kill >/dev/null 2>&1 || true; fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
