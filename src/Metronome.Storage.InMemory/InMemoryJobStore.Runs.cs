@@ -17,41 +17,42 @@ public sealed partial class InMemoryJobStore
     {
         ArgumentNullException.ThrowIfNull(completions);
         if (completions.Count == 0) return Task.FromResult<IReadOnlyList<ScheduleEntry>>([]);
-        var released = new List<long>();
-        var entries = new List<ScheduleEntry>();
+        List<ScheduleEntry>? entries = null;
         lock (_gate)
         {
             HashSet<RunHistory>? grown = null;
             foreach (var done in completions)
             {
-                if (!_runs.TryGetValue(done.RunId, out var row) || row.Run.Status != RunStatus.Running) continue;
+                if (!_runs.TryGetValue(done.RunId, out var row) || row.Status != RunStatus.Running) continue;
                 if (done.RetryAt is { } retryAt)
                 {
                     row.Run = row.Run with { Attempt = done.Attempt + 1, ErrorMessage = done.ErrorMessage, ErrorKind = done.ErrorKind };
                     row.RetryAt = retryAt;
                     continue;
                 }
-                row.Run = row.Run with
-                {
-                    Status = done.Status, StartedAt = done.StartedAt, FinishedAt = done.FinishedAt, ErrorMessage = done.ErrorMessage,
-                    ErrorKind = done.ErrorKind, OutputJson = done.OutputJson,
-                };
-                row.RetryAt = null;
-                var history = _histories[(row.Run.Product, row.Run.JobTag)];
+                row.Finish(done);
+                var history = row.History;
                 if (history.Rows.Count > _options.FinishedRunsPerJob) (grown ??= []).Add(history);
                 if (!_jobs.TryGetValue(done.JobId, out var job)) continue; // the job was deleted: the run is history
-                _jobs[job.Id] = Release(job, done.StartedAt, done.Status.ToWire());
-                released.Add(job.Id);
+                _jobs[job.Id] = job = Release(job, done.StartedAt, done.Status.ToWire());
+                if (job.InFlight == 0) (entries ??= []).Add(new ScheduleEntry(job.Id, job.ScheduledDueAt));
             }
             if (grown is not null)
-                foreach (var history in grown)
-                    foreach (var dropped in history.Trim(_options.FinishedRunsPerJob)) _runs.Remove(dropped.Run.Id);
-            var reported = new HashSet<long>();
-            foreach (var id in released)
-                if (reported.Add(id) && _jobs.TryGetValue(id, out var job) && job.InFlight == 0)
-                    entries.Add(new ScheduleEntry(id, job.ScheduledDueAt));
+                foreach (var history in grown) history.Trim(_options.FinishedRunsPerJob, _runs);
+            if (entries is { Count: > 1 }) entries = Latest(entries);
         }
-        return Task.FromResult<IReadOnlyList<ScheduleEntry>>(entries);
+        return Task.FromResult<IReadOnlyList<ScheduleEntry>>(entries ?? (IReadOnlyList<ScheduleEntry>)[]);
+    }
+
+    /// <summary>One entry per job, its state after the whole batch (a job released twice in a batch is reported once).</summary>
+    private List<ScheduleEntry> Latest(List<ScheduleEntry> entries)
+    {
+        var seen = new HashSet<long>(entries.Count);
+        var latest = new List<ScheduleEntry>(entries.Count);
+        foreach (var e in entries)
+            if (seen.Add(e.JobId) && _jobs.TryGetValue(e.JobId, out var job) && job.InFlight == 0)
+                latest.Add(new ScheduleEntry(e.JobId, job.ScheduledDueAt));
+        return latest;
     }
 
     /// <inheritdoc />

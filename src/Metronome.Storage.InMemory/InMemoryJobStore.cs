@@ -30,6 +30,7 @@ public sealed partial class InMemoryJobStore : IJobStore, ICatalogStore, IAsyncD
 
     private readonly Dictionary<string, RunRow> _runs = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Product, string JobTag), RunHistory> _histories = [];
+    private readonly Dictionary<long, RunHistory> _historyByJob = [];
 
     private readonly SortedDictionary<string, ProductRecord> _products = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ProductKeyRecord> _keysByHash = new(StringComparer.Ordinal);
@@ -76,13 +77,17 @@ public sealed partial class InMemoryJobStore : IJobStore, ICatalogStore, IAsyncD
     /// <summary>Stores a new run (under the lock). Grid slots are unique per job, as the SQL stores' unique index makes them.</summary>
     private void InsertRun(Run run, int maxAttempts, bool checkSlot)
     {
-        var key = (run.Product, run.JobTag);
-        if (!_histories.TryGetValue(key, out var history)) _histories[key] = history = new RunHistory();
-        if (_runs.ContainsKey(run.Id)) throw new InvalidOperationException($"run {run.Id} already exists");
+        // A job's (product, tag) never changes, so its history is cached by job id: one long-keyed lookup per claimed slot.
+        if (!_historyByJob.TryGetValue(run.JobId, out var history) || history.Product != run.Product || history.JobTag != run.JobTag)
+        {
+            var key = (run.Product, run.JobTag);
+            if (!_histories.TryGetValue(key, out history)) _histories[key] = history = new RunHistory(run.Product, run.JobTag);
+            _historyByJob[run.JobId] = history;
+        }
         if (checkSlot && run.Slot > 0 && history.Rows.Exists(r => r.Run.JobId == run.JobId && r.Run.Slot == run.Slot))
             throw new InvalidOperationException($"job {run.JobId} already has a run for slot {run.Slot}");
-        var row = new RunRow(run, maxAttempts);
-        _runs.Add(run.Id, row);
+        var row = new RunRow(run, maxAttempts, history);
+        if (!_runs.TryAdd(run.Id, row)) throw new InvalidOperationException($"run {run.Id} already exists");
         history.Add(row);
     }
 

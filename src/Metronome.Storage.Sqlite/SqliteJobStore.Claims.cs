@@ -58,7 +58,7 @@ public sealed partial class SqliteJobStore
             }
             jobs.Flush();
             return new ClaimResult(runs, schedule, blocked);
-        }, ct);
+        }, urgent: true, ct);
     }
 
     private Run FiredRun(Job job, PlannedSlot slot, ClaimParams p) => new()

@@ -22,7 +22,6 @@ public sealed partial class SqliteJobStore
         if (completions.Count == 0) return Task.FromResult<IReadOnlyList<ScheduleEntry>>([]);
         return WriteAsync<IReadOnlyList<ScheduleEntry>>((c, tx) =>
         {
-            using var jobs = new JobBatch(c, tx);
             using var retry = c.Command(tx, """
                 UPDATE runs SET attempt = @attempt, retry_at = @retry_at, error_message = @error_message, error_kind = @error_kind
                 WHERE id = @id AND status = 'running'
@@ -45,7 +44,8 @@ public sealed partial class SqliteJobStore
             var fKind = finish.Param("@error_kind");
             var fOutput = finish.Param("@output");
 
-            var released = new HashSet<long>();
+            // Per job: how many executions finished in this batch, and the last one (what JobBatch.Release applied one by one).
+            var released = new Dictionary<long, (int Count, DateTimeOffset StartedAt, string Status)>();
             foreach (var done in completions)
             {
                 if (done.RetryAt is { } retryAt)
@@ -59,21 +59,56 @@ public sealed partial class SqliteJobStore
                     continue;
                 }
 
+                var status = done.Status.ToWire();
                 fId.Value = done.RunId;
-                fStatus.Value = done.Status.ToWire();
+                fStatus.Value = status;
                 fStarted.Value = Sql.Ms(done.StartedAt);
                 fFinished.Value = Sql.Ms(done.FinishedAt);
                 fMessage.Set(done.ErrorMessage);
                 fKind.Set(done.ErrorKind);
                 fOutput.Set(done.OutputJson);
                 if (finish.ExecuteNonQuery() == 0) continue; // unknown or already finished
-                if (jobs.Get(done.JobId) is not { } job) continue; // the job was deleted: the run is history
-                jobs.Set(JobBatch.Release(job, done.StartedAt, done.Status.ToWire()));
-                released.Add(done.JobId);
+                released[done.JobId] = (released.GetValueOrDefault(done.JobId).Count + 1, done.StartedAt, status);
             }
-            jobs.Flush();
-            return ReleasedSchedule(jobs, released);
+            return released.Count == 0 ? [] : ReleaseJobs(c, tx, released);
         }, ct);
+    }
+
+    /// <summary>
+    /// Releases the in-flight executions of each job in one UPDATE … RETURNING (no read of the job row): the same rule as
+    /// <see cref="JobBatch.Release"/> applied once per finished execution — in flight goes down, the last outcome is recorded,
+    /// and a job with nothing left to run and nothing running completes. A deleted job updates nothing: its runs are history.
+    /// </summary>
+    private static List<ScheduleEntry> ReleaseJobs(SqliteConnection c, SqliteTransaction tx,
+        Dictionary<long, (int Count, DateTimeOffset StartedAt, string Status)> released)
+    {
+        using var release = c.Command(tx, """
+            UPDATE jobs SET in_flight = max(0, in_flight - @n), last_run_at = @last_run_at, last_run_status = @last_run_status,
+                status = CASE WHEN max(0, in_flight - @n) = 0
+                    AND ((executions > 0 AND executions_done >= executions) OR (end_at IS NOT NULL AND next_due_at > end_at))
+                    THEN 'completed' ELSE status END
+            WHERE id = @id
+            RETURNING in_flight, status, executions, executions_done, next_due_at
+            """);
+        var id = release.Param("@id");
+        var n = release.Param("@n");
+        var lastRunAt = release.Param("@last_run_at");
+        var lastRunStatus = release.Param("@last_run_status");
+        var entries = new List<ScheduleEntry>();
+        foreach (var (jobId, r) in released)
+        {
+            id.Value = jobId;
+            n.Value = r.Count;
+            lastRunAt.Value = Sql.Ms(r.StartedAt);
+            lastRunStatus.Value = r.Status;
+            using var reader = release.ExecuteReader();
+            if (!reader.Read() || reader.GetInt64(0) != 0) continue;
+            // Job.ScheduledDueAt: active and executions not exhausted.
+            long executions = reader.GetInt64(2);
+            bool due = reader.GetString(1) == "active" && !(executions > 0 && reader.GetInt64(3) >= executions);
+            entries.Add(new ScheduleEntry(jobId, due ? reader.At(4) : null));
+        }
+        return entries;
     }
 
     /// <inheritdoc />
@@ -200,13 +235,4 @@ public sealed partial class SqliteJobStore
     }
 
     private static bool IsRunId(string s) => s.Length == 32 && s.All(char.IsAsciiHexDigitLower);
-
-    /// <summary>Schedule entries of the released jobs that still exist and have nothing in flight.</summary>
-    private static List<ScheduleEntry> ReleasedSchedule(JobBatch jobs, HashSet<long> released)
-    {
-        var entries = new List<ScheduleEntry>();
-        foreach (var id in released)
-            if (jobs.Get(id) is { InFlight: 0 } job) entries.Add(new ScheduleEntry(id, job.ScheduledDueAt));
-        return entries;
-    }
 }

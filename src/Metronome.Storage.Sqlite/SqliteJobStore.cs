@@ -17,9 +17,10 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
     private readonly SqliteStoreOptions _options;
     private readonly string _readConnectionString;
     private readonly string _writeConnectionString;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly WriteGate _writeLock = new();
     private readonly RunIdGenerator _runIds;
     private SqliteConnection? _writer;
+    private WalCheckpointer? _checkpointer;
     private int _disposed;
 
     /// <summary>Creates the store; the database file (and its directory) is created on first use, the schema by <see cref="MigrateAsync"/>.</summary>
@@ -58,10 +59,13 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
     public string DatabasePath => new SqliteConnectionStringBuilder(_readConnectionString).DataSource;
 
     /// <summary>Runs <paramref name="work"/> in one write transaction on the single writer connection.</summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken ct)
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken ct) => WriteAsync(work, urgent: false, ct);
+
+    /// <summary>As above; an <paramref name="urgent"/> write (a claim) goes before queued ordinary ones (outcomes, commands).</summary>
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool urgent, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        await _writeLock.EnterAsync(urgent, ct).ConfigureAwait(false);
         try
         {
             ct.ThrowIfCancellationRequested();
@@ -75,7 +79,7 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
         }
         finally
         {
-            _writeLock.Release();
+            _writeLock.Exit();
         }
     }
 
@@ -104,7 +108,11 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
                 PRAGMA synchronous = {synchronous};
                 PRAGMA foreign_keys = ON;
                 PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds};
+                PRAGMA wal_autocheckpoint = 0;
+                PRAGMA journal_size_limit = {WalCheckpointer.JournalSizeLimit};
                 """);
+            // Checkpoints move off the commit path (see WalCheckpointer); they start with the writer.
+            _checkpointer ??= new WalCheckpointer(_writeConnectionString, _time, _writeLock);
             return connection;
         }
         catch
@@ -118,9 +126,11 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        await _writeLock.EnterAsync(urgent: true, CancellationToken.None).ConfigureAwait(false);
         try
         {
+            if (_checkpointer is not null) await _checkpointer.DisposeAsync().ConfigureAwait(false);
+            _checkpointer = null;
             if (_writer is not null) await _writer.DisposeAsync().ConfigureAwait(false);
             _writer = null;
             using var pooled = new SqliteConnection(_readConnectionString);
@@ -128,7 +138,7 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
         }
         finally
         {
-            _writeLock.Release();
+            _writeLock.Exit();
         }
     }
 }
