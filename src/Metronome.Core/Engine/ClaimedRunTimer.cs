@@ -40,6 +40,8 @@ internal sealed class ClaimedRunTimer : IDisposable
         FireDue(fromTimer: false);
     }
 
+    private static readonly long MaxDelayTicks = TimeSpan.FromHours(1).Ticks;
+
     private void FireDue(bool fromTimer)
     {
         List<ClaimedRun>? due = null;
@@ -55,8 +57,10 @@ internal sealed class ClaimedRunTimer : IDisposable
             }
             if (_pending.TryPeek(out _, out var next) && next < _armedFor)
             {
-                _armedFor = next;
                 long delay = next - now;
+                // Timers take at most ~49 days, and a retry may wait up to 366 days: arm at most an hour ahead and look again.
+                if (delay > MaxDelayTicks) delay = MaxDelayTicks;
+                _armedFor = now + delay;
                 // System timers truncate to whole milliseconds: round up, or the tick comes before the instant.
                 if (_millisecondClock) delay = (delay + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond;
                 _timer.Change(TimeSpan.FromTicks(delay), Timeout.InfiniteTimeSpan);

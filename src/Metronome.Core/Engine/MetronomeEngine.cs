@@ -221,6 +221,8 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         _wake.Set();
     }
 
+    private static readonly TimeSpan MaxSleep = TimeSpan.FromHours(1);
+
     private async Task SleepUntilAsync(long? earliestTicks)
     {
         var wake = _wake.WaitAsync();
@@ -233,6 +235,8 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         // Wake half a look-ahead before the earliest slot and claim a whole look-ahead: each claim then covers a window
         // of slots (a batch), and the claim commits before the first of them is due.
         var delay = new DateTimeOffset(earliestTicks.Value, TimeSpan.Zero) - _options.ClaimLookahead / 2 - _time.GetUtcNow();
+        // Timers take at most ~49 days; a job due further ahead (intervals go up to 366 days) is simply looked at again.
+        if (delay > MaxSleep) delay = MaxSleep;
         if (delay <= TimeSpan.Zero || wake.IsCompleted)
         {
             _wake.Reset();

@@ -204,4 +204,29 @@ public sealed class EngineTests
         Assert.Equal(RunStatus.Abandoned, abandoned.Status);
         Assert.Equal(1, (await second.Jobs.GetAsync("shop", "once")).ExecutionsDone);
     }
+
+    [Fact]
+    public async Task A_job_due_a_year_ahead_does_not_stop_the_engine_from_firing_others()
+    {
+        await using var h = await EngineHarness.StartAsync();
+        await h.Jobs.CreateAsync("shop", EngineHarness.Job("yearly", 0, 31_622_400_000)); // beyond a timer's ~49-day range
+        await h.Jobs.CreateAsync("shop", EngineHarness.Job("secondly", 2, 1000));
+        await h.AdvanceUntilOutcomesAsync(Second, 1);
+        await h.AdvanceUntilOutcomesAsync(Second, 2);
+        Assert.Equal([1L, 2L], h.Executor.Calls.Select(c => c.Slot));
+    }
+
+    [Fact]
+    public async Task A_retry_due_a_hundred_days_later_still_runs()
+    {
+        await using var h = await EngineHarness.StartAsync();
+        h.Executor.Behaviour = (ctx, _) => Task.FromResult(ctx.Attempt == 1 ? ExecutionOutcome.Failure(ErrorKinds.HttpStatus, "503") : null);
+        const long hundredDays = 8_640_000_000;
+        await h.Jobs.CreateAsync("shop", EngineHarness.Job("patient", 1, 1000,
+            j => j.Retries = new RetryOptions { MaxAttempts = 2, BackoffMs = hundredDays, MaxBackoffMs = hundredDays }));
+        await h.AdvanceUntilOutcomesAsync(Second, 1);
+        await h.AdvanceUntilOutcomesAsync(TimeSpan.FromDays(121), 2); // past the +20 % jitter
+        var run = Assert.Single(await h.RunsAsync("patient"));
+        Assert.Equal((RunStatus.Succeeded, 2), (run.Status, run.Attempt));
+    }
 }
