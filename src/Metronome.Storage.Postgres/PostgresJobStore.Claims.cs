@@ -12,10 +12,13 @@ public sealed partial class PostgresJobStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// The cluster's claim protocol. Every node holds every job in its due queue and races for it; this transaction decides:
+    /// The cluster's claim protocol. Every node holds every job in its due queue; this transaction decides:
     /// <list type="number">
-    /// <item>one round trip reads the database clock and locks the asked jobs that are due
-    /// (<c>FOR UPDATE SKIP LOCKED</c>, in id order): a job another node is claiming right now is skipped, not waited for;</item>
+    /// <item>one round trip reads the database clock and the ring of live nodes, and locks the asked jobs that are due
+    /// (<c>FOR UPDATE SKIP LOCKED</c>, in id order): a job another node is claiming right now is skipped, not waited for. With
+    /// <see cref="PostgresStoreOptions.Partitioning"/>, only the node owning a job's place in the ring claims it on time; any node
+    /// claims it once it is overdue by the takeover grace (a dead, stalled or saturated owner), and other nodes are told to look
+    /// again then;</item>
     /// <item><see cref="SlotPlanner.Plan"/> runs per locked job at the horizon (database now + the caller's look-ahead);</item>
     /// <item>one round trip inserts every run (one array INSERT) and advances every job (one array UPDATE).</item>
     /// </list>
@@ -33,22 +36,34 @@ public sealed partial class PostgresJobStore
         return WriteAsync(async (c, tx) =>
         {
             DateTimeOffset horizon;
+            string[]? ring;
             var due = new Dictionary<long, Job>();
+            var partition = _options.Partitioning;
             await using (var batch = new NpgsqlBatch(c, tx))
             {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT metronome_now_ms()"));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT metronome_now_ms(), ({RingSql})")
+                    .With("partition", partition is not null, NpgsqlDbType.Boolean)
+                    .With("node_timeout", (long)(partition?.NodeTimeout.TotalMilliseconds ?? 0), NpgsqlDbType.Bigint));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
-                    SELECT {JobRows.Columns} FROM jobs
+                    WITH ring AS ({RingSql})
+                    SELECT {JobRows.Columns} FROM jobs, ring
                     WHERE id = ANY(@ids) AND status = 'active' AND next_due_at <= CASE WHEN @db_clock THEN metronome_now_ms() + @lookahead ELSE @horizon END
-                    ORDER BY id FOR UPDATE SKIP LOCKED
+                      AND (ring.names IS NULL OR NOT (@node = ANY(ring.names)) OR ring.names[1 + (id % cardinality(ring.names))::int] = @node
+                           OR next_due_at <= metronome_now_ms() - @grace)
+                    ORDER BY id FOR UPDATE OF jobs SKIP LOCKED
                     """)
                     .With("ids", ids, Sql.Array(NpgsqlDbType.Bigint))
                     .With("db_clock", _options.UseDatabaseClock, NpgsqlDbType.Boolean)
                     .With("lookahead", (long)(p.Horizon - p.Now).TotalMilliseconds, NpgsqlDbType.Bigint)
-                    .With("horizon", Sql.Ms(p.Horizon), NpgsqlDbType.Bigint));
+                    .With("horizon", Sql.Ms(p.Horizon), NpgsqlDbType.Bigint)
+                    .With("partition", partition is not null, NpgsqlDbType.Boolean)
+                    .With("node_timeout", (long)(partition?.NodeTimeout.TotalMilliseconds ?? 0), NpgsqlDbType.Bigint)
+                    .With("node", p.Node, NpgsqlDbType.Text)
+                    .With("grace", (long)(partition?.TakeoverGrace.TotalMilliseconds ?? 0), NpgsqlDbType.Bigint));
                 await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 await r.ReadAsync(ct).ConfigureAwait(false);
                 var dbNow = Sql.At(r.GetInt64(0));
+                ring = r.IsDBNull(1) ? null : r.GetFieldValue<string[]>(1);
                 horizon = _options.UseDatabaseClock ? dbNow + (p.Horizon - p.Now) : p.Horizon;
                 await r.NextResultAsync(ct).ConfigureAwait(false);
                 while (await r.ReadAsync(ct).ConfigureAwait(false))
@@ -81,10 +96,24 @@ public sealed partial class PostgresJobStore
             var others = ids.Where(id => !due.ContainsKey(id)).ToArray();
             if (others.Length > 0)
                 foreach (var entry in await CurrentScheduleAsync(c, tx, others, horizon, ct).ConfigureAwait(false))
-                    schedule[entry.JobId] = entry;
+                    schedule[entry.JobId] = IsOwner(ring, p.Node, entry.JobId) || entry.DueAt is not { } at
+                        ? entry
+                        // Another node's job: look again when it would be overdue enough to take over (not every interval).
+                        : entry with { DueAt = (at > horizon ? at : horizon) + partition!.TakeoverGrace };
             return new ClaimResult(runs, asked.ConvertAll(id => schedule[id]), blocked);
         }, ct, committed: (result, c, token) => RunsWrittenAsync(c, result.Runs.Select(r => r.Run.Id), p.Node, token));
     }
+
+    /// <summary>
+    /// The ring of live nodes (heartbeat within the node timeout, by the database's clock), ordered by name; NULL when claims are
+    /// not partitioned or no node is alive. A job belongs to <c>names[1 + id % n]</c>.
+    /// </summary>
+    private const string RingSql =
+        "SELECT array_agg(name ORDER BY name COLLATE \"C\") AS names FROM nodes WHERE @partition AND heartbeat_at >= metronome_now_ms() - @node_timeout";
+
+    /// <summary>Whether <paramref name="node"/> claims <paramref name="jobId"/> on time: no ring, a node outside it (claims all), or its place.</summary>
+    private static bool IsOwner(string[]? ring, string node, long jobId) =>
+        ring is not { Length: > 0 } || Array.IndexOf(ring, node) < 0 || ring[(int)(jobId % ring.Length)] == node;
 
     /// <summary>
     /// Due times of jobs the claim did not lock. A job still due by the horizon is being claimed by another node: the caller

@@ -2,6 +2,7 @@ using Metronome.Core.Engine.Cluster;
 using Metronome.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Metronome.Storage.Postgres;
 
@@ -31,7 +32,13 @@ public static class PostgresServiceCollectionExtensions
         clusterOptions.Validate(o => { o.Validate(); return true; });
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new PostgresJobStore(options, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
+        {
+            var timing = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            if (timing.PartitionClaims && options.Partitioning is null)
+                options.Partitioning = new ClaimPartitioning(timing.NodeTimeout, timing.ClaimTakeoverGrace);
+            return new PostgresJobStore(options, sp.GetRequiredService<TimeProvider>());
+        });
         services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<PostgresJobStore>());
         services.AddSingleton<ICatalogStore>(sp => sp.GetRequiredService<PostgresJobStore>());
         services.AddSingleton<IClusterStore>(sp => sp.GetRequiredService<PostgresJobStore>());

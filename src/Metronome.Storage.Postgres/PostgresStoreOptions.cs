@@ -12,4 +12,16 @@ public sealed class PostgresStoreOptions
     /// time with a fake clock turn it off.
     /// </summary>
     public bool UseDatabaseClock { get; set; } = true;
+
+    /// <summary>
+    /// Splits claiming between the live nodes of a cluster (see <c>ClaimDueSlotsAsync</c>); null, the default of a bare store, lets
+    /// every node race for every due job. <see cref="PostgresServiceCollectionExtensions.AddMetronomePostgres"/> sets it from
+    /// <see cref="Core.Engine.Cluster.ClusterOptions.PartitionClaims"/>.
+    /// </summary>
+    public ClaimPartitioning? Partitioning { get; set; }
 }
+
+/// <summary>Claim partitioning between cluster nodes.</summary>
+/// <param name="NodeTimeout">A node whose heartbeat is older than this is not in the ring.</param>
+/// <param name="TakeoverGrace">A job overdue by more than this is claimed by any node, whoever owns it.</param>
+public sealed record ClaimPartitioning(TimeSpan NodeTimeout, TimeSpan TakeoverGrace);

@@ -15,9 +15,16 @@ internal sealed class CompletionWriter(IJobStore store, TimeProvider time, int b
 
     public void Enqueue(RunCompletion completion)
     {
-        if (!_queue.Writer.TryWrite(completion))
-            logger.LogError("Outcome of run {RunId} arrived after shutdown; recovery will settle it", completion.RunId);
+        Interlocked.Increment(ref _pending);
+        if (_queue.Writer.TryWrite(completion)) return;
+        Interlocked.Decrement(ref _pending);
+        logger.LogError("Outcome of run {RunId} arrived after shutdown; recovery will settle it", completion.RunId);
     }
+
+    /// <summary>Outcomes queued and not yet written.</summary>
+    public int Pending => Volatile.Read(ref _pending);
+
+    private int _pending;
 
     /// <summary>Stops accepting outcomes; <see cref="RunAsync"/> ends after writing what is queued.</summary>
     public void Complete() => _queue.Writer.TryComplete();
@@ -35,6 +42,7 @@ internal sealed class CompletionWriter(IJobStore store, TimeProvider time, int b
                 try
                 {
                     var released = await store.CompleteRunsAsync(batch, CancellationToken.None);
+                    Interlocked.Add(ref _pending, -batch.Count);
                     probe.OnPersisted(batch.Count);
                     if (released.Count > 0) onReleased(released);
                     break;

@@ -13,10 +13,13 @@ namespace Metronome.Core.Engine;
 /// sleeps until the earliest (or until a command signals a change), claims every job due within the look-ahead in
 /// one store transaction, and hands the claimed attempts to the <see cref="RunDispatcher"/>, which fires each at its
 /// due instant. Outcomes go back to the store in batches through the <see cref="CompletionWriter"/>.
-/// There is no polling of the database for due work.
+/// There is no polling of the database for due work. Under overload the node stops claiming while more than
+/// <see cref="MetronomeOptions.MaxBacklog"/> attempts are unrecorded, so memory stays bounded and late slots follow
+/// their misfire policy.
 /// <para>
 /// On a store that implements <see cref="IClusterStore"/> (PostgreSQL) the engine is one node of a cluster: every node holds
-/// the whole schedule and races to claim (the store's claim transaction decides), heartbeats, and one leader recovers runs of
+/// the whole schedule but claims mostly its own share of the jobs (the store partitions by the ring of live nodes and
+/// lets any node take over a job overdue past a grace; the claim transaction decides), heartbeats, and one leader recovers runs of
 /// dead nodes and prunes; changes made on other nodes arrive through <see cref="IScheduleChangeFeed"/>. See Cluster/README.md.
 /// On any other store it is a single node and recovers every interrupted run at start.
 /// </para>
@@ -164,6 +167,12 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         var backoff = TimeSpan.FromMilliseconds(100);
         while (!_stop.IsCancellationRequested)
         {
+            if (_dispatcher.Outstanding + _writer.Pending > _options.MaxBacklog)
+            {
+                // Overloaded: let running attempts finish and outcomes reach the store before claiming more.
+                try { await Task.Delay(BacklogPause, _time, _stop.Token); } catch (OperationCanceledException) { return; }
+                continue;
+            }
             var now = _time.GetUtcNow();
             var horizon = now + _options.ClaimLookahead;
             long? earliest;
@@ -177,7 +186,16 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
             }
             if (due.Count == 0)
             {
-                await SleepUntilAsync(earliest);
+                try
+                {
+                    await SleepUntilAsync(earliest);
+                }
+                catch (Exception ex) when (!_stop.IsCancellationRequested)
+                {
+                    // The loop must outlive any surprise here: log, pause, look again.
+                    _logger.LogError(ex, "Waiting for the next due job failed; looking again in {Delay}", backoff);
+                    try { await Task.Delay(backoff, _time, _stop.Token); } catch (OperationCanceledException) { return; }
+                }
                 continue;
             }
             try
@@ -222,6 +240,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
     }
 
     private static readonly TimeSpan MaxSleep = TimeSpan.FromHours(1);
+    private static readonly TimeSpan BacklogPause = TimeSpan.FromMilliseconds(5);
 
     private async Task SleepUntilAsync(long? earliestTicks)
     {

@@ -59,6 +59,9 @@ internal sealed class RunDispatcher : IAsyncDisposable
         _timeouts = new AttemptTimeouts(time, _stopping.Token);
     }
 
+    /// <summary>Attempts due and not yet finished: running, or waiting for a concurrency slot.</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
     /// <summary>Grid slots of this job must not start any more (paused or deleted).</summary>
     public void CancelJob(long jobId) => _cancelledJobs[jobId] = 0;
 

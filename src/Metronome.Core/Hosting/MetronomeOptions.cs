@@ -27,6 +27,13 @@ public sealed class MetronomeOptions
     /// <summary>Most outcomes written in one transaction. Default 1000.</summary>
     public int CompletionBatchSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Attempts claimed but not yet recorded (running, waiting for a concurrency slot, or with an outcome not yet written)
+    /// above which the node claims nothing more until the backlog drains. Bounds memory under overload: late slots then
+    /// follow their misfire policy instead of piling up. Default 10,000.
+    /// </summary>
+    public int MaxBacklog { get; set; } = 10_000;
+
     /// <summary>Runs kept per job. Default 1000.</summary>
     public int RetentionRunsPerJob { get; set; } = 1000;
 
@@ -47,6 +54,7 @@ public sealed class MetronomeOptions
         if (ClaimLookahead < TimeSpan.Zero || ClaimLookahead > TimeSpan.FromSeconds(10)) throw new InvalidOperationException("Metronome: ClaimLookahead must be between 0 and 10 s.");
         if (ClaimBatchSize < 1) throw new InvalidOperationException("Metronome: ClaimBatchSize must be positive.");
         if (CompletionBatchSize < 1) throw new InvalidOperationException("Metronome: CompletionBatchSize must be positive.");
+        if (MaxBacklog < 1) throw new InvalidOperationException("Metronome: MaxBacklog must be positive.");
         if (RetentionRunsPerJob < 1) throw new InvalidOperationException("Metronome: RetentionRunsPerJob must be positive.");
         if (RetentionAge <= TimeSpan.Zero) throw new InvalidOperationException("Metronome: RetentionAge must be positive.");
         if (PruneInterval <= TimeSpan.Zero) throw new InvalidOperationException("Metronome: PruneInterval must be positive.");

@@ -96,7 +96,8 @@ CREATE TABLE runs (
     retry_at      bigint
 );
 -- The database itself guarantees one run per grid slot, whichever node claims it (triggers use slot 0 and are not constrained).
-CREATE UNIQUE INDEX runs_one_per_slot ON runs(product, job_id, slot) WHERE slot > 0;
+-- Job ids are never reused (identity), so (job_id, slot) is unique across products: a narrow key, written by every claim.
+CREATE UNIQUE INDEX runs_one_per_slot ON runs(job_id, slot) WHERE slot > 0;
 CREATE INDEX runs_by_job ON runs(product, job_tag, id DESC);
 -- Runs still running, per node (recovery, dead-node detection). A completion leaves a dead entry here until VACUUM, and the
 -- planner, which believes few runs are running, would pick this index for the completion's own `status = 'running'` check

@@ -229,4 +229,26 @@ public sealed class EngineTests
         var run = Assert.Single(await h.RunsAsync("patient"));
         Assert.Equal((RunStatus.Succeeded, 2), (run.Status, run.Attempt));
     }
+
+    [Fact]
+    public async Task Overloaded_node_stops_claiming_until_its_backlog_drains()
+    {
+        await using var h = await EngineHarness.StartAsync(configure: o => o.MaxBacklog = 2);
+        h.Executor.Behaviour = (ctx, _) => ctx.Slot == 1 ? h.Executor.Hold() : Task.FromResult<ExecutionOutcome?>(null);
+        for (int i = 0; i < 3; i++)
+            await h.Jobs.CreateAsync("shop", EngineHarness.Job($"busy-{i}", 2, 1000, j => j.Overlap = "allow"));
+        h.Time.Advance(Second);
+        await h.AttemptsAsync(3);                     // three slot-1 attempts hang: backlog 3 > 2
+        h.Time.Advance(Second);                       // slot 2 comes due, but the node must not claim it yet
+        var claimsWhileBacklogged = h.Probe.ClaimCycles;
+        Assert.Equal(3, h.Probe.AttemptsStarted);
+
+        h.Executor.ReleaseAll();
+        await h.OutcomesAsync(3);
+        h.Time.Advance(TimeSpan.FromMilliseconds(10)); // the paused loop looks again
+        await h.OutcomesAsync(6);
+
+        Assert.True(h.Probe.ClaimCycles > claimsWhileBacklogged);
+        Assert.Equal(6, h.Executor.Calls.Count);
+    }
 }

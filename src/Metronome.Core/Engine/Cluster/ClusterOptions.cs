@@ -19,6 +19,19 @@ public sealed class ClusterOptions
     /// <summary>While change notifications are down, the whole schedule is reloaded this often (and listening retried). Default 5 s.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether nodes split the claiming of due jobs: each node claims the jobs whose id falls on its place in the ring of live
+    /// nodes (by heartbeat), and any job overdue by more than <see cref="ClaimTakeoverGrace"/>, so a dead or stalled node's jobs
+    /// are still served. Off: every node races for every due job (the database still decides). Default true. See Cluster/README.md.
+    /// </summary>
+    public bool PartitionClaims { get; set; } = true;
+
+    /// <summary>
+    /// How late a job must be before a node that does not own it claims it anyway (a dead, stalled or saturated owner). This is
+    /// the extra lateness of a dead node's jobs until its heartbeat times out, and of a ring change. Default 1 s.
+    /// </summary>
+    public TimeSpan ClaimTakeoverGrace { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Throws naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -27,5 +40,6 @@ public sealed class ClusterOptions
             throw new InvalidOperationException("Metronome cluster: NodeTimeout must be at least twice HeartbeatInterval (one late heartbeat must not kill a node).");
         if (LeaseTtl < TimeSpan.FromMilliseconds(300)) throw new InvalidOperationException("Metronome cluster: LeaseTtl must be at least 300 ms.");
         if (PollInterval <= TimeSpan.Zero) throw new InvalidOperationException("Metronome cluster: PollInterval must be positive.");
+        if (ClaimTakeoverGrace <= TimeSpan.Zero) throw new InvalidOperationException("Metronome cluster: ClaimTakeoverGrace must be positive.");
     }
 }
