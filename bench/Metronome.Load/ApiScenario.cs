@@ -43,7 +43,7 @@ internal static class ApiScenario
             {
                 var metrics = await MeasureAsync(url, key, creates, clients, warmup);
                 report.Rows.Add(new ResultRow("api", "api sqlite", "Metronome server (SQLite FULL)", workload, metrics,
-                    Note: "client and server share the 2 cores; no bulk-create endpoint exists; peers have no HTTP API"));
+                    Note: "client and server share the 2 cores; one request per job (see --bulk); peers have no HTTP API"));
             }
             finally
             {
