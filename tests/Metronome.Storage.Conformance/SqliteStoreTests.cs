@@ -1,3 +1,4 @@
+using Metronome.Core.Runs;
 using Metronome.Core.Storage;
 using Metronome.Storage.Sqlite;
 using Metronome.Storage.Sqlite.Internal;

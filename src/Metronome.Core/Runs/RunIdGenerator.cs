@@ -1,11 +1,12 @@
-namespace Metronome.Storage.Postgres.Internal;
+namespace Metronome.Core.Runs;
 
 /// <summary>
-/// Version-7 GUIDs ("N" form) that strictly increase within this store, even for many runs created in the same
+/// Version-7 GUIDs ("N" form) that strictly increase within one store, even for many runs created in the same
 /// millisecond (RFC 9562 §6.2 method 1: the 12 <c>rand_a</c> bits are a counter). <see cref="Guid.CreateVersion7()"/>
 /// is random within a millisecond, which would list runs of one claim out of order (runs are listed by id).
+/// Every store uses one instance.
 /// </summary>
-internal sealed class RunIdGenerator(TimeProvider time)
+public sealed class RunIdGenerator(TimeProvider time)
 {
     private const int MaxCounter = 0xFFF;
     private readonly Lock _gate = new();
@@ -35,6 +36,15 @@ internal sealed class RunIdGenerator(TimeProvider time)
             counter = _counter;
         }
         ulong random = ((ulong)Random.Shared.NextInt64() & 0x3FFF_FFFF_FFFF_FFFFUL) | 0x8000_0000_0000_0000UL; // variant 10
-        return $"{ms & 0xFFFF_FFFF_FFFFL:x12}7{counter:x3}{random:x16}";
+        return string.Create(32, (ms, counter, random), static (span, s) =>
+        {
+            (s.ms & 0xFFFF_FFFF_FFFFL).TryFormat(span[..12], out _, "x12");
+            span[12] = '7';
+            s.counter.TryFormat(span[13..16], out _, "x3");
+            s.random.TryFormat(span[16..], out _, "x16");
+        });
     }
+
+    /// <summary>True when <paramref name="s"/> has the shape of a run id (32 lower-case hex digits).</summary>
+    public static bool IsRunId(string s) => s.Length == 32 && s.All(char.IsAsciiHexDigitLower);
 }

@@ -1,9 +1,7 @@
-using Metronome.Core.Jobs;
+namespace Metronome.Core.Jobs;
 
-namespace Metronome.Storage.Postgres.Internal;
-
-/// <summary>Job enums as stored: the lower-case words of the wire contract, so the database reads like the API.</summary>
-internal static class WireNames
+/// <summary>Job enums as the lower-case words of the wire contract; stores keep them so, so the database reads like the API.</summary>
+public static class WireNames
 {
     public static string ToWire(this JobStatus s) => s switch
     {
