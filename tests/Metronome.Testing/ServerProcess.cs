@@ -26,9 +26,11 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>Starts <c>Metronome.Server.dll</c> (built next to the calling test assembly) and waits until <c>/healthz</c> answers.</summary>
     /// <param name="name">A label for diagnostics (e.g. the node name).</param>
-    public static async Task<ServerProcess> StartAsync(string name, string dataDir, string adminKey, IDictionary<string, string>? env = null, TimeSpan? patience = null)
+    /// <param name="port">The loopback port to serve on (a restart passes the previous one); a free one when null.</param>
+    public static async Task<ServerProcess> StartAsync(string name, string dataDir, string adminKey, IDictionary<string, string>? env = null,
+        TimeSpan? patience = null, int? port = null)
     {
-        var baseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePort.Next()}");
         Directory.CreateDirectory(dataDir);
         var info = new ProcessStartInfo("dotnet", [ServerDll()])
         {

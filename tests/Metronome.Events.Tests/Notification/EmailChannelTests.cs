@@ -1,3 +1,4 @@
+using Metronome.Testing.Peers;
 using Metronome.Core.Execution;
 using Metronome.Testing;
 

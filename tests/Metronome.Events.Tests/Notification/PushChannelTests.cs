@@ -1,3 +1,4 @@
+using Metronome.Testing.Peers;
 using System.Text.Json;
 using Metronome.Core.Execution;
 using Metronome.Testing;

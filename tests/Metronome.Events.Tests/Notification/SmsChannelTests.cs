@@ -1,3 +1,4 @@
+using Metronome.Testing.Peers;
 using System.Text;
 using Metronome.Core.Execution;
 using Metronome.Testing;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Metronome.Contracts;
+using Metronome.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -25,9 +26,9 @@ public sealed class CrashRecoveryTests
         var targetUrl = target.Urls.Single();
         var dataDir = Directory.CreateTempSubdirectory("metronome-crash-").FullName;
         const string adminKey = "crash-test-admin-key-0123456789";
-        var port = ServerProcess.FreePort();
+        var port = FreePort.Next();
 
-        var server = await ServerProcess.StartAsync(dataDir, adminKey, port);
+        var server = await ServerProcess.StartAsync("crash", dataDir, adminKey, port: port);
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
         await Ok(http.PostAsJsonAsync(Routes.Products, new Product { Tag = "shop", Name = "Shop" }, MetronomeJson.Options));
@@ -48,7 +49,7 @@ public sealed class CrashRecoveryTests
         var seenAtKill = seen.Count;
         Assert.True(seenAtKill < Jobs * Executions, "the kill must come mid-run");
 
-        await using var restarted = await ServerProcess.StartAsync(dataDir, adminKey, port);
+        await using var restarted = await ServerProcess.StartAsync("crash-restarted", dataDir, adminKey, port: port);
         await WaitUntilAsync(async () =>
         {
             var page = await Get<Page<ProductJob>>(http, Routes.Jobs("shop") + "?limit=1000");

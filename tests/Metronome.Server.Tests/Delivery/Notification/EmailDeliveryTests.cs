@@ -1,3 +1,4 @@
+using Metronome.Testing.Peers;
 using Metronome.Server.Tests.Infrastructure;
 using Metronome.Testing;
 

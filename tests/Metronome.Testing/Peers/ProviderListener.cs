@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Features;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -6,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Metronome.Server.Tests.Delivery.Notification;
+namespace Metronome.Testing.Peers;
 
 /// <summary>What a provider's API was sent.</summary>
 public sealed record ProviderRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string ContentType, string Body);

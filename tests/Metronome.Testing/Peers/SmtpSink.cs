@@ -1,10 +1,9 @@
-using Metronome.Testing;
 using MimeKit;
 
-namespace Metronome.Events.Tests.Notification;
+namespace Metronome.Testing.Peers;
 
 /// <summary>One message as <c>smtp-sink</c> dumped it: the SMTP envelope and the parsed message.</summary>
-internal sealed record SunkMessage(string MailFrom, IReadOnlyList<string> RcptTo, MimeMessage Message);
+public sealed record SunkMessage(string MailFrom, IReadOnlyList<string> RcptTo, MimeMessage Message);
 
 /// <summary>
 /// A real SMTP server on a free loopback port that dumps every message into its own file. By default Postfix's
@@ -80,7 +79,7 @@ public sealed class SmtpSink : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>Every complete message dumped so far.</summary>
-    internal IReadOnlyList<SunkMessage> Messages()
+    public IReadOnlyList<SunkMessage> Messages()
     {
         var messages = new List<SunkMessage>();
         foreach (var file in System.IO.Directory.GetFiles(Directory, "msg.*"))
@@ -96,7 +95,7 @@ public sealed class SmtpSink : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>Polls until a message matches (SMTP has answered before the dump file is read back).</summary>
-    internal async Task<SunkMessage> WaitForAsync(Func<SunkMessage, bool> match, TimeSpan? patience = null)
+    public async Task<SunkMessage> WaitForAsync(Func<SunkMessage, bool> match, TimeSpan? patience = null)
     {
         var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(10));
         while (true)
