@@ -44,9 +44,9 @@ public sealed partial class InMemoryJobStore
                 var plan = SlotPlanner.Plan(job, p.Horizon, p.MisfireThreshold, p.MaxSlotsPerJob);
                 foreach (var slot in plan.Slots)
                 {
-                    var run = slot.Skipped ? SkippedRun(job, slot, p) : FiredRun(job, slot, p);
+                    var run = slot.Skipped ? ClaimRecords.Skipped(job, slot, _runIds.Next(), p.Node, p.Now) : ClaimRecords.Fired(job, slot, _runIds.Next(), p.Node);
                     InsertRun(run, job.Retries.MaxAttempts, checkSlot: false); // slots come from the planner, above the job's next slot
-                    if (!slot.Skipped) runs.Add(ToClaimed(job, run, slot.ScheduledAt));
+                    if (!slot.Skipped) runs.Add(ClaimRecords.ToClaimed(job, run, slot.ScheduledAt));
                 }
                 if (!ReferenceEquals(plan.Next, job)) _jobs[id] = plan.Next;
                 schedule.Add(new ScheduleEntry(id, plan.Blocked ? null : plan.Next.ScheduledDueAt));
@@ -55,37 +55,6 @@ public sealed partial class InMemoryJobStore
         }
         return Task.FromResult(new ClaimResult(runs, schedule, blocked));
     }
-
-    private Run FiredRun(Job job, PlannedSlot slot, ClaimParams p) => new()
-    {
-        Id = _runIds.Next(),
-        JobId = job.Id,
-        Product = job.Product,
-        JobTag = job.Tag,
-        Slot = slot.Slot,
-        Attempt = 1,
-        ScheduledAt = slot.ScheduledAt,
-        StartedAt = slot.ScheduledAt, // an estimate until the attempt reports its real start
-        Node = p.Node,
-        Status = RunStatus.Running,
-    };
-
-    private Run SkippedRun(Job job, PlannedSlot slot, ClaimParams p) => new()
-    {
-        Id = _runIds.Next(),
-        JobId = job.Id,
-        Product = job.Product,
-        JobTag = job.Tag,
-        Slot = slot.Slot,
-        Attempt = 0,
-        ScheduledAt = slot.ScheduledAt,
-        StartedAt = p.Now,
-        FinishedAt = p.Now,
-        Node = p.Node,
-        Status = RunStatus.Skipped,
-        ErrorMessage = "the previous execution was still running (overlap: skip)",
-        ErrorKind = "overlap",
-    };
 
     /// <inheritdoc />
     public Task<Job> CreateJobAsync(Job job, CancellationToken ct)
@@ -178,7 +147,7 @@ public sealed partial class InMemoryJobStore
             };
             InsertRun(run, job.Retries.MaxAttempts, checkSlot: false);
             _jobs[job.Id] = job with { ExecutionsDone = job.ExecutionsDone + 1, InFlight = job.InFlight + 1 };
-            return Task.FromResult(ToClaimed(job, run, p.Now));
+            return Task.FromResult(ClaimRecords.ToClaimed(job, run, p.Now));
         }
     }
 

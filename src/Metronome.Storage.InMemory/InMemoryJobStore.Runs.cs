@@ -77,7 +77,7 @@ public sealed partial class InMemoryJobStore
                     // A pending retry has not started yet: re-issue it as is. An interrupted attempt counts as tried.
                     var attempt = pendingRetry ? run.Attempt : run.Attempt + 1;
                     row.Run = run with { Attempt = attempt, Node = p.Node };
-                    resume.Add(ToClaimed(job, row.Run, row.RetryAt ?? p.Now));
+                    resume.Add(ClaimRecords.ToClaimed(job, row.Run, row.RetryAt ?? p.Now));
                     continue;
                 }
                 row.Run = run with { Status = RunStatus.Abandoned, FinishedAt = p.Now, ErrorKind = AbandonedKind, ErrorMessage = AbandonedMessage };

@@ -62,18 +62,6 @@ public sealed partial class InMemoryJobStore : IJobStore, ICatalogStore, IAsyncD
     /// <summary>Nothing to release; present so hosts can treat every store alike.</summary>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private static ClaimedRun ToClaimed(Job job, Run run, DateTimeOffset runAt) => new()
-    {
-        Run = run,
-        JobName = job.Name,
-        EventType = job.EventType,
-        EventTag = job.EventTag,
-        InputJson = job.InputJson,
-        TimeoutMs = job.TimeoutMs,
-        Retries = job.Retries,
-        RunAt = runAt,
-    };
-
     /// <summary>Stores a new run (under the lock). Grid slots are unique per job, as the SQL stores' unique index makes them.</summary>
     private void InsertRun(Run run, int maxAttempts, bool checkSlot)
     {

@@ -83,9 +83,9 @@ public sealed partial class PostgresJobStore
                 var plan = SlotPlanner.Plan(job, horizon, p.MisfireThreshold, p.MaxSlotsPerJob);
                 foreach (var slot in plan.Slots)
                 {
-                    var run = slot.Skipped ? SkippedRun(job, slot, p, horizon - (p.Horizon - p.Now)) : FiredRun(job, slot, p);
+                    var run = slot.Skipped ? ClaimRecords.Skipped(job, slot, _runIds.Next(), p.Node, horizon - (p.Horizon - p.Now)) : ClaimRecords.Fired(job, slot, _runIds.Next(), p.Node);
                     writes.InsertRun(run, job.Retries.MaxAttempts);
-                    if (!slot.Skipped) runs.Add(ToClaimed(job, run, slot.ScheduledAt));
+                    if (!slot.Skipped) runs.Add(ClaimRecords.ToClaimed(job, run, slot.ScheduledAt));
                 }
                 if (!plan.Next.Equals(job)) writes.UpdateJob(plan.Next);
                 schedule[id] = new ScheduleEntry(job.Id, plan.Blocked ? null : plan.Next.ScheduledDueAt);
@@ -141,46 +141,4 @@ public sealed partial class PostgresJobStore
         return entries;
     }
 
-    private Run FiredRun(Job job, PlannedSlot slot, ClaimParams p) => new()
-    {
-        Id = _runIds.Next(),
-        JobId = job.Id,
-        Product = job.Product,
-        JobTag = job.Tag,
-        Slot = slot.Slot,
-        Attempt = 1,
-        ScheduledAt = slot.ScheduledAt,
-        StartedAt = slot.ScheduledAt, // an estimate until the attempt reports its real start
-        Node = p.Node,
-        Status = RunStatus.Running,
-    };
-
-    private Run SkippedRun(Job job, PlannedSlot slot, ClaimParams p, DateTimeOffset now) => new()
-    {
-        Id = _runIds.Next(),
-        JobId = job.Id,
-        Product = job.Product,
-        JobTag = job.Tag,
-        Slot = slot.Slot,
-        Attempt = 0,
-        ScheduledAt = slot.ScheduledAt,
-        StartedAt = now,
-        FinishedAt = now,
-        Node = p.Node,
-        Status = RunStatus.Skipped,
-        ErrorMessage = "the previous execution was still running (overlap: skip)",
-        ErrorKind = "overlap",
-    };
-
-    private static ClaimedRun ToClaimed(Job job, Run run, DateTimeOffset runAt) => new()
-    {
-        Run = run,
-        JobName = job.Name,
-        EventType = job.EventType,
-        EventTag = job.EventTag,
-        InputJson = job.InputJson,
-        TimeoutMs = job.TimeoutMs,
-        Retries = job.Retries,
-        RunAt = runAt,
-    };
 }

@@ -123,7 +123,7 @@ public sealed partial class PostgresJobStore
             writes.InsertRun(run, job.Retries.MaxAttempts);
             writes.UpdateJob(job with { ExecutionsDone = job.ExecutionsDone + 1, InFlight = job.InFlight + 1 });
             await writes.ExecuteAsync(c, tx, ct).ConfigureAwait(false);
-            return ToClaimed(job, run, p.Now);
+            return ClaimRecords.ToClaimed(job, run, p.Now);
         }, ct);
     }
 

@@ -52,7 +52,7 @@ public sealed partial class PostgresJobStore
                     // A pending retry has not started yet: re-issue it as is. An interrupted attempt counts as tried.
                     var attempt = pendingRetry ? run.Attempt : run.Attempt + 1;
                     reissued.Add((run.Id, attempt));
-                    resume.Add(ToClaimed(job, run with { Attempt = attempt, Node = p.Node }, retryAt ?? p.Now));
+                    resume.Add(ClaimRecords.ToClaimed(job, run with { Attempt = attempt, Node = p.Node }, retryAt ?? p.Now));
                     continue;
                 }
                 abandonedIds.Add(run.Id);

@@ -48,9 +48,9 @@ public sealed partial class SqliteJobStore
                 var plan = SlotPlanner.Plan(job, p.Horizon, p.MisfireThreshold, p.MaxSlotsPerJob);
                 foreach (var slot in plan.Slots)
                 {
-                    var run = slot.Skipped ? SkippedRun(job, slot, p) : FiredRun(job, slot, p);
+                    var run = slot.Skipped ? ClaimRecords.Skipped(job, slot, _runIds.Next(), p.Node, p.Now) : ClaimRecords.Fired(job, slot, _runIds.Next(), p.Node);
                     insert.Insert(run, job.Retries.MaxAttempts);
-                    if (!slot.Skipped) runs.Add(ToClaimed(job, run, slot.ScheduledAt));
+                    if (!slot.Skipped) runs.Add(ClaimRecords.ToClaimed(job, run, slot.ScheduledAt));
                 }
                 jobs.Set(plan.Next);
                 schedule.Add(new ScheduleEntry(id, plan.Blocked ? null : plan.Next.ScheduledDueAt));
@@ -61,34 +61,4 @@ public sealed partial class SqliteJobStore
         }, urgent: true, ct);
     }
 
-    private Run FiredRun(Job job, PlannedSlot slot, ClaimParams p) => new()
-    {
-        Id = _runIds.Next(),
-        JobId = job.Id,
-        Product = job.Product,
-        JobTag = job.Tag,
-        Slot = slot.Slot,
-        Attempt = 1,
-        ScheduledAt = slot.ScheduledAt,
-        StartedAt = slot.ScheduledAt, // an estimate until the attempt reports its real start
-        Node = p.Node,
-        Status = RunStatus.Running,
-    };
-
-    private Run SkippedRun(Job job, PlannedSlot slot, ClaimParams p) => new()
-    {
-        Id = _runIds.Next(),
-        JobId = job.Id,
-        Product = job.Product,
-        JobTag = job.Tag,
-        Slot = slot.Slot,
-        Attempt = 0,
-        ScheduledAt = slot.ScheduledAt,
-        StartedAt = p.Now,
-        FinishedAt = p.Now,
-        Node = p.Node,
-        Status = RunStatus.Skipped,
-        ErrorMessage = "the previous execution was still running (overlap: skip)",
-        ErrorKind = "overlap",
-    };
 }

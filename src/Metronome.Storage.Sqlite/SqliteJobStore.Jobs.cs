@@ -115,7 +115,7 @@ public sealed partial class SqliteJobStore
             using var update = c.Command(tx, "UPDATE jobs SET executions_done = executions_done + 1, in_flight = in_flight + 1 WHERE id = @id")
                 .With("@id", job.Id);
             update.ExecuteNonQuery();
-            return ToClaimed(job, run, p.Now);
+            return ClaimRecords.ToClaimed(job, run, p.Now);
         }, ct);
     }
 
@@ -128,15 +128,4 @@ public sealed partial class SqliteJobStore
 
     private static NotFoundException JobNotFound(string product, string tag) => new($"job '{tag}' not found in product '{product}'");
 
-    private static ClaimedRun ToClaimed(Job job, Run run, DateTimeOffset runAt) => new()
-    {
-        Run = run,
-        JobName = job.Name,
-        EventType = job.EventType,
-        EventTag = job.EventTag,
-        InputJson = job.InputJson,
-        TimeoutMs = job.TimeoutMs,
-        Retries = job.Retries,
-        RunAt = runAt,
-    };
 }

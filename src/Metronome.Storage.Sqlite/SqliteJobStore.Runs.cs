@@ -155,7 +155,7 @@ public sealed partial class SqliteJobStore
                     iAttempt.Value = attempt;
                     iNode.Value = p.Node;
                     reissue.ExecuteNonQuery();
-                    resume.Add(ToClaimed(job, run with { Attempt = attempt, Node = p.Node }, retryAt ?? p.Now));
+                    resume.Add(ClaimRecords.ToClaimed(job, run with { Attempt = attempt, Node = p.Node }, retryAt ?? p.Now));
                     continue;
                 }
 

@@ -1,0 +1,55 @@
+using Metronome.Core.Jobs;
+using Metronome.Core.Runs;
+using Metronome.Core.Scheduling;
+
+namespace Metronome.Core.Storage;
+
+/// <summary>The records a claim writes and returns, built the same way by every store.</summary>
+public static class ClaimRecords
+{
+    /// <summary>A claimed grid slot: attempt 1, running on <paramref name="node"/>.</summary>
+    public static Run Fired(Job job, PlannedSlot slot, string runId, string node) => new()
+    {
+        Id = runId,
+        JobId = job.Id,
+        Product = job.Product,
+        JobTag = job.Tag,
+        Slot = slot.Slot,
+        Attempt = 1,
+        ScheduledAt = slot.ScheduledAt,
+        StartedAt = slot.ScheduledAt, // an estimate until the attempt reports its real start
+        Node = node,
+        Status = RunStatus.Running,
+    };
+
+    /// <summary>A slot skipped because the previous execution still ran (<c>overlap: skip</c>): recorded, not counted.</summary>
+    public static Run Skipped(Job job, PlannedSlot slot, string runId, string node, DateTimeOffset now) => new()
+    {
+        Id = runId,
+        JobId = job.Id,
+        Product = job.Product,
+        JobTag = job.Tag,
+        Slot = slot.Slot,
+        Attempt = 0,
+        ScheduledAt = slot.ScheduledAt,
+        StartedAt = now,
+        FinishedAt = now,
+        Node = node,
+        Status = RunStatus.Skipped,
+        ErrorMessage = "the previous execution was still running (overlap: skip)",
+        ErrorKind = "overlap",
+    };
+
+    /// <summary>What the dispatcher needs to run an attempt of <paramref name="run"/> at <paramref name="runAt"/>.</summary>
+    public static ClaimedRun ToClaimed(Job job, Run run, DateTimeOffset runAt) => new()
+    {
+        Run = run,
+        JobName = job.Name,
+        EventType = job.EventType,
+        EventTag = job.EventTag,
+        InputJson = job.InputJson,
+        TimeoutMs = job.TimeoutMs,
+        Retries = job.Retries,
+        RunAt = runAt,
+    };
+}
