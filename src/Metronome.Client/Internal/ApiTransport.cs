@@ -41,6 +41,8 @@ internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? api
         using var response = await SendCoreAsync(method, path, body, ct).ConfigureAwait(false);
     }
 
+    private const int LargeBodyBytes = 64 * 1024;
+
     private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, object? body, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, _root + path);
@@ -48,7 +50,14 @@ internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? api
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (apiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         if (body is not null)
-            request.Content = new StringContent(JsonSerializer.Serialize(body, body.GetType(), MetronomeJson.Options), Encoding.UTF8, "application/json");
+        {
+            var json = JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), MetronomeJson.Options);
+            request.Content = new ByteArrayContent(json);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+            // A large body waits for "100 Continue", so a server that refuses it (413) answers before the upload
+            // instead of cutting the connection in the middle of it.
+            if (json.Length > LargeBodyBytes) request.Headers.ExpectContinue = true;
+        }
 
         HttpResponseMessage response;
         try

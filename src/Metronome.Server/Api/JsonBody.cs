@@ -15,7 +15,10 @@ internal static class JsonBody
 
     public static async Task<T> ReadAsync<T>(HttpRequest request, CancellationToken ct) where T : class
     {
-        // Kestrel caps the body at 1 MiB (413 beyond), so buffering it is bounded.
+        // Kestrel caps the body at 1 MiB (413 beyond), so buffering it is bounded. A declared length over the cap is
+        // refused before reading: a client waiting for "100 Continue" then never uploads the body at all.
+        if (request.ContentLength > MetronomeServer.MaxRequestBodyBytes)
+            throw new BadHttpRequestException("The request body is larger than 1 MiB.", StatusCodes.Status413PayloadTooLarge);
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
         if (buffer.Length == 0) throw ValidationFailedException.For(BodyField, "A JSON body is required.");
