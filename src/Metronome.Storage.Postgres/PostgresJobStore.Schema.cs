@@ -1,3 +1,4 @@
+using Metronome.Core.Storage;
 using Metronome.Storage.Postgres.Internal;
 using NpgsqlTypes;
 
@@ -5,7 +6,7 @@ namespace Metronome.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    private static readonly IReadOnlyList<SchemaMigration> Migrations = SchemaMigrations.Load();
+    private static readonly IReadOnlyList<SchemaMigration> Migrations = SchemaMigrations.Load(typeof(PostgresJobStore).Assembly);
 
     /// <summary>
     /// Applies the embedded migrations not yet recorded in <c>schema_version</c>, all in one transaction that first takes a

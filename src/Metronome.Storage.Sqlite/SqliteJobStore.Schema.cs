@@ -1,10 +1,11 @@
+using Metronome.Core.Storage;
 using Metronome.Storage.Sqlite.Internal;
 
 namespace Metronome.Storage.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
-    private static readonly IReadOnlyList<SchemaMigration> Migrations = SchemaMigrations.Load();
+    private static readonly IReadOnlyList<SchemaMigration> Migrations = SchemaMigrations.Load(typeof(SqliteJobStore).Assembly);
 
     /// <summary>
     /// Applies the embedded migrations not yet recorded in <c>schema_version</c>, each in its own transaction (the

@@ -64,7 +64,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         await Task.WhenAll(first.MigrateAsync(default), second.MigrateAsync(default));
         await first.MigrateAsync(default);
 
-        var migrations = SchemaMigrations.Load();
+        var migrations = SchemaMigrations.Load(typeof(SqliteJobStore).Assembly);
         Assert.Equal(1, migrations[0].Version);
         Assert.Equal("0001_initial.sql", migrations[0].Name);
         Assert.Equal(migrations[^1].Version, await first.GetSchemaVersionAsync(default));

@@ -1,18 +1,17 @@
 using System.Reflection;
 
-namespace Metronome.Storage.Postgres.Internal;
+namespace Metronome.Core.Storage;
 
 /// <summary>One versioned schema script, embedded from <c>Migrations/NNNN_name.sql</c>.</summary>
-internal sealed record SchemaMigration(int Version, string Name, string Sql);
+public sealed record SchemaMigration(int Version, string Name, string Sql);
 
-/// <summary>Finds the embedded migration scripts, ordered by version.</summary>
-internal static class SchemaMigrations
+/// <summary>Finds a store assembly's embedded migration scripts (<c>Migrations/NNNN_name.sql</c>), ordered by version.</summary>
+public static class SchemaMigrations
 {
     private const string Folder = ".Migrations.";
 
-    public static IReadOnlyList<SchemaMigration> Load()
+    public static IReadOnlyList<SchemaMigration> Load(Assembly assembly)
     {
-        var assembly = typeof(SchemaMigrations).Assembly;
         var list = new List<SchemaMigration>();
         foreach (var resource in assembly.GetManifestResourceNames())
         {
