@@ -54,6 +54,16 @@ public sealed class ScenarioSmokeTests
     }
 
     [Fact]
+    public async Task Cluster_measures_committed_fires_of_server_processes_on_postgres()
+    {
+        var report = await RunAsync("cluster", Tiny("--jobs=50", "--interval=200", "--nodes=2"));
+
+        var row = Assert.Single(report.Rows);
+        Assert.Equal("Metronome cluster, 2 node(s), claims partitioned", row.System);
+        AssertMeasured(row, Metric.FiresPerSecond, Metric.P50, Metric.P99);
+    }
+
+    [Fact]
     public async Task Scale_reports_memory_per_job_and_load_time()
     {
         var report = await RunAsync("scale", Tiny("--jobs=2000"));

@@ -107,8 +107,8 @@ public sealed class PostgresClusterStoreTests(PostgresFixture pg) : IClassFixtur
 
         Assert.True(await store.TryAcquireLeaseAsync("leader", holder, ttl, default)); // renewal
         Assert.False(await store.TryAcquireLeaseAsync("leader", other, ttl, default));
-        await Task.Delay(ttl * 2);
-        Assert.True(await store.TryAcquireLeaseAsync("leader", other, ttl, default)); // expired: taken over
+        // Expired (on the database's clock): taken over.
+        await WaitUntilAsync(() => store.TryAcquireLeaseAsync("leader", other, ttl, default));
         await store.ReleaseLeaseAsync("leader", other, default);
         Assert.True(await store.TryAcquireLeaseAsync("leader", holder, ttl, default)); // released: free at once
     }
@@ -126,9 +126,12 @@ public sealed class PostgresClusterStoreTests(PostgresFixture pg) : IClassFixtur
         var run = Assert.Single(claimed.Runs).Run;
 
         Assert.Empty(await store.ListDeadNodesAsync(TimeSpan.FromSeconds(30), default));
-        await Task.Delay(600);
-        await store.HeartbeatAsync("node-b", default);
-        Assert.Equal(["node-a"], await store.ListDeadNodesAsync(TimeSpan.FromMilliseconds(400), default));
+        // node-b keeps heartbeating; node-a does not, and is dead once its last heartbeat is 400 ms old on the database clock.
+        await WaitUntilAsync(async () =>
+        {
+            await store.HeartbeatAsync("node-b", default);
+            return (await store.ListDeadNodesAsync(TimeSpan.FromMilliseconds(400), default)).SequenceEqual(["node-a"]);
+        });
 
         var recovered = await store.RecoverRunsAsync(new RecoverParams("node-b", DateTimeOffset.UtcNow, ["node-a"]), default);
 
@@ -176,10 +179,15 @@ public sealed class PostgresClusterStoreTests(PostgresFixture pg) : IClassFixtur
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition() && DateTime.UtcNow < deadline) await Task.Delay(20);
-        Assert.True(condition(), "condition not met in 30 s");
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in 30 s");
+            await Task.Delay(20);
+        }
     }
 }

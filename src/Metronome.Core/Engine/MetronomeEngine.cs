@@ -58,6 +58,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         _resolver = new EventResolver(catalog, protector);
         _writer = new CompletionWriter(store, time, _options.CompletionBatchSize, logger, probe, OnReleased);
         _dispatcher = new RunDispatcher(executors, _resolver, _writer, time, _options.MaxConcurrency, logger, probe);
+        probe.Attach(() => _dispatcher.Held == 0 && _writer.Pending == 0);
         _cluster = cluster;
         _changes = changes;
         _clusterOptions = clusterOptions?.Value ?? new ClusterOptions();
@@ -104,7 +105,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
     {
         if (Interlocked.Exchange(ref _state, 2) != 1) return;
         _stop.Cancel();
-        _wake.Set();
+        Wake();
         await Await(_loop);
         foreach (var service in _services) await service.StopAsync();
         await _dispatcher.StopAsync(TimeSpan.FromSeconds(5));
@@ -141,7 +142,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
             _versions[entry.JobId] = _versions.GetValueOrDefault(entry.JobId) + 1;
             _queue.Set(entry.JobId, entry.DueAt?.UtcTicks);
         }
-        _wake.Set();
+        Wake();
     }
 
     public void Cancel(long jobId)
@@ -173,6 +174,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
                 try { await Task.Delay(BacklogPause, _time, _stop.Token); } catch (OperationCanceledException) { return; }
                 continue;
             }
+            var seenWakes = Probe.Wakes; // read before the queue: a later command makes this loop's wait non-idle
             var now = _time.GetUtcNow();
             var horizon = now + _options.ClaimLookahead;
             long? earliest;
@@ -188,7 +190,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
             {
                 try
                 {
-                    await SleepUntilAsync(earliest);
+                    await SleepUntilAsync(earliest, seenWakes);
                 }
                 catch (Exception ex) when (!_stop.IsCancellationRequested)
                 {
@@ -236,18 +238,27 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
             foreach (var e in entries)
                 if (e.DueAt is { } dueAt && !_queue.TryGetDue(e.JobId, out _))
                     _queue.Set(e.JobId, dueAt.UtcTicks);
+        Wake();
+    }
+
+    /// <summary>Wakes the due loop to look at the queue again (it is no longer idle from this moment).</summary>
+    private void Wake()
+    {
+        Probe.OnWake();
         _wake.Set();
     }
 
     private static readonly TimeSpan MaxSleep = TimeSpan.FromHours(1);
     private static readonly TimeSpan BacklogPause = TimeSpan.FromMilliseconds(5);
 
-    private async Task SleepUntilAsync(long? earliestTicks)
+    private async Task SleepUntilAsync(long? earliestTicks, long seenWakes)
     {
         var wake = _wake.WaitAsync();
         if (earliestTicks is null)
         {
+            Probe.OnLoopWaiting(seenWakes);
             await wake.WaitAsync(_stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            Probe.OnLoopWaiting(null);
             _wake.Reset();
             return;
         }
@@ -263,7 +274,9 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         var sleep = Task.Delay(delay, _time, cts.Token);
+        Probe.OnLoopWaiting(seenWakes);
         await Task.WhenAny(wake, sleep);
+        Probe.OnLoopWaiting(null);
         cts.Cancel();
         _wake.Reset();
     }
@@ -316,6 +329,6 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
                 if (_versions.GetValueOrDefault(id) == versions.GetValueOrDefault(id))
                     _queue.Set(id, null);
         }
-        _wake.Set();
+        Wake();
     }
 }

@@ -43,6 +43,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _active;      // attempts holding a concurrency slot
     private int _outstanding; // attempts started or waiting for a slot (what a stop drains)
+    private int _held;        // attempts from Dispatch until they leave: also those waiting for their instant or a retry
     private int _draining;
 
     public RunDispatcher(IEnumerable<IEventExecutor> executors, EventResolver resolver, CompletionWriter writer, TimeProvider time,
@@ -62,6 +63,9 @@ internal sealed class RunDispatcher : IAsyncDisposable
     /// <summary>Attempts due and not yet finished: running, or waiting for a concurrency slot.</summary>
     public int Outstanding => Volatile.Read(ref _outstanding);
 
+    /// <summary>Attempts handed to <see cref="Dispatch"/> that have not left yet (waiting for their instant, for a slot, or running).</summary>
+    public int Held => Volatile.Read(ref _held);
+
     /// <summary>Grid slots of this job must not start any more (paused or deleted).</summary>
     public void CancelJob(long jobId) => _cancelledJobs[jobId] = 0;
 
@@ -71,6 +75,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
     public void Dispatch(IReadOnlyList<ClaimedRun> runs)
     {
         if (runs.Count == 0 || _stopping.IsCancellationRequested) return;
+        Interlocked.Add(ref _held, runs.Count);
         _timer.Add(runs);
     }
 
@@ -132,7 +137,9 @@ internal sealed class RunDispatcher : IAsyncDisposable
     /// <summary>An attempt left the dispatcher (finished, or dropped at stop).</summary>
     private void Left()
     {
+        Interlocked.Decrement(ref _held);
         if (Interlocked.Decrement(ref _outstanding) == 0 && Volatile.Read(ref _draining) != 0) _drained.TrySetResult();
+        _probe.OnAttemptLeft();
     }
 
     private async ValueTask RunAttemptAsync(ClaimedRun claimed)

@@ -59,6 +59,9 @@ internal sealed class EngineHarness : IAsyncDisposable
     /// <summary>Waits (in real time, bounded) until the engine has persisted this many outcomes.</summary>
     public Task OutcomesAsync(long count) => Probe.WaitForAsync(p => p.OutcomesPersisted >= count).WaitAsync(Patience);
 
+    /// <summary>Waits (in real time, bounded) until the engine is idle: nothing due now, held or unwritten.</summary>
+    public Task IdleAsync() => Probe.WaitForIdleAsync().WaitAsync(Patience);
+
     public Task AttemptsAsync(long count) => Probe.WaitForAsync(p => p.AttemptsStarted >= count).WaitAsync(Patience);
 
     /// <summary>Advances fake time by <paramref name="step"/> and waits until the engine has persisted <paramref name="outcomes"/> outcomes in total.</summary>

@@ -15,8 +15,10 @@ public sealed class EngineTests
         await using var h = await EngineHarness.StartAsync();
         await h.Jobs.CreateAsync("shop", EngineHarness.Job("three", 3, 1000));
         for (int i = 1; i <= 3; i++) await h.AdvanceUntilOutcomesAsync(Second, i);
+        await h.IdleAsync();
         var claimsAfterThird = h.Probe.ClaimCycles;
         h.Time.Advance(TimeSpan.FromSeconds(10));
+        await h.IdleAsync(); // the engine has looked at the queue after the advance and found nothing to do
 
         var job = await h.Jobs.GetAsync("shop", "three");
         Assert.Equal(JobStatus.Completed, job.Status);
@@ -25,6 +27,41 @@ public sealed class EngineTests
         Assert.Equal([1L, 2L, 3L], h.Executor.Calls.Select(c => c.Slot));
         Assert.Equal(claimsAfterThird, h.Probe.ClaimCycles);
         Assert.All(await h.RunsAsync("three"), r => Assert.Equal(RunStatus.Succeeded, r.Status));
+    }
+
+    [Fact]
+    public async Task Engine_is_idle_only_while_nothing_is_due_held_or_unwritten()
+    {
+        await using var h = await EngineHarness.StartAsync();
+        await h.IdleAsync(); // a started engine with no jobs is idle
+        h.Executor.Behaviour = (_, _) => h.Executor.Hold();
+        await h.Jobs.CreateAsync("shop", EngineHarness.Job("held", 1, 1000));
+        await h.IdleAsync(); // waiting for the first slot, a second away
+        h.Time.Advance(Second);
+        await h.AttemptsAsync(1);
+        Assert.False(h.Probe.IsIdle); // an attempt is running
+
+        h.Executor.ReleaseAll();
+        await h.OutcomesAsync(1);
+        await h.IdleAsync();
+        Assert.Equal(JobStatus.Completed, (await h.Jobs.GetAsync("shop", "held")).Status);
+    }
+
+    [Fact]
+    public async Task A_retry_waiting_for_its_backoff_keeps_the_engine_busy()
+    {
+        await using var h = await EngineHarness.StartAsync();
+        h.Executor.Behaviour = (_, _) => Task.FromResult<ExecutionOutcome?>(ExecutionOutcome.Failure(ErrorKinds.HttpStatus, "503"));
+        await h.Jobs.CreateAsync("shop", EngineHarness.Job("retry", 1, 1000,
+            j => j.Retries = new RetryOptions { MaxAttempts = 2, BackoffMs = 60_000, MaxBackoffMs = 60_000 }));
+        h.Time.Advance(Second);
+        await h.OutcomesAsync(1);
+        Assert.False(h.Probe.IsIdle); // the second attempt waits for its backoff
+
+        h.Time.Advance(TimeSpan.FromSeconds(73)); // past 60 s + 20 % jitter
+        await h.OutcomesAsync(2);
+        await h.IdleAsync();
+        Assert.Equal(2, h.Executor.Calls.Count);
     }
 
     [Fact]

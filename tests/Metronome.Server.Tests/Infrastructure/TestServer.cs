@@ -51,6 +51,13 @@ public sealed class TestServer : IAsyncDisposable
         return new TestServer(app, dataDirectory, ownsDirectory);
     }
 
+    /// <summary>
+    /// Completes when the server's engine is idle (nothing due now, no attempt held, no outcome unwritten): from then on
+    /// nothing happens until a command or the next due instant. The signal tests await instead of sleeping.
+    /// </summary>
+    public Task WaitForEngineIdleAsync() =>
+        _app.Services.GetRequiredService<Metronome.Core.Engine.EngineProbe>().WaitForIdleAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
     public HttpClient Client(string key)
     {
         var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
