@@ -14,7 +14,8 @@ namespace Metronome.Core.Execution;
 /// <remarks>
 /// <para>A secret is masked in every form in which an executor's output or error can carry it: as is; JSON-escaped
 /// (System.Text.Json's default escaping, its relaxed escaping, and <c>\uXXXX</c> for every character, either hex
-/// case); URL-encoded (<c>Uri.EscapeDataString</c>, form encoding with <c>+</c> for a space, either hex case).
+/// case); URL-encoded (<c>Uri.EscapeDataString</c>, form encoding with <c>+</c> for a space, either hex case); and
+/// each of those JSON-escaped once more (JSON text recorded as a string inside a JSON output).
 /// Secrets of 4 characters or more match case-insensitively, so a host name lower-cased by a URI parser is masked.</para>
 /// <para>Secrets of 1–3 characters are masked too (the old floor of 4 let them through): every occurrence, matched
 /// case-sensitively, wherever it stands. This can mask unrelated characters of an output; it is the safe side
@@ -62,6 +63,12 @@ public static partial class SecretRedactor
         forms.Add(WebUtility.UrlEncode(secret));
         forms.Add(LowerHex(escaped));
         forms.Add(LowerHex(escaped).Replace("%20", "+", StringComparison.Ordinal));
+        // A response body that is JSON text recorded inside a JSON output is escaped twice (\u002B becomes \\u002B).
+        foreach (var form in forms.ToList())
+        {
+            forms.Add(JsonInner(JsonSerializer.Serialize(form)));
+            forms.Add(JsonInner(JsonSerializer.Serialize(form, Relaxed)));
+        }
         forms.Remove(string.Empty);
         return forms;
     }

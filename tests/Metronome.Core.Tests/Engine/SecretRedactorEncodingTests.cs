@@ -19,6 +19,7 @@ public sealed class SecretRedactorEncodingTests
         JsonSerializer.Serialize(Secret),
         JsonSerializer.Serialize(Secret, new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
         JsonSerializer.Serialize(new { v = Secret }),
+        JsonSerializer.Serialize(JsonSerializer.Serialize(new { v = Secret })),
         string.Concat(Secret.Select(c => $"\\u{(int)c:X4}")),
         string.Concat(Secret.Select(c => $"\\u{(int)c:x4}")),
         Uri.EscapeDataString(Secret),
