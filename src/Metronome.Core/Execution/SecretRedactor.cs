@@ -28,6 +28,10 @@ public static partial class SecretRedactor
     /// <summary>Below this length a secret matches case-sensitively (masking every "a" of an output is enough damage).</summary>
     private const int CaseInsensitiveFrom = 4;
 
+    private const int MaxCachedSecretSets = 1024;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Regex? AnyCase, Regex? Exact)> Cache = new(StringComparer.Ordinal);
+
     private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     [GeneratedRegex(@"(?i)\b(password|pwd|passwd|auth_token|token|secret|apikey|api_key)\s*=\s*[^;,\s""']+")]
@@ -75,23 +79,37 @@ public static partial class SecretRedactor
 
     private static string MaskSecrets(string text, IEnumerable<string> secrets)
     {
-        var exact = new HashSet<string>(StringComparer.Ordinal);
-        var anyCase = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var secret in secrets)
-        {
-            if (string.IsNullOrEmpty(secret)) continue;
-            foreach (var form in Encodings(secret)) (form.Length < CaseInsensitiveFrom ? exact : anyCase).Add(form);
-        }
-        // One pass over the longest forms first, so that a short form never cuts a longer one in half.
-        text = ReplaceAll(text, anyCase, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
-        return ReplaceAll(text, exact, RegexOptions.None);
+        var values = secrets.Where(v => !string.IsNullOrEmpty(v)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (values.Count == 0) return text;
+        var (anyCase, exact) = Patterns(values);
+        // One pass per pattern, longest forms first, so that a short form never cuts a longer one in half.
+        if (anyCase is not null) text = anyCase.Replace(text, Mask);
+        return exact is null ? text : exact.Replace(text, Mask);
     }
 
-    private static string ReplaceAll(string text, IEnumerable<string> forms, RegexOptions options)
+    /// <summary>
+    /// The patterns of a product's secrets, cached by their values: the dispatcher redacts every outcome, and building
+    /// the forms and the regex each time would cost more than the run. Bounded: cleared when it grows past
+    /// <see cref="MaxCachedSecretSets"/> sets (secrets change rarely).
+    /// </summary>
+    private static (Regex? AnyCase, Regex? Exact) Patterns(List<string> values)
+    {
+        var key = string.Join('\0', values);
+        if (Cache.TryGetValue(key, out var cached)) return cached;
+        var exact = new HashSet<string>(StringComparer.Ordinal);
+        var anyCase = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var secret in values)
+            foreach (var form in Encodings(secret)) (form.Length < CaseInsensitiveFrom ? exact : anyCase).Add(form);
+        var patterns = (Build(anyCase, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), Build(exact, RegexOptions.None));
+        if (Cache.Count >= MaxCachedSecretSets) Cache.Clear();
+        Cache[key] = patterns;
+        return patterns;
+    }
+
+    private static Regex? Build(IEnumerable<string> forms, RegexOptions options)
     {
         var ordered = forms.OrderByDescending(f => f.Length).Select(Regex.Escape).ToList();
-        if (ordered.Count == 0) return text;
-        return Regex.Replace(text, string.Join('|', ordered), Mask, options, TimeSpan.FromSeconds(1));
+        return ordered.Count == 0 ? null : new Regex(string.Join('|', ordered), options, TimeSpan.FromSeconds(1));
     }
 
     private static string JsonInner(string json, bool quoted = true) => quoted ? json[1..^1] : json;
