@@ -151,4 +151,21 @@ public sealed class SqliteRootTests(RootedServer server) : IClassFixture<RootedS
         Assert.Equal(RunStatuses.Succeeded, run.Status);
         Assert.Equal(42, run.Output?[0].GetProperty("answer").GetInt32());
     }
+
+    [Fact]
+    public async Task Under_a_root_a_rendered_path_outside_it_fails_the_run_and_creates_no_file()
+    {
+        var tenant = await server.CreateTenantAsync("rooted");
+        var outside = Path.Combine(Path.GetTempPath(), $"metronome-outside-{Guid.NewGuid():N}.db");
+        await Tenant.EnsureAsync(await tenant.Http.PutAsJsonAsync(Routes.Secret(tenant.Product, "DB"), new { value = $"Data Source={outside}" }));
+        await tenant.CreateEventAsync("database_action", "outside",
+            new { provider = "sqlite", connection = "{{secrets.DB}}", statement = "CREATE TABLE t(x)" });
+
+        await tenant.CreateJobAsync("outside", "database_action", "outside");
+        var run = Assert.Single(await tenant.WaitForFinishedRunsAsync("outside", 1));
+
+        Assert.Equal("rejected", run.Error?.Kind);
+        Assert.Contains("METRONOME_SQLITE_ROOT", run.Error?.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(outside));
+    }
 }
