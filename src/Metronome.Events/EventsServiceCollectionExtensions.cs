@@ -1,6 +1,7 @@
 using Metronome.Core.Execution;
 using Metronome.Events.Broker;
 using Metronome.Events.Database;
+using Metronome.Events.Egress;
 using Metronome.Events.Function;
 using Metronome.Events.Http;
 using Metronome.Events.Notification;
@@ -19,20 +20,40 @@ public static class EventsServiceCollectionExtensions
     /// Adds the executors of all five event types (<c>action</c>, <c>notification</c>, <c>database_action</c>, <c>function</c>,
     /// <c>messagebroker</c>) as <see cref="IEventExecutor"/> singletons, and the
     /// named <see cref="HttpClient"/> <c>metronome-action</c>: no retries (the engine owns retries), no client-level
-    /// timeout (definitions and the attempt's token decide), pooled connections recycled every two minutes.
-    /// .NET functions are added separately as <see cref="DotnetFunctionRegistration"/> singletons. Safe to call twice.
+    /// timeout (definitions and the attempt's token decide), pooled connections recycled every two minutes, no
+    /// automatic redirects and no system proxy (every connection goes through the egress check), and no request
+    /// logging (a URL may carry a secret). .NET functions are added separately as <see cref="DotnetFunctionRegistration"/>
+    /// singletons. Safe to call twice: the first call's <see cref="EventsOptions"/> stay in force.
     /// </summary>
-    public static IServiceCollection AddMetronomeEvents(this IServiceCollection services)
+    /// <param name="services">The container.</param>
+    /// <param name="configure">Sets the <see cref="EventsOptions"/> (SQLite root and protected paths, egress lists).</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names the setting.</exception>
+    public static IServiceCollection AddMetronomeEvents(this IServiceCollection services, Action<EventsOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        // Read and checked now, so that a bad setting stops the host at start rather than failing runs later.
+        var options = new EventsOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        services.TryAddSingleton(options);
+        services.TryAddSingleton(sp => EgressPolicy.From(sp.GetRequiredService<EventsOptions>()));
+        services.TryAddSingleton(sp => SqlitePathPolicy.From(sp.GetRequiredService<EventsOptions>()));
+        services.TryAddSingleton<EgressConnector>();
 
         services.AddHttpClient(HttpRequestSender.ClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 PooledConnectionLifetime = PooledConnectionLifetime,
                 ConnectTimeout = TimeSpan.FromSeconds(30),
+                // The sender follows redirects itself when a definition asks, re-checking and stripping headers per hop.
+                AllowAutoRedirect = false,
+                // Through a proxy the connect callback would only see the proxy, not the destination it must check.
+                UseProxy = false,
+                ConnectCallback = sp.GetRequiredService<EgressConnector>().ConnectAsync,
             })
+            // HttpClient's own logging writes every request URL at Information; a URL may carry a secret.
+            .RemoveAllLoggers()
             // The factory rotates handlers itself; with PooledConnectionLifetime set, keep one handler for good.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.TryAddSingleton<HttpRequestSender>();

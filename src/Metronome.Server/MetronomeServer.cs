@@ -81,7 +81,9 @@ public static class MetronomeServer
             services.AddMetronomePostgres(settings.PostgresConnection!, cluster: o => ClusterSettings.Apply(configuration, o));
         else
             services.AddMetronomeSqlite(settings.DatabasePath);
-        services.AddMetronomeEvents();
+        // Tenants' SQLite paths never reach the server's own data; METRONOME_SQLITE_ROOT and METRONOME_EGRESS_* apply.
+        try { services.AddMetronomeEvents(o => o.ReadSettings(key => configuration[key]).ProtectedPaths.Add(settings.DataDirectory)); }
+        catch (ArgumentException e) { throw new ServerConfigurationException(e.Message); }
 
         services.ConfigureHttpJsonOptions(o =>
         {

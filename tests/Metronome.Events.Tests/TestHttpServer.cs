@@ -13,7 +13,7 @@ internal sealed record RecordedRequest(string Method, string Path, string Query,
 
 /// <summary>
 /// A real Kestrel listener on 127.0.0.1 (a free port). Paths: <c>/status/{code}</c> answers that status,
-/// <c>/slow</c> never answers, <c>/text</c> answers text, <c>/big</c> a 100 KB JSON string, anything else
+/// <c>/slow</c> never answers, <c>/redirect/{code}/…?to=url</c> redirects, <c>/text</c> answers text, <c>/big</c> a 100 KB JSON string, anything else
 /// <c>{"ok": true}</c>. Tests use a unique path each so they can run in parallel against one server.
 /// </summary>
 public sealed class TestHttpServer : IAsyncLifetime
@@ -64,6 +64,11 @@ public sealed class TestHttpServer : IAsyncLifetime
             case "text":
                 context.Response.ContentType = "text/plain";
                 await context.Response.WriteAsync("hello");
+                break;
+            case "redirect":
+                // /redirect/{status}/{unique}?to=<absolute url>: a redirect answer (tests of redirect handling).
+                context.Response.StatusCode = int.Parse(segments[1]);
+                context.Response.Headers.Location = request.Query["to"].ToString();
                 break;
             case "big":
                 await context.Response.WriteAsJsonAsync(new string('x', 100_000));

@@ -61,6 +61,8 @@ public static class ErrorKinds
     public const string Abandoned = "abandoned";
     public const string EventMissing = "event_missing";
     public const string NotRegistered = "not_registered";
+    /// <summary>The egress policy refused the destination (address, network or host name); nothing was sent.</summary>
+    public const string EgressDenied = "egress_denied";
 }
 
 /// <summary>Decrypts and encrypts product secrets (Data Protection in the server).</summary>

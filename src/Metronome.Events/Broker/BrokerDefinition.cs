@@ -158,7 +158,11 @@ internal sealed record BrokerDefinition(
         {
             var field = DefinitionReader.Field("headers") + "." + property.Name;
             if (CheckHeaderName(broker, property.Name) is { } problem) { errors.Add(field, problem); ok = false; }
-            if (DefinitionReader.ScalarText(property.Value) is { } text) headers.Add(new(property.Name, text));
+            if (DefinitionReader.ScalarText(property.Value) is { } text)
+            {
+                if (HeaderText.HasLineBreak(text)) { errors.Add(field, HeaderText.Problem); ok = false; }
+                headers.Add(new(property.Name, text));
+            }
             else { errors.Add(field, "Must be a string, number or boolean."); ok = false; }
         }
         return headers;
@@ -167,6 +171,7 @@ internal sealed record BrokerDefinition(
     private static string? CheckHeaderName(string? broker, string name)
     {
         if (name.Length == 0) return "A header name must not be empty.";
+        if (HeaderText.HasLineBreak(name)) return HeaderText.Problem;
         return broker switch
         {
             Redis when name is RedisMessageField or RedisIdempotencyField => $"'{name}' is a reserved stream field.",

@@ -42,6 +42,8 @@ internal sealed class MessageBrokerExecutor : IEventExecutor, IAsyncDisposable, 
         ArgumentNullException.ThrowIfNull(context);
         using var document = JsonDocument.Parse(context.Event.DefinitionJson);
         var rendered = TemplateRenderer.RenderElement(document.RootElement, TemplateScope.From(context));
+        // A CR/LF in a rendered header would end the header line on the wire (NATS) or forge a field: never published.
+        if (HeaderText.FindInRendered(rendered) is { } injection) return ExecutionOutcome.Failure(ErrorKinds.Rejected, injection);
         var errors = new ValidationErrors();
         if (BrokerDefinition.Read(rendered, errors, beforeRendering: false) is not { } definition)
         {

@@ -14,7 +14,12 @@ namespace Metronome.Events.Database;
 /// <c>NpgsqlDataSource</c> per rendered connection string (<see cref="PostgresDataSources"/>), disposed with this
 /// singleton when the host shuts down.
 /// </summary>
-internal sealed class DatabaseActionExecutor : IEventExecutor, IAsyncDisposable, IDisposable
+/// <remarks>
+/// SQLite paths pass <see cref="SqlitePathPolicy"/> when the event is created (a literal connection) and again at run
+/// time after rendering (a refused path fails the run with kind <c>rejected</c>); statements run under
+/// <see cref="SqliteLockdown"/> (no ATTACH, no VACUUM INTO, no extensions).
+/// </remarks>
+internal sealed class DatabaseActionExecutor(SqlitePathPolicy paths) : IEventExecutor, IAsyncDisposable, IDisposable
 {
     private readonly PostgresDataSources _postgres = new();
 
@@ -26,8 +31,11 @@ internal sealed class DatabaseActionExecutor : IEventExecutor, IAsyncDisposable,
     public void Validate(JsonElement definition, ValidationErrors errors)
     {
         ArgumentNullException.ThrowIfNull(errors);
-        DatabaseActionDefinition.Read(definition, errors);
+        var read = DatabaseActionDefinition.Read(definition, errors);
         if (definition.ValueKind == JsonValueKind.Object) TemplateRenderer.Validate(definition, DefinitionReader.Prefix, errors);
+        if (read is { Provider: DatabaseActionDefinition.Sqlite } && !TemplateRenderer.HasPlaceholders(read.Connection)
+            && paths.Check(read.Connection, out _) is { } refused)
+            errors.Add(DefinitionReader.Field("connection"), refused);
     }
 
     public async Task<ExecutionOutcome> ExecuteAsync(ExecutionContext context, CancellationToken ct)
@@ -42,6 +50,12 @@ internal sealed class DatabaseActionExecutor : IEventExecutor, IAsyncDisposable,
         if (connection.Length == 0 || DatabaseActionDefinition.CheckConnectionString(definition.Provider, connection) is not null)
             return ExecutionOutcome.Failure(ErrorKinds.Exception,
                 $"definition.connection: the rendered value is not a valid {definition.Provider} connection string.");
+        if (definition.Provider == DatabaseActionDefinition.Sqlite)
+        {
+            if (paths.Check(connection, out var resolved) is { } refused)
+                return ExecutionOutcome.Failure(ErrorKinds.Rejected, "definition.connection: " + refused);
+            connection = resolved;
+        }
         var parameters = StatementRunner.RenderParameters(definition.Parameters, scope);
 
         var limit = definition.Timeout is { } own && own < context.Timeout ? own : context.Timeout;
@@ -81,6 +95,8 @@ internal sealed class DatabaseActionExecutor : IEventExecutor, IAsyncDisposable,
         Task.Run(async () =>
         {
             await using var connection = new SqliteConnection(connectionString);
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+            using var lockdown = SqliteLockdown.Apply(connection);
             return await StatementRunner.RunAsync(connection, statement, parameters, timeout, ct).ConfigureAwait(false);
         }, ct).WaitAsync(ct);
 

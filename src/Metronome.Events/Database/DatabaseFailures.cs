@@ -7,8 +7,8 @@ namespace Metronome.Events.Database;
 
 /// <summary>
 /// Maps driver exceptions to error kinds: a server not reachable (or an SQLite file that cannot be opened) →
-/// <c>connection_refused</c>; credentials refused (PostgreSQL 28P01/28000) → <c>auth_failed</c>; an SQL error →
-/// <c>rejected</c>; a driver timeout, a cancelled statement or a file locked too long → <c>timeout</c>.
+/// <c>connection_refused</c>; credentials refused (PostgreSQL 28P01/28000) → <c>auth_failed</c>; an SQL error, or a statement the
+/// SQLite lockdown refuses → <c>rejected</c>; a driver timeout, a cancelled statement or a file locked too long → <c>timeout</c>.
 /// Messages name the server, never the connection string.
 /// </summary>
 internal static class DatabaseFailures
@@ -35,8 +35,9 @@ internal static class DatabaseFailures
             ExecutionOutcome.Failure(ErrorKinds.ConnectionRefused, $"The SQLite database could not be opened: {e.Message}"),
         SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked } =>
             ExecutionOutcome.Failure(ErrorKinds.Timeout, $"The SQLite database stayed locked: {e.Message}"),
+        // SQLITE_AUTH comes from the lockdown's authorizer (ATTACH, DETACH, load_extension and the like).
         SqliteException { SqliteErrorCode: SqliteAuth } =>
-            ExecutionOutcome.Failure(ErrorKinds.AuthFailed, $"SQLite refused access: {e.Message}"),
+            ExecutionOutcome.Failure(ErrorKinds.Rejected, $"SQLite refused the statement (ATTACH, DETACH, VACUUM and load_extension are not allowed): {e.Message}"),
         SqliteException =>
             ExecutionOutcome.Failure(ErrorKinds.Rejected, $"SQLite rejected the statement: {e.Message}"),
         // A parameter the statement names but the definition does not give, and the like.

@@ -32,7 +32,7 @@ internal static class StatementRunner
     public static async Task<string> RunAsync(DbConnection connection, string statement, IReadOnlyList<KeyValuePair<string, object>> parameters,
         TimeSpan timeout, CancellationToken ct)
     {
-        await connection.OpenAsync(ct).ConfigureAwait(false);
+        if (connection.State != System.Data.ConnectionState.Open) await connection.OpenAsync(ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;

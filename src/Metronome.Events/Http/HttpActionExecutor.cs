@@ -25,6 +25,9 @@ internal sealed class HttpActionExecutor(HttpRequestSender sender) : IEventExecu
         ArgumentNullException.ThrowIfNull(context);
         using var document = JsonDocument.Parse(context.Event.DefinitionJson);
         var rendered = TemplateRenderer.RenderElement(document.RootElement, TemplateScope.From(context));
+        // A CR/LF from an input or a secret would add headers or a second request: refused, nothing is sent.
+        if (HeaderText.FindInRendered(rendered, "url", "method") is { } injection)
+            return Task.FromResult(ExecutionOutcome.Failure(ErrorKinds.Rejected, injection));
         var errors = new ValidationErrors();
         if (HttpActionDefinition.Read(rendered, errors, beforeRendering: false) is not { } definition)
         {

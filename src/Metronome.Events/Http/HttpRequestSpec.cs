@@ -11,13 +11,17 @@ namespace Metronome.Events.Http;
 /// </summary>
 /// <param name="Body">Any JSON; a JSON string is sent as <c>text/plain</c>, anything else as <c>application/json</c>.</param>
 /// <param name="Timeout">The definition's own timeout; the attempt's timeout still applies through the token.</param>
+/// <param name="FollowRedirects">
+/// <c>follow_redirects</c> (default false): a 3xx answer is the result unless the definition asks to follow it.
+/// </param>
 internal sealed record HttpRequestSpec(
     HttpMethod Method,
     Uri Url,
     IReadOnlyList<KeyValuePair<string, string>> Headers,
     IReadOnlyList<KeyValuePair<string, string>> Query,
     JsonElement? Body,
-    TimeSpan? Timeout)
+    TimeSpan? Timeout,
+    bool FollowRedirects = false)
 {
     public const int MaxTimeoutMs = 3_600_000;
 
@@ -44,6 +48,7 @@ internal sealed record HttpRequestSpec(
         var url = PendingUrl;
         var urlText = DefinitionReader.String(definition, "url", errors, required: true);
         if (urlText is null) ok = false;
+        else if (HeaderText.HasLineBreak(urlText)) { errors.Add(DefinitionReader.Field("url"), HeaderText.Problem); ok = false; }
         else if (!(beforeRendering && TemplateRenderer.HasPlaceholders(urlText)))
         {
             if (Uri.TryCreate(urlText, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https") url = parsed;
@@ -60,25 +65,62 @@ internal sealed record HttpRequestSpec(
             if (DefinitionReader.Int(definition, "timeout_ms", 1, MaxTimeoutMs, errors) is { } ms) timeout = TimeSpan.FromMilliseconds(ms);
             else ok = false;
         }
-        return ok ? new HttpRequestSpec(method, url, headers, query, body, timeout) : null;
+        var follow = false;
+        if (DefinitionReader.Optional(definition, "follow_redirects") is { } followValue)
+        {
+            if (followValue.ValueKind is JsonValueKind.True or JsonValueKind.False) follow = followValue.GetBoolean();
+            else { errors.Add(DefinitionReader.Field("follow_redirects"), "Must be true or false."); ok = false; }
+        }
+        return ok ? new HttpRequestSpec(method, url, headers, query, body, timeout, follow) : null;
     }
 
     /// <summary>Builds the request message; <paramref name="idempotencyKey"/> wins over a user header of that name.</summary>
-    public HttpRequestMessage ToMessage(string? idempotencyKey)
+    public HttpRequestMessage ToMessage(string? idempotencyKey) =>
+        Build(Method, WithQuery(Url, Query), withBody: true, withHeaders: true, idempotencyKey);
+
+    /// <summary>
+    /// The request of one redirect hop to <paramref name="target"/>. The definition's headers (credentials, API keys)
+    /// go only to the origin they were written for: a hop to another scheme, host or port carries none of them.
+    /// </summary>
+    public HttpRequestMessage ToRedirect(Uri target, HttpMethod method, bool withBody, string? idempotencyKey) =>
+        Build(method, target, withBody, withHeaders: IsSameOrigin(Url, target), idempotencyKey);
+
+    public static bool IsSameOrigin(Uri a, Uri b) =>
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+    /// <summary>What of the request would put CR, LF or NUL on the wire (the last line of defence for every sender); null when nothing.</summary>
+    public string? FindLineBreak()
     {
-        var request = new HttpRequestMessage(Method, WithQuery(Url, Query));
-        if (Body is { } body)
+        if (HeaderText.HasLineBreak(Url.OriginalString) || HeaderText.HasLineBreak(Method.Method))
+            return "definition.url or method: the rendered value contains CR, LF or NUL; nothing was sent.";
+        foreach (var (name, value) in Headers)
+            if (HeaderText.HasLineBreak(name) || HeaderText.HasLineBreak(value))
+                return "definition.headers: a rendered header contains CR, LF or NUL; nothing was sent.";
+        return null;
+    }
+
+    private HttpRequestMessage Build(HttpMethod method, Uri url, bool withBody, bool withHeaders, string? idempotencyKey)
+    {
+        var request = new HttpRequestMessage(method, url);
+        if (withBody && Body is { } body)
         {
             request.Content = body.ValueKind == JsonValueKind.String
                 ? new StringContent(body.GetString()!, Encoding.UTF8, "text/plain")
                 : new StringContent(body.GetRawText(), Encoding.UTF8, "application/json");
         }
-        foreach (var (name, value) in Headers)
+        foreach (var (name, value) in withHeaders ? Headers : [])
         {
             if (request.Headers.TryAddWithoutValidation(name, value)) continue;
             if (request.Content is null) continue; // a content header without content has nothing to describe
             request.Content.Headers.Remove(name);
             request.Content.Headers.TryAddWithoutValidation(name, value);
+        }
+        if (!withHeaders && request.Content is not null && Headers.FirstOrDefault(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) is { Key: not null } type)
+        {
+            // The body's type describes the body, not a credential: it follows the body.
+            request.Content.Headers.Remove(type.Key);
+            request.Content.Headers.TryAddWithoutValidation(type.Key, type.Value);
         }
         if (idempotencyKey is not null)
         {
@@ -117,7 +159,12 @@ internal sealed record HttpRequestSpec(
         {
             var name = DefinitionReader.Field(field) + "." + property.Name;
             if (checkNames && !IsToken(property.Name)) { errors.Add(name, "Not a valid header name."); ok = false; }
-            if (DefinitionReader.ScalarText(property.Value) is { } text) pairs.Add(new(property.Name, text));
+            if (DefinitionReader.ScalarText(property.Value) is { } text)
+            {
+                // Checked on the literal text too: a CR/LF next to a placeholder is as much an injection as a rendered one.
+                if (checkNames && HeaderText.HasLineBreak(text)) { errors.Add(name, HeaderText.Problem); ok = false; }
+                pairs.Add(new(property.Name, text));
+            }
             else { errors.Add(name, "Must be a string, number or boolean."); ok = false; }
         }
         return pairs;

@@ -36,8 +36,8 @@ internal sealed class EmailChannel : INotificationChannel
         if (EmailDefinition.Read(definition, errors) is not { } email)
             return ExecutionOutcome.Failure(ErrorKinds.Exception, "The definition is invalid: " + DefinitionReader.Describe(errors));
         var scope = TemplateScope.From(context);
-        if (email.ToMessage(scope, context.IdempotencyKey, out var problem) is not { } message)
-            return ExecutionOutcome.Failure(ErrorKinds.Exception, "The rendered definition is invalid: " + problem);
+        if (email.ToMessage(scope, context.IdempotencyKey, out var problem, out var rejected) is not { } message)
+            return ExecutionOutcome.Failure(rejected ? ErrorKinds.Rejected : ErrorKinds.Exception, "The rendered definition is invalid: " + problem);
         var smtp = email.Smtp;
         var host = TemplateRenderer.Render(smtp.Host, scope).Trim();
         var username = smtp.Username is null ? null : TemplateRenderer.Render(smtp.Username, scope);

@@ -12,7 +12,7 @@ internal sealed record SmtpSettings(string Host, int Port, SecureSocketOptions T
 /// <summary>
 /// The <c>email</c> channel's definition: <c>smtp</c> {<c>host</c>, <c>port</c>, <c>tls</c> (<c>none</c> |
 /// <c>starttls</c> | <c>tls</c>, default <c>starttls</c>), <c>username</c>, <c>password</c>}, <c>from</c>, <c>to</c>
-/// (an array), <c>subject</c>, <c>body</c>, <c>html</c> and <c>timeout_ms</c>. The port defaults by <c>tls</c>:
+/// (an array, exactly one address per item), <c>subject</c>, <c>body</c>, <c>html</c> and <c>timeout_ms</c>. The port defaults by <c>tls</c>:
 /// 25, 587 or 465. Every string is a template rendered as text; addresses are parsed after rendering.
 /// </summary>
 internal sealed record EmailDefinition(
@@ -30,44 +30,70 @@ internal sealed record EmailDefinition(
         var ok = NotificationFields.RejectUnknown(definition, root, Fields, errors);
         var smtp = ReadSmtp(definition, errors, ref ok);
         var from = NotificationFields.Text(definition, root, "from", errors, required: true, ref ok);
-        if (from is not null) CheckAddress(from, root + ".from", single: true, errors, ref ok);
+        if (from is not null) CheckAddress(from, root + ".from", errors, ref ok);
         var to = NotificationFields.TextList(definition, "to", errors, allowSingle: false, ref ok);
-        for (var i = 0; i < (to?.Count ?? 0); i++) CheckAddress(to![i], $"{root}.to[{i}]", single: false, errors, ref ok);
+        for (var i = 0; i < (to?.Count ?? 0); i++) CheckAddress(to![i], $"{root}.to[{i}]", errors, ref ok);
         var subject = NotificationFields.Text(definition, root, "subject", errors, required: true, ref ok);
+        if (HeaderText.HasLineBreak(subject)) { errors.Add(root + ".subject", HeaderText.Problem); ok = false; }
         var body = NotificationFields.Text(definition, root, "body", errors, required: false, ref ok) ?? string.Empty;
         var html = NotificationFields.Bool(definition, "html", errors, ref ok) ?? false;
         var timeout = NotificationFields.Timeout(definition, errors, ref ok);
         return ok ? new EmailDefinition(smtp!, from!, to!, subject!, body, html, timeout) : null;
     }
 
-    /// <summary>The message for this attempt, or null with <paramref name="problem"/> when an address renders unusable.</summary>
-    public MimeMessage? ToMessage(TemplateScope scope, string idempotencyKey, out string? problem)
+    /// <summary>
+    /// The message for this attempt, or null with <paramref name="problem"/> when a rendered value is unusable;
+    /// <paramref name="rejected"/> tells a value that tries to add recipients or headers (an item rendering to several
+    /// addresses, CR or LF in the subject) from one that merely renders empty.
+    /// </summary>
+    public MimeMessage? ToMessage(TemplateScope scope, string idempotencyKey, out string? problem, out bool rejected)
     {
         problem = null;
+        rejected = true;
         var message = new MimeMessage();
-        if (!MailboxAddress.TryParse(Addresses, TemplateRenderer.Render(From, scope), out var from))
+        if (SingleMailbox(TemplateRenderer.Render(From, scope)) is not { } from)
         {
-            problem = "definition.from: the rendered value is not an email address.";
+            problem = "definition.from: the rendered value is not exactly one email address.";
             return null;
         }
         message.From.Add(from);
-        foreach (var recipient in To)
+        for (var i = 0; i < To.Count; i++)
         {
-            // One item may render to several addresses ("a@x, b@y"), e.g. from {{input.recipients}}.
-            if (InternetAddressList.TryParse(Addresses, TemplateRenderer.Render(recipient, scope), out var list) && list.Mailboxes.Any())
-                message.To.AddRange(list.Mailboxes);
+            var text = TemplateRenderer.Render(To[i], scope);
+            if (string.IsNullOrWhiteSpace(text)) continue; // an optional recipient left empty by the input
+            // Exactly one address per item: "a@x, b@evil" from an input must not add a recipient.
+            if (SingleMailbox(text) is not { } recipient)
+            {
+                problem = DefinitionReader.Invariant($"definition.to[{i}]: the rendered value is not exactly one email address; nothing was sent.");
+                return null;
+            }
+            message.To.Add(recipient);
         }
+        var subject = TemplateRenderer.Render(Subject, scope);
+        if (HeaderText.HasLineBreak(subject))
+        {
+            problem = "definition.subject: the rendered value contains CR, LF or NUL; nothing was sent.";
+            return null;
+        }
+        rejected = false;
         if (message.To.Count == 0)
         {
             problem = "definition.to: no recipient rendered to an email address.";
             return null;
         }
-        message.Subject = TemplateRenderer.Render(Subject, scope);
+        message.Subject = subject;
         message.Body = new TextPart(Html ? "html" : "plain") { Text = TemplateRenderer.Render(Body, scope) };
         // Every attempt of a slot carries the same key, so a receiving system can deduplicate a retried slot.
         message.Headers.Add("X-Idempotency-Key", idempotencyKey);
         return message;
     }
+
+    /// <summary>The one mailbox <paramref name="text"/> holds; null for none, several, a group, or CR/LF/NUL anywhere.</summary>
+    private static MailboxAddress? SingleMailbox(string text) =>
+        !HeaderText.HasLineBreak(text) && InternetAddressList.TryParse(Addresses, text, out var list)
+            && list.Count == 1 && list[0] is MailboxAddress mailbox && !string.IsNullOrEmpty(mailbox.Address)
+            ? mailbox
+            : null;
 
     private static SmtpSettings? ReadSmtp(JsonElement definition, ValidationErrors errors, ref bool ok)
     {
@@ -114,14 +140,16 @@ internal sealed record EmailDefinition(
         return new SmtpSettings(host!, port ?? defaultPort, tls!.Value, string.IsNullOrEmpty(username) ? null : username, password);
     }
 
-    private static void CheckAddress(string template, string field, bool single, ValidationErrors errors, ref bool ok)
+    private static void CheckAddress(string template, string field, ValidationErrors errors, ref bool ok)
     {
-        if (TemplateRenderer.HasPlaceholders(template)) return;
-        var valid = single
-            ? MailboxAddress.TryParse(Addresses, template, out _)
-            : InternetAddressList.TryParse(Addresses, template, out var list) && list.Mailboxes.Any();
-        if (valid) return;
-        errors.Add(field, single ? "Must be an email address." : "Must be one or more email addresses.");
+        if (HeaderText.HasLineBreak(template))
+        {
+            errors.Add(field, HeaderText.Problem);
+            ok = false;
+            return;
+        }
+        if (TemplateRenderer.HasPlaceholders(template) || SingleMailbox(template) is not null) return;
+        errors.Add(field, "Must be exactly one email address (one item per recipient).");
         ok = false;
     }
 }

@@ -15,7 +15,7 @@ namespace Metronome.Events.Notification;
 internal sealed class WebhookChannel(HttpRequestSender sender) : INotificationChannel
 {
     private static readonly HashSet<string> Fields =
-        ["channel", "method", "url", "headers", "query", "body", "timeout_ms", "success_status"];
+        ["channel", "method", "url", "headers", "query", "body", "timeout_ms", "success_status", "follow_redirects"];
 
     public string Name => "webhook";
 
@@ -28,6 +28,9 @@ internal sealed class WebhookChannel(HttpRequestSender sender) : INotificationCh
     public Task<ExecutionOutcome> SendAsync(JsonElement definition, ExecutionContext context, CancellationToken ct)
     {
         var rendered = TemplateRenderer.RenderElement(definition, TemplateScope.From(context));
+        // A CR/LF from an input or a secret would add headers or a second request: refused, nothing is sent.
+        if (HeaderText.FindInRendered(rendered, "url", "method") is { } injection)
+            return Task.FromResult(ExecutionOutcome.Failure(ErrorKinds.Rejected, injection));
         var errors = new ValidationErrors();
         if (HttpActionDefinition.Read(rendered, errors, beforeRendering: false) is not { } webhook)
         {
