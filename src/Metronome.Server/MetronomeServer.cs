@@ -42,7 +42,7 @@ public static class MetronomeServer
         var settings = ServerSettings.From(builder.Configuration);
         ClusterSettings.Check(builder.Configuration, settings);
         EngineSettings.Check(builder.Configuration);
-        Directory.CreateDirectory(settings.DataDirectory);
+        DataDirectoryPermissions.Apply(settings);
 
         builder.WebHost.UseUrls(settings.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
@@ -91,6 +91,7 @@ public static class MetronomeServer
             o.SerializerOptions.DefaultIgnoreCondition = wire.DefaultIgnoreCondition;
             o.SerializerOptions.UnmappedMemberHandling = wire.UnmappedMemberHandling;
             o.SerializerOptions.NumberHandling = wire.NumberHandling;
+            o.SerializerOptions.PropertyNameCaseInsensitive = wire.PropertyNameCaseInsensitive;
         });
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
@@ -110,8 +111,10 @@ public static class MetronomeServer
                 if (http.Request.Path.StartsWithSegments("/api")) metrics.RequestAnswered(http.Request.Method, http.Response.StatusCode);
             }
         });
+        app.UseSecurityHeaders(DashboardEndpoints.ContentSecurityPolicy);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseDotSegmentRefusal();
 
         app.MapOpenApi();
         app.MapDashboard();
