@@ -67,6 +67,9 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IStoreWri
     private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool urgent, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        // A commit into a deleted or read-only file would be acknowledged and then lost: refuse it. The answer is cached
+        // (one probe a second), and asked before the write gate so that a probe never holds up the writer.
+        Volatile.Read(ref _guard)?.ThrowIfUnusable();
         await _writeLock.EnterAsync(urgent, ct).ConfigureAwait(false);
         try
         {
@@ -74,8 +77,6 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IStoreWri
             // Checked again under the lock: a caller that waited through DisposeAsync must not reopen the writer.
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             var connection = _writer ??= OpenWriter();
-            // A commit into a deleted or read-only file would be acknowledged and then lost: refuse it (cached probe).
-            _guard?.ThrowIfUnusable();
             using var tx = connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: take the write lock first
             var result = work(connection, tx);
             tx.Commit();
