@@ -29,6 +29,14 @@ public static class MetronomeServer
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
     };
 
+    /// <summary>
+    /// Sets this process's umask to 077, so that every file and directory it creates from now on is owner-only
+    /// (Data Protection key files, a recreated WAL). <c>Program.cs</c> and <c>metronome serve</c> call it before
+    /// <see cref="Build"/>; a host that embeds the server in a process of its own (tests) decides for itself. The data
+    /// directory and database files get their modes explicitly in <see cref="Build"/> whatever the umask.
+    /// </summary>
+    public static void UseOwnerOnlyFileCreation() => DataDirectoryPermissions.RestrictUmask();
+
     /// <summary>Builds the application without starting it.</summary>
     /// <param name="args">Command-line arguments (<c>--urls</c>, <c>--METRONOME_DATA=...</c>, any configuration key).</param>
     /// <param name="configure">Called before the settings are read: tests add configuration or replace services here.</param>

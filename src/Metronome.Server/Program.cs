@@ -1,9 +1,8 @@
 using Metronome.Server;
-using Metronome.Server.Hosting;
 
 // Composition only: everything is assembled in MetronomeServer.Build so tests start the very same application.
 // Owner-only files for everything this process creates (the data directory is also tightened explicitly).
-DataDirectoryPermissions.RestrictUmask();
+MetronomeServer.UseOwnerOnlyFileCreation();
 WebApplication app;
 try
 {
