@@ -15,9 +15,14 @@ internal static class CliFailure
     public static (string Line, int ExitCode) Describe(Exception e) => e switch
     {
         CliUsageException u => (u.Message, UsageError),
+        // A name the SDK refused before sending anything (e.g. "jobs delete .."): a usage mistake, said plainly.
+        ArgumentException a when a is not ArgumentNullException => (StripParameter(a), UsageError),
         MetronomeApiException api => (Describe(api), ApiError),
         _ => ($"{e.GetType().Name}: {e.Message}", ApiError),
     };
+
+    private static string StripParameter(ArgumentException e) =>
+        e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
 
     private static string Describe(MetronomeApiException e)
     {

@@ -45,7 +45,8 @@ public sealed class MetronomeClient : IMetronome, IDisposable
     public IProductApi Product(string product)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(product);
-        return new ProductClient(product, _transport);
+        // Checked here, before any URL is built: a tag such as ".." would otherwise address another resource.
+        return new ProductClient(ResourceNames.RequireTag(product, "product tag"), _transport);
     }
 
     /// <summary>Disposes the connection pool when this client created it.</summary>

@@ -17,11 +17,11 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
     public Task<ProductJob> UpdateAsync(string tag, ProductJobUpdate update, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(update);
-        return api.SendAsync<ProductJob>(HttpMethod.Patch, Routes.Job(product, tag), update, ct);
+        return api.SendAsync<ProductJob>(HttpMethod.Patch, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")), update, ct);
     }
 
     public Task<ProductJob> FetchAsync(string tag, CancellationToken ct = default) =>
-        api.SendAsync<ProductJob>(HttpMethod.Get, Routes.Job(product, tag), null, ct);
+        api.SendAsync<ProductJob>(HttpMethod.Get, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")), null, ct);
 
     public async Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default)
     {
@@ -40,16 +40,16 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
         api.SendAsync<Page<ProductJob>>(HttpMethod.Get, Routes.Jobs(product) + Query.Of(("status", status), ("limit", Query.Int(limit)), ("cursor", cursor)), null, ct);
 
     public Task DeleteAsync(string tag, CancellationToken ct = default) =>
-        api.SendAsync(HttpMethod.Delete, Routes.Job(product, tag), null, ct);
+        api.SendAsync(HttpMethod.Delete, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")), null, ct);
 
     public Task<ProductJob> PauseAsync(string tag, CancellationToken ct = default) =>
-        api.SendAsync<ProductJob>(HttpMethod.Post, Routes.Job(product, tag) + "/pause", null, ct);
+        api.SendAsync<ProductJob>(HttpMethod.Post, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")) + "/pause", null, ct);
 
     public Task<ProductJob> ResumeAsync(string tag, CancellationToken ct = default) =>
-        api.SendAsync<ProductJob>(HttpMethod.Post, Routes.Job(product, tag) + "/resume", null, ct);
+        api.SendAsync<ProductJob>(HttpMethod.Post, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")) + "/resume", null, ct);
 
     public Task<JobRun> TriggerAsync(string tag, CancellationToken ct = default) =>
-        api.SendAsync<JobRun>(HttpMethod.Post, Routes.Job(product, tag) + "/trigger", null, ct);
+        api.SendAsync<JobRun>(HttpMethod.Post, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")) + "/trigger", null, ct);
 
     public async IAsyncEnumerable<JobRun> RunsAsync(string tag, string? status = null, int pageSize = 100, [EnumeratorCancellation] CancellationToken ct = default)
     {
@@ -63,10 +63,10 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
     }
 
     public Task<Page<JobRun>> ListRunsAsync(string tag, string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
-        api.SendAsync<Page<JobRun>>(HttpMethod.Get, Routes.JobRuns(product, tag) + Query.Of(("status", status), ("limit", Query.Int(limit)), ("cursor", cursor)), null, ct);
+        api.SendAsync<Page<JobRun>>(HttpMethod.Get, Routes.JobRuns(product, ResourceNames.RequireTag(tag, "job tag")) + Query.Of(("status", status), ("limit", Query.Int(limit)), ("cursor", cursor)), null, ct);
 
     public Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default) =>
-        api.SendAsync<JobRun>(HttpMethod.Get, Routes.Run(product, runId), null, ct);
+        api.SendAsync<JobRun>(HttpMethod.Get, Routes.Run(product, ResourceNames.RequireRunId(runId)), null, ct);
 }
 
 /// <summary><c>/api/products/{product}/events</c> over HTTP.</summary>
@@ -79,7 +79,7 @@ internal sealed class EventsClient(string product, ApiTransport api) : IProductE
     }
 
     public Task<ProductEvent> FetchAsync(string type, string tag, CancellationToken ct = default) =>
-        api.SendAsync<ProductEvent>(HttpMethod.Get, Routes.Event(product, type, tag), null, ct);
+        api.SendAsync<ProductEvent>(HttpMethod.Get, Routes.Event(product, ResourceNames.RequireEventType(type), ResourceNames.RequireTag(tag, "event tag")), null, ct);
 
     public async Task<IReadOnlyList<ProductEvent>> FetchAllAsync(string? type = null, CancellationToken ct = default) =>
         (await api.SendAsync<Page<ProductEvent>>(HttpMethod.Get, Routes.Events(product) + Query.Of(("type", type)), null, ct).ConfigureAwait(false)).Items;
@@ -87,11 +87,11 @@ internal sealed class EventsClient(string product, ApiTransport api) : IProductE
     public Task<ProductEvent> UpdateAsync(string type, string tag, ProductEventUpdate update, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(update);
-        return api.SendAsync<ProductEvent>(HttpMethod.Patch, Routes.Event(product, type, tag), update, ct);
+        return api.SendAsync<ProductEvent>(HttpMethod.Patch, Routes.Event(product, ResourceNames.RequireEventType(type), ResourceNames.RequireTag(tag, "event tag")), update, ct);
     }
 
     public Task DeleteAsync(string type, string tag, bool force = false, CancellationToken ct = default) =>
-        api.SendAsync(HttpMethod.Delete, Routes.Event(product, type, tag) + (force ? "?force=true" : ""), null, ct);
+        api.SendAsync(HttpMethod.Delete, Routes.Event(product, ResourceNames.RequireEventType(type), ResourceNames.RequireTag(tag, "event tag")) + (force ? "?force=true" : ""), null, ct);
 }
 
 /// <summary><c>/api/products/{product}/secrets</c> over HTTP.</summary>
@@ -100,7 +100,7 @@ internal sealed class SecretsClient(string product, ApiTransport api) : IProduct
     public Task SetAsync(string name, string value, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return api.SendAsync(HttpMethod.Put, Routes.Secret(product, name), new SecretValue { Value = value }, ct);
+        return api.SendAsync(HttpMethod.Put, Routes.Secret(product, ResourceNames.RequireSecretName(name)), new SecretValue { Value = value }, ct);
     }
 }
 
@@ -121,7 +121,7 @@ internal sealed class ProductsClient(ApiTransport api) : IProducts
     }
 
     public Task<Product> FetchAsync(string tag, CancellationToken ct = default) =>
-        api.SendAsync<Product>(HttpMethod.Get, Routes.Product(tag), null, ct);
+        api.SendAsync<Product>(HttpMethod.Get, Routes.Product(ResourceNames.RequireTag(tag, "product tag")), null, ct);
 
     public async Task<IReadOnlyList<Product>> FetchAllAsync(CancellationToken ct = default) =>
         (await api.SendAsync<Page<Product>>(HttpMethod.Get, Routes.Products, null, ct).ConfigureAwait(false)).Items;
@@ -129,11 +129,11 @@ internal sealed class ProductsClient(ApiTransport api) : IProducts
     public Task<Product> UpdateAsync(string tag, ProductUpdate update, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(update);
-        return api.SendAsync<Product>(HttpMethod.Patch, Routes.Product(tag), update, ct);
+        return api.SendAsync<Product>(HttpMethod.Patch, Routes.Product(ResourceNames.RequireTag(tag, "product tag")), update, ct);
     }
 
     public Task DeleteAsync(string tag, CancellationToken ct = default) =>
-        api.SendAsync(HttpMethod.Delete, Routes.Product(tag), null, ct);
+        api.SendAsync(HttpMethod.Delete, Routes.Product(ResourceNames.RequireTag(tag, "product tag")), null, ct);
 }
 
 internal static class Query

@@ -14,13 +14,15 @@ public static class JobEventTypes
 
     /// <summary>
     /// Normalises an input value: case-insensitive, and the seed's enum names (<c>DATABASE_ACTION</c>) are accepted.
-    /// Returns null when the value names no event type.
+    /// Returns null when the value names no event type: nothing is trimmed (<c>"ACTION "</c> is not an event type), and
+    /// the comparison is ordinal, so look-alike letters (Kelvin sign, dotted capital I) match nothing.
     /// </summary>
     public static string? Normalize(string? value)
     {
-        if (string.IsNullOrWhiteSpace(value)) return null;
-        var lower = value.Trim().ToLowerInvariant();
-        return All.Contains(lower) ? lower : null;
+        if (string.IsNullOrEmpty(value)) return null;
+        foreach (var type in All)
+            if (string.Equals(type, value, StringComparison.OrdinalIgnoreCase)) return type;
+        return null;
     }
 }
 

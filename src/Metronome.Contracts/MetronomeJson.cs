@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Metronome.Contracts;
 
-/// <summary>The one JSON shape of the wire: snake_case, unknown fields rejected, nulls omitted.</summary>
+/// <summary>The one JSON shape of the wire: snake_case, field names matched exactly, unknown fields rejected, nulls omitted.</summary>
 public static class MetronomeJson
 {
     /// <summary>Options used by the server, the SDK and the CLI alike.</summary>
@@ -14,6 +14,8 @@ public static class MetronomeJson
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
             PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            // The web defaults match names case-insensitively; the contract is snake_case exactly ("Name" is unknown).
+            PropertyNameCaseInsensitive = false,
             DictionaryKeyPolicy = null,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

@@ -33,3 +33,9 @@ public sealed class ValidationErrors
         if (!IsEmpty) throw new ValidationFailedException(_errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
     }
 }
+
+/// <summary>
+/// The store cannot keep what it is given (its database file was deleted, replaced or made read-only): a write is
+/// refused rather than acknowledged and then lost. The API answers 503.
+/// </summary>
+public sealed class StoreUnavailableException(string message) : Exception(message);

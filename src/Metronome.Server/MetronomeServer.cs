@@ -29,6 +29,14 @@ public static class MetronomeServer
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
     };
 
+    /// <summary>
+    /// Sets this process's umask to 077, so that every file and directory it creates from now on is owner-only
+    /// (Data Protection key files, a recreated WAL). <c>Program.cs</c> and <c>metronome serve</c> call it before
+    /// <see cref="Build"/>; a host that embeds the server in a process of its own (tests) decides for itself. The data
+    /// directory and database files get their modes explicitly in <see cref="Build"/> whatever the umask.
+    /// </summary>
+    public static void UseOwnerOnlyFileCreation() => DataDirectoryPermissions.RestrictUmask();
+
     /// <summary>Builds the application without starting it.</summary>
     /// <param name="args">Command-line arguments (<c>--urls</c>, <c>--METRONOME_DATA=...</c>, any configuration key).</param>
     /// <param name="configure">Called before the settings are read: tests add configuration or replace services here.</param>
@@ -42,7 +50,7 @@ public static class MetronomeServer
         var settings = ServerSettings.From(builder.Configuration);
         ClusterSettings.Check(builder.Configuration, settings);
         EngineSettings.Check(builder.Configuration);
-        Directory.CreateDirectory(settings.DataDirectory);
+        DataDirectoryPermissions.Apply(settings);
 
         builder.WebHost.UseUrls(settings.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
@@ -93,6 +101,7 @@ public static class MetronomeServer
             o.SerializerOptions.DefaultIgnoreCondition = wire.DefaultIgnoreCondition;
             o.SerializerOptions.UnmappedMemberHandling = wire.UnmappedMemberHandling;
             o.SerializerOptions.NumberHandling = wire.NumberHandling;
+            o.SerializerOptions.PropertyNameCaseInsensitive = wire.PropertyNameCaseInsensitive;
         });
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
@@ -112,8 +121,10 @@ public static class MetronomeServer
                 if (http.Request.Path.StartsWithSegments("/api")) metrics.RequestAnswered(http.Request.Method, http.Response.StatusCode);
             }
         });
+        app.UseSecurityHeaders(DashboardEndpoints.ContentSecurityPolicy);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseDotSegmentRefusal();
 
         app.MapOpenApi();
         app.MapDashboard();

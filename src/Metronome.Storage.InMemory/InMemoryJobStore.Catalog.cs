@@ -56,6 +56,13 @@ public sealed partial class InMemoryJobStore
                 _jobIds.Remove((tag, _jobs[id].Tag));
                 _jobs.Remove(id);
             }
+            // Runs go with their product: a product re-created with the same tag starts with no history.
+            foreach (var (key, history) in _histories.Where(kv => kv.Key.Product == tag).ToList())
+            {
+                foreach (var row in history.Rows) _runs.Remove(row.Run.Id);
+                _histories.Remove(key);
+            }
+            foreach (var (jobId, _) in _historyByJob.Where(kv => kv.Value.Product == tag).ToList()) _historyByJob.Remove(jobId);
             foreach (var key in _keysByHash.Values.Where(k => k.Product == tag).ToList()) _keysByHash.Remove(key.KeyHash);
             foreach (var key in _secrets.Keys.Where(k => k.Product == tag).ToList()) _secrets.Remove(key);
             foreach (var key in _events.Keys.Where(k => k.Product == tag).ToList()) _events.Remove(key);

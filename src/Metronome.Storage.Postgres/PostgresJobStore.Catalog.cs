@@ -67,7 +67,9 @@ public sealed partial class PostgresJobStore
         await using (var exists = c.Command(tx, "SELECT 1 FROM products WHERE tag = @tag FOR UPDATE").With("tag", tag))
             if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null) return null;
         var jobIds = await ReadIdsAsync(c.Command(tx, "DELETE FROM jobs WHERE product = @tag RETURNING id").With("tag", tag), ct).ConfigureAwait(false);
-        foreach (var table in (string[])["product_keys", "secrets", "events", "products"])
+        // Runs go with their product (after its jobs, whose row locks keep a concurrent claim from adding runs unseen by
+        // this statement): a product re-created with the same tag starts with no history.
+        foreach (var table in (string[])["runs", "product_keys", "secrets", "events", "products"])
         {
             await using var delete = c.Command(tx, $"DELETE FROM {table} WHERE {(table == "products" ? "tag" : "product")} = @tag").With("tag", tag);
             await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);

@@ -70,7 +70,9 @@ public sealed partial class SqliteJobStore
             while (r.Read()) jobIds.Add(r.GetInt64(0));
         }
         // Explicit rather than relying on ON DELETE CASCADE alone, so the outcome does not depend on the foreign_keys pragma.
-        foreach (var table in (string[])["product_keys", "secrets", "events"])
+        // Runs go with their product (after its jobs, so none can be claimed in between): a product re-created with the
+        // same tag starts with no history.
+        foreach (var table in (string[])["runs", "product_keys", "secrets", "events"])
             Delete(c, tx, $"DELETE FROM {table} WHERE product = @tag", tag);
         Delete(c, tx, "DELETE FROM products WHERE tag = @tag", tag);
         jobIds.Sort();

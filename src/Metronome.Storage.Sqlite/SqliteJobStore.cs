@@ -12,7 +12,7 @@ namespace Metronome.Storage.Sqlite;
 /// instead of failing a read-to-write upgrade. Reads use pooled connections and never wait for the writer.
 /// </summary>
 /// <remarks>Register one instance per process and database file (<see cref="SqliteServiceCollectionExtensions.AddMetronomeSqlite"/>).</remarks>
-public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDisposable
+public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IStoreWritability, IAsyncDisposable
 {
     private readonly TimeProvider _time;
     private readonly SqliteStoreOptions _options;
@@ -22,6 +22,7 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
     private readonly RunIdGenerator _runIds;
     private SqliteConnection? _writer;
     private WalCheckpointer? _checkpointer;
+    private DatabaseFileGuard? _guard;
     private int _disposed;
 
     /// <summary>Creates the store; the database file (and its directory) is created on first use, the schema by <see cref="MigrateAsync"/>.</summary>
@@ -66,6 +67,9 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
     private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool urgent, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        // A commit into a deleted or read-only file would be acknowledged and then lost: refuse it. The answer is cached
+        // (one probe a second), and asked before the write gate so that a probe never holds up the writer.
+        Volatile.Read(ref _guard)?.ThrowIfUnusable();
         await _writeLock.EnterAsync(urgent, ct).ConfigureAwait(false);
         try
         {
@@ -114,6 +118,7 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
                 """);
             // Checkpoints move off the commit path (see WalCheckpointer); they start with the writer.
             _checkpointer ??= new WalCheckpointer(_writeConnectionString, _time, _writeLock);
+            _guard ??= DatabaseFileGuard.Open(DatabasePath, _time);
             return connection;
         }
         catch
@@ -121,6 +126,14 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Opens the writer if no write happened yet, then asks the file guard (its answer is at most a second old).</remarks>
+    public async Task CheckWritableAsync(CancellationToken ct)
+    {
+        if (Volatile.Read(ref _guard) is null) await WriteAsync((_, _) => true, ct).ConfigureAwait(false);
+        Volatile.Read(ref _guard)?.ThrowIfUnusable();
     }
 
     /// <summary>Closes the writer and releases pooled read connections of this file. Safe to call more than once.</summary>
@@ -134,6 +147,8 @@ public sealed partial class SqliteJobStore : IJobStore, ICatalogStore, IAsyncDis
             _checkpointer = null;
             if (_writer is not null) await _writer.DisposeAsync().ConfigureAwait(false);
             _writer = null;
+            _guard?.Dispose();
+            _guard = null;
             using var pooled = new SqliteConnection(_readConnectionString);
             SqliteConnection.ClearPool(pooled);
         }

@@ -43,6 +43,33 @@ public sealed class JobsCommandTests(CliFixture fixture)
         Assert.True(doc.RootElement[0].TryGetProperty("event_tag", out _));
     }
 
+    [Theory]
+    [InlineData("..")]
+    [InlineData("%2e%2e")]
+    [InlineData(".")]
+    public async Task Jobs_delete_of_a_dot_segment_fails_client_side_and_leaves_the_product(string tag)
+    {
+        var shop = await fixture.CreateProductAsync();
+        var jobs = fixture.Admin.Product(shop).Jobs;
+        await jobs.CreateAsync(new ProductJob { Name = "A", Tag = "a", EventType = "action", EventTag = "action_tag", Executions = 0, Intervals = 60_000 });
+
+        var result = await fixture.RunAsync("jobs", "delete", tag, "--product", shop);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"metronome: job tag '{tag}' is not a valid tag: it must match {ResourceNames.TagPattern}.", result.Stderr.Trim());
+        Assert.Equal(shop, (await fixture.Admin.Products.FetchAsync(shop)).Tag);
+        Assert.Equal("a", (await jobs.FetchAsync("a")).Tag);
+    }
+
+    [Fact]
+    public async Task A_product_option_that_is_not_a_tag_fails_client_side()
+    {
+        var result = await fixture.RunAsync("jobs", "list", "--product", "..");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("product tag '..' is not a valid tag", result.Stderr);
+    }
+
     [Fact]
     public async Task Jobs_get_of_a_missing_job_fails_with_one_clear_line_and_a_non_zero_exit_code()
     {

@@ -63,16 +63,17 @@ public sealed class CatalogClientTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task A_secret_is_stored_and_an_invalid_name_is_refused_naming_the_field()
+    public async Task A_secret_is_stored_and_an_invalid_name_is_refused_before_sending()
     {
         var secrets = fixture.Admin.Product(await fixture.CreateProductAsync()).Secrets;
 
         await secrets.SetAsync("BILLING_TOKEN", "s3cret");
         await secrets.SetAsync("BILLING_TOKEN", "replaced");
-        var e = await Assert.ThrowsAsync<MetronomeApiException>(() => secrets.SetAsync("not a name", "x"));
+        // The SDK checks the name before it builds the URL (the server's own 400 is covered by the server tests).
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => secrets.SetAsync("not a name", "x"));
 
-        Assert.Equal(HttpStatusCode.BadRequest, e.StatusCode);
-        Assert.Contains("name", e.Errors.Keys);
+        Assert.Equal("name", e.ParamName);
+        Assert.Contains(ResourceNames.SecretNamePattern, e.Message);
     }
 
     [Fact]

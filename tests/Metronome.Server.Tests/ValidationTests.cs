@@ -165,8 +165,17 @@ public sealed class ValidationTests(ServerFixture fixture) : IClassFixture<Serve
     [Fact]
     public async Task Missing_body_answers_400()
     {
-        var body = await (await Admin.PostAsync(Routes.Jobs(Product), null)).ExpectAsync(400);
+        var empty = new StringContent("", System.Text.Encoding.UTF8, "application/json");
+        var body = await (await Admin.PostAsync(Routes.Jobs(Product), empty)).ExpectAsync(400);
         Assert.True(Errors(body).ContainsKey("body"), body);
+    }
+
+    [Fact]
+    public async Task A_request_without_a_json_content_type_answers_415()
+    {
+        await (await Admin.PostAsync(Routes.Jobs(Product), null)).ExpectAsync(415);
+        var text = new StringContent(ValidJob().ToJsonString(), System.Text.Encoding.UTF8, "text/plain");
+        await (await Admin.PostAsync(Routes.Jobs(Product), text)).ExpectAsync(415);
     }
 
     [Fact]

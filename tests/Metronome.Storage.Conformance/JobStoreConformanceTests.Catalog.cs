@@ -1,6 +1,7 @@
 using Metronome.Core;
 using Metronome.Core.Catalog;
 using Metronome.Core.Jobs;
+using Metronome.Core.Runs;
 using Metronome.Core.Storage;
 
 namespace Metronome.Storage.Conformance;
@@ -42,7 +43,7 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
-    public async Task Deleting_a_product_removes_its_catalogue_and_jobs_and_keeps_runs()
+    public async Task Deleting_a_product_removes_its_catalogue_jobs_and_runs()
     {
         await Catalog.AddKeyAsync(new ProductKeyRecord("k1", Product, "hash-1", Start), default);
         await Catalog.PutSecretAsync(Product, "TOKEN", "enc", default);
@@ -58,8 +59,33 @@ public abstract partial class JobStoreConformanceTests
         Assert.Empty(await Catalog.GetSecretsAsync(Product, default));
         Assert.Empty(await Catalog.ListEventsAsync(Product, null, default));
         Assert.Null(await Jobs.GetJobAsync(Product, "a", default));
-        Assert.NotNull(await Jobs.GetRunAsync(Product, claimed.Runs[0].Run.Id, default));
+        Assert.Null(await Jobs.GetRunAsync(Product, claimed.Runs[0].Run.Id, default));
         Assert.Null(await Catalog.DeleteProductAsync(Product, default));
+    }
+
+    [Fact]
+    public async Task A_product_recreated_with_the_same_tag_sees_nothing_of_the_deleted_one()
+    {
+        await Catalog.AddKeyAsync(new ProductKeyRecord("old-key", Product, "old-hash", Start), default);
+        await Catalog.PutSecretAsync(Product, "TOKEN", "enc", default);
+        var old = await CreateAsync(NewJob("a"));
+        var claimed = await ClaimAsync(At(1), old.Id);
+        var oldRun = claimed.Runs[0].Run.Id;
+        await Jobs.TriggerJobAsync(new TriggerParams(Product, "a", Node, At(1), RunKeys.NewId(Time)), default);
+        await Catalog.DeleteProductAsync(Product, default);
+
+        await Catalog.CreateProductAsync(new ProductRecord { Tag = Product, Name = "Shop again", CreatedAt = At(2), UpdatedAt = At(2) }, default);
+        await Catalog.CreateEventAsync(NewEvent("action", "ping"), default);
+        var again = await CreateAsync(NewJob("a"));
+
+        Assert.NotEqual(old.Id, again.Id);
+        Assert.Empty((await Jobs.ListRunsAsync(new RunQuery(Product, "a", null, 100, null), default)).Items);
+        Assert.Empty((await Jobs.ListRunsAsync(new RunQuery(Product, null, null, 100, null), default)).Items);
+        Assert.Null(await Jobs.GetRunAsync(Product, oldRun, default));
+        Assert.Null(await Catalog.FindKeyByHashAsync("old-hash", default));
+        Assert.Empty(await Catalog.GetSecretsAsync(Product, default));
+        Assert.Equal(["ping"], (await Catalog.ListEventsAsync(Product, null, default)).Select(e => e.Tag));
+        Assert.Equal(0, (await Jobs.GetJobAsync(Product, "a", default))!.ExecutionsDone);
     }
 
     [Fact]

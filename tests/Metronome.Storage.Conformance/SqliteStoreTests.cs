@@ -1,7 +1,10 @@
+using Metronome.Core;
+using Metronome.Core.Catalog;
 using Metronome.Core.Runs;
 using Metronome.Core.Storage;
 using Metronome.Storage.Sqlite;
 using Metronome.Storage.Sqlite.Internal;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -68,6 +71,74 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         Assert.Equal(1, migrations[0].Version);
         Assert.Equal("0001_initial.sql", migrations[0].Name);
         Assert.Equal(migrations[^1].Version, await first.GetSchemaVersionAsync(default));
+    }
+
+    [Fact]
+    public async Task Migration_2_removes_the_runs_left_behind_by_products_deleted_before_it()
+    {
+        var path = PathIn("orphans.db");
+        var store = Open(path);
+        await store.MigrateAsync(default);
+        await store.CreateProductAsync(new ProductRecord { Tag = "kept", Name = "Kept", CreatedAt = _time.GetUtcNow(), UpdatedAt = _time.GetUtcNow() }, default);
+        await store.DisposeAsync();
+        // As a version-1 database looks after a product was deleted: its runs are still there.
+        await using (var raw = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            raw.Open();
+            using var cmd = raw.CreateCommand();
+            cmd.CommandText = """
+                DELETE FROM schema_version WHERE version >= 2;
+                INSERT INTO runs (id, job_id, product, job_tag, slot, attempt, max_attempts, scheduled_at, status)
+                VALUES ('0000000000000000000000000000000a', 1, 'gone', 'j', 1, 1, 1, 0, 'succeeded'),
+                       ('0000000000000000000000000000000b', 2, 'kept', 'j', 1, 1, 1, 0, 'succeeded');
+                """;
+            cmd.ExecuteNonQuery();
+        }
+
+        var upgraded = Open(path);
+        await upgraded.MigrateAsync(default);
+
+        Assert.Null(await upgraded.GetRunAsync("gone", "0000000000000000000000000000000a", default));
+        Assert.NotNull(await upgraded.GetRunAsync("kept", "0000000000000000000000000000000b", default));
+    }
+
+    [Fact]
+    public async Task A_write_after_the_database_file_was_deleted_is_refused_and_stays_refused()
+    {
+        var path = PathIn("deleted.db");
+        var store = Open(path);
+        await store.MigrateAsync(default);
+
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" }) File.Delete(file);
+        _time.Advance(TimeSpan.FromSeconds(2)); // past the cached probe
+
+        var product = new ProductRecord { Tag = "lost", Name = "Lost", CreatedAt = _time.GetUtcNow(), UpdatedAt = _time.GetUtcNow() };
+        var e = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CreateProductAsync(product, default));
+        Assert.Contains("deleted", e.Message);
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CheckWritableAsync(default));
+        File.WriteAllBytes(path, []);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CreateProductAsync(product, default));
+    }
+
+    [Fact]
+    public async Task A_read_only_database_file_refuses_writes_until_it_is_writable_again()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var path = PathIn("ro.db");
+        var store = Open(path);
+        await store.MigrateAsync(default);
+        var product = new ProductRecord { Tag = "p", Name = "P", CreatedAt = _time.GetUtcNow(), UpdatedAt = _time.GetUtcNow() };
+
+        File.SetUnixFileMode(path, UnixFileMode.UserRead);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var e = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CreateProductAsync(product, default));
+        Assert.StartsWith("read-only", e.Message);
+
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await store.CreateProductAsync(product, default);
+        await store.CheckWritableAsync(default);
     }
 
     [Fact]

@@ -19,6 +19,7 @@ internal static class ServeCommand
             WebApplication app;
             try
             {
+                MetronomeServer.UseOwnerOnlyFileCreation();
                 app = MetronomeServer.Build([.. result.UnmatchedTokens]);
             }
             catch (ServerConfigurationException e)

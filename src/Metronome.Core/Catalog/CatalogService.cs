@@ -33,7 +33,8 @@ public sealed partial class CatalogService(
     /// <summary>Cached answers of the per-request checks (product, event, key); this service drops them on every change it makes.</summary>
     internal CatalogCache Cache { get; } = new(catalog, time);
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+    // \z, not $: "$" also matches before a final "\n".
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,63}\z")]
     private static partial Regex SecretNamePattern();
 
     /// <summary>Event types this process can execute (an executor is registered for each).</summary>
@@ -204,11 +205,12 @@ public sealed partial class CatalogService(
 
     // --- Health ---
 
-    /// <summary>Reads both stores once; throws when either does not answer.</summary>
+    /// <summary>Reads both stores once and asks a store that can tell whether it is still writable; throws when either does not answer.</summary>
     public async Task PingAsync(CancellationToken ct = default)
     {
         await catalog.GetProductAsync("-", ct);
         await jobs.GetJobAsync("-", "-", ct);
+        if (catalog is IStoreWritability writability) await writability.CheckWritableAsync(ct);
     }
 
     private string? CheckDefinition(string? type, JsonElement? definition, bool required, ValidationErrors e)

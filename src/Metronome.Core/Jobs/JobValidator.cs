@@ -21,7 +21,8 @@ public sealed record JobLimits
 /// <summary>Turns wire requests into validated domain values, naming every invalid field.</summary>
 public static partial class JobValidator
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,99}$")]
+    // \z, not $: "$" also matches before a final "\n", which let "shop\n" pass as a tag.
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_.-]{0,99}\z")]
     public static partial Regex TagPattern();
 
     public static JobSpec ValidateCreate(ProductJob r, JobLimits limits, DateTimeOffset now)
@@ -81,6 +82,10 @@ public static partial class JobValidator
     {
         if (string.IsNullOrWhiteSpace(name)) { e.Add(field, $"{field} is required."); return null; }
         if (name.Length > 200) { e.Add(field, $"{field} must be at most 200 characters."); return null; }
+        // A name is shown in the dashboard, logs and CLI tables: control characters (NUL, CR, LF, ESC...) could forge
+        // lines or hide text there, and "a " beside "a" looks like one name twice, so both are refused rather than cleaned.
+        if (name.Any(char.IsControl)) { e.Add(field, $"{field} must not contain control characters."); return null; }
+        if (name.Length != name.AsSpan().Trim().Length) { e.Add(field, $"{field} must not start or end with whitespace."); return null; }
         return name;
     }
 

@@ -12,7 +12,7 @@ public interface ICatalogStore
     Task<ProductRecord?> GetProductAsync(string tag, CancellationToken ct);
     /// <summary>Returns false when the product does not exist.</summary>
     Task<bool> UpdateProductAsync(ProductRecord product, CancellationToken ct);
-    /// <summary>Deletes the product with its keys, secrets, events and jobs (runs are kept for history). Returns the ids of the deleted jobs, or null when there was no product.</summary>
+    /// <summary>Deletes the product with its keys, secrets, events, jobs and runs, in one transaction (a product re-created with the same tag starts empty). Returns the ids of the deleted jobs, or null when there was no product.</summary>
     Task<IReadOnlyList<long>?> DeleteProductAsync(string tag, CancellationToken ct);
 
     Task AddKeyAsync(ProductKeyRecord key, CancellationToken ct);
@@ -34,4 +34,14 @@ public interface ICatalogStore
     /// pauses those jobs and returns their ids. Returns null when the event does not exist.
     /// </summary>
     Task<IReadOnlyList<long>?> DeleteEventAsync(string product, string type, string tag, bool force, DateTimeOffset now, CancellationToken ct);
+}
+
+/// <summary>
+/// Implemented by a store that can tell cheaply whether it can still keep what it is given (a SQLite file deleted or
+/// made read-only under the running process); health checks ask it.
+/// </summary>
+public interface IStoreWritability
+{
+    /// <summary>Throws <see cref="StoreUnavailableException"/> when writes would be refused.</summary>
+    Task CheckWritableAsync(CancellationToken ct);
 }

@@ -25,6 +25,9 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
             ConflictException => Plain(StatusCodes.Status409Conflict, "Conflict", exception.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 Plain(StatusCodes.Status413PayloadTooLarge, "Payload Too Large", "The request body is larger than 1 MiB."),
+            BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } bad =>
+                Plain(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", bad.Message),
+            StoreUnavailableException unavailable => Plain(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", unavailable.Message),
             BadHttpRequestException bad => Plain(bad.StatusCode, "Bad Request", bad.Message),
             _ => Plain(StatusCodes.Status500InternalServerError, "Internal Server Error", "An unexpected error occurred; it has been logged."),
         };

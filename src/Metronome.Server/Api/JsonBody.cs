@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Metronome.Contracts;
 using Metronome.Core;
+using Microsoft.Net.Http.Headers;
 
 namespace Metronome.Server.Api;
 
@@ -15,6 +16,7 @@ internal static class JsonBody
 
     public static async Task<T> ReadAsync<T>(HttpRequest request, CancellationToken ct) where T : class
     {
+        RequireJsonContentType(request);
         // Kestrel caps the body at 1 MiB (413 beyond), so buffering it is bounded. A declared length over the cap is
         // refused before reading: a client waiting for "100 Continue" then never uploads the body at all.
         if (request.ContentLength > MetronomeServer.MaxRequestBodyBytes)
@@ -22,10 +24,14 @@ internal static class JsonBody
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
         if (buffer.Length == 0) throw ValidationFailedException.For(BodyField, "A JSON body is required.");
+        var json = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
 
         try
         {
-            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), MetronomeJson.Options)
+            // Before anything is deserialised: a string the store or a later GET could not encode must never be kept.
+            // Malformed text is left to the serializer below, whose error names the field where the text broke off.
+            JsonText.RequireValidUtf16(json);
+            return JsonSerializer.Deserialize<T>(json, MetronomeJson.Options)
                 ?? throw ValidationFailedException.For(BodyField, "The body must be a JSON object.");
         }
         catch (JsonException e)
@@ -35,6 +41,22 @@ internal static class JsonBody
             if (IsWrongType(e)) throw ValidationFailedException.For(field, $"{field} must be {ExpectedKind(e.Message)}.");
             throw ValidationFailedException.For(field, $"The body is not valid JSON: {ReaderMessage(e.Message)}");
         }
+    }
+
+    /// <summary>
+    /// 415 unless the body is declared JSON: <c>application/json</c> or a <c>+json</c> type such as
+    /// <c>application/merge-patch+json</c>, with no charset or UTF-8 (the only encoding JSON on the wire may use).
+    /// A body without a Content-Type is not guessed at: that is how a browser form posts across origins.
+    /// </summary>
+    private static void RequireJsonContentType(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || !(type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                 || (type.Type.Equals("application", StringComparison.OrdinalIgnoreCase) && type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))))
+            throw new BadHttpRequestException("The body must be JSON: send Content-Type: application/json.", StatusCodes.Status415UnsupportedMediaType);
+        var charset = type.Charset;
+        if (charset.HasValue && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+            throw new BadHttpRequestException("JSON bodies must be UTF-8.", StatusCodes.Status415UnsupportedMediaType);
     }
 
     /// <summary>An optional integer query value; anything else is a 400 naming it.</summary>

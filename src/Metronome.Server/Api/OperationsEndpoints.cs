@@ -1,3 +1,4 @@
+using Metronome.Core;
 using Metronome.Core.Catalog;
 using Metronome.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,6 +21,11 @@ internal static class OperationsEndpoints
         {
             await catalog.PingAsync(ct);
             return TypedResults.Ok(new HealthStatus("ok"));
+        }
+        catch (StoreUnavailableException e)
+        {
+            logger.LogWarning("Health check failed: {Reason}", e.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable", detail: "The store cannot keep writes: " + e.Message);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
