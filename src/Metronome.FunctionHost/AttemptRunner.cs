@@ -63,7 +63,7 @@ internal sealed class AttemptRunner(ScriptCache cache)
                 return (reason == StopReason.Timeout ? TimedOut(request) : OverMemory(request)) with { Exiting = true };
             }
         }
-        return answer ?? Failure(ErrorKinds.Exception, "The function's engine stopped without an answer.", exiting: true);
+        return answer ?? Failure(WorkerErrorKinds.Exception, "The function's engine stopped without an answer.", exiting: true);
     }
 
     private static long Baseline()
@@ -93,7 +93,7 @@ internal sealed class AttemptRunner(ScriptCache cache)
             }
             catch (ScriptPreparationException e)
             {
-                return Failure(ErrorKinds.FunctionError, "The code does not parse: " + (e.InnerException?.Message ?? e.Message));
+                return Failure(WorkerErrorKinds.FunctionError, "The code does not parse: " + (e.InnerException?.Message ?? e.Message));
             }
             prepared();
             // Regular expressions get what is left of the attempt's time, never more.
@@ -111,7 +111,7 @@ internal sealed class AttemptRunner(ScriptCache cache)
             engine.Execute(script);
             var handler = engine.GetValue("handler");
             if (handler is not Jint.Native.Function.Function)
-                return Failure(ErrorKinds.FunctionError, "The code does not define a function named handler.");
+                return Failure(WorkerErrorKinds.FunctionError, "The code does not define a function named handler.");
 
             var parser = new JsonParser(engine);
             var result = engine.Invoke(handler, parser.Parse(request.Input), parser.Parse(request.Context)).UnwrapIfPromise(token);
@@ -129,7 +129,7 @@ internal sealed class AttemptRunner(ScriptCache cache)
         }
         catch (Exception e) when (IsRegexTimeout(e))
         {
-            return Failure(ErrorKinds.Timeout,
+            return Failure(WorkerErrorKinds.Timeout,
                 $"A regular expression ran out of the function's time: it did not finish within {request.TimeoutMs} ms (definition.timeout_ms).");
         }
         catch (OutOfMemoryException)
@@ -139,33 +139,33 @@ internal sealed class AttemptRunner(ScriptCache cache)
         }
         catch (InsufficientExecutionStackException)
         {
-            return Failure(ErrorKinds.LimitExceeded, "The function nested too deeply (stack limit).");
+            return Failure(WorkerErrorKinds.LimitExceeded, "The function nested too deeply (stack limit).");
         }
         catch (RecursionDepthOverflowException)
         {
-            return Failure(ErrorKinds.LimitExceeded, $"The function recursed deeper than {MaxRecursionDepth} calls.");
+            return Failure(WorkerErrorKinds.LimitExceeded, $"The function recursed deeper than {MaxRecursionDepth} calls.");
         }
         catch (StatementsCountOverflowException e)
         {
-            return Failure(ErrorKinds.LimitExceeded, e.Message);
+            return Failure(WorkerErrorKinds.LimitExceeded, e.Message);
         }
         catch (JavaScriptException e) when (e.Message.Contains("Maximum call stack size exceeded", StringComparison.Ordinal))
         {
-            return Failure(ErrorKinds.LimitExceeded, "The function nested too deeply: maximum call stack size exceeded.");
+            return Failure(WorkerErrorKinds.LimitExceeded, "The function nested too deeply: maximum call stack size exceeded.");
         }
         catch (JavaScriptException e)
         {
             var where = e.Location.Start.Line > 0 ? $" (line {e.Location.Start.Line}, column {e.Location.Start.Column})" : string.Empty;
-            return Failure(ErrorKinds.FunctionError, e.Message + where);
+            return Failure(WorkerErrorKinds.FunctionError, e.Message + where);
         }
         catch (JintException e)
         {
-            return Failure(ErrorKinds.FunctionError, e.Message);
+            return Failure(WorkerErrorKinds.FunctionError, e.Message);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException or IndexOutOfRangeException)
         {
             // Faults of the engine's built-ins on odd input: the function's outcome, not the worker's.
-            return Failure(ErrorKinds.FunctionError, $"{e.GetType().Name}: {e.Message}");
+            return Failure(WorkerErrorKinds.FunctionError, $"{e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -185,17 +185,17 @@ internal sealed class AttemptRunner(ScriptCache cache)
     }
 
     private static WorkerResponse TimedOut(WorkerRequest request) =>
-        Failure(ErrorKinds.Timeout, $"The function did not finish within {request.TimeoutMs} ms (definition.timeout_ms).");
+        Failure(WorkerErrorKinds.Timeout, $"The function did not finish within {request.TimeoutMs} ms (definition.timeout_ms).");
 
     private static WorkerResponse OverMemory(WorkerRequest request) =>
-        Failure(ErrorKinds.LimitExceeded, $"The function held more than {request.MemoryLimitMb} MB (definition.memory_limit_mb).");
+        Failure(WorkerErrorKinds.LimitExceeded, $"The function held more than {request.MemoryLimitMb} MB (definition.memory_limit_mb).");
 
     private static WorkerResponse Failure(string kind, string message, bool exiting = false) =>
         new() { Succeeded = false, ErrorKind = kind, ErrorMessage = message, Exiting = exiting };
 }
 
 /// <summary>The error kinds a worker answers with (the same strings as Metronome.Core's <c>ErrorKinds</c>).</summary>
-internal static class ErrorKinds
+internal static class WorkerErrorKinds
 {
     public const string Timeout = "timeout";
     public const string FunctionError = "function_error";

@@ -20,6 +20,8 @@ runner.Run(new WorkerRequest
     Input = "{}", Context = "{}", TimeoutMs = 30_000, MemoryLimitMb = 512, MaxOutputBytes = 1024,
 });
 
+await WorkerProtocol.WriteAsync(stdout, new WorkerResponse { Succeeded = true, Ready = true }, CancellationToken.None);
+
 // stdin is read on its own so that its end stops the process at once, even in the middle of an attempt.
 var requests = Channel.CreateUnbounded<WorkerRequest>();
 _ = Task.Run(async () =>
@@ -49,6 +51,6 @@ while (true)
 }
 
 static long Setting(string name, long fallback) =>
-    long.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+    long.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 0
         ? value
         : fallback;

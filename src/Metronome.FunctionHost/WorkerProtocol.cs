@@ -28,6 +28,8 @@ internal sealed record WorkerResponse
     public string? ErrorMessage { get; init; }
     /// <summary>The worker exits after this answer (memory grew, an allocation failed, the engine did not stop).</summary>
     public bool Exiting { get; init; }
+    /// <summary>The worker's first frame, sent once it is warmed up and reads requests; not an answer.</summary>
+    public bool Ready { get; init; }
 }
 
 /// <summary>

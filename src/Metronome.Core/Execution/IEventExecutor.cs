@@ -61,6 +61,8 @@ public static class ErrorKinds
     public const string Abandoned = "abandoned";
     public const string EventMissing = "event_missing";
     public const string NotRegistered = "not_registered";
+    /// <summary>The process running the attempt ended (a function's worker: stack overflow, out of memory, killed).</summary>
+    public const string Crashed = "crashed";
 }
 
 /// <summary>Decrypts and encrypts product secrets (Data Protection in the server).</summary>
