@@ -15,6 +15,7 @@ internal sealed class ScriptCache(long budgetChars)
 
     public long HeldChars { get; private set; }
     public int Count => _entries.Count;
+    public bool Contains(string code) => _entries.ContainsKey(code);
 
     /// <summary>The prepared script; throws <see cref="ScriptPreparationException"/> when the code does not parse.</summary>
     public Prepared<Script> Get(string code)

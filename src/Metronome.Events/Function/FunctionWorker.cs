@@ -19,6 +19,7 @@ internal sealed class FunctionWorker : IDisposable
     private readonly StringBuilder _stderr = new();
     private readonly TimeSpan _killGrace;
     private int _disposed;
+    private volatile bool _killed;
 
     private FunctionWorker(Process process, TimeSpan killGrace)
     {
@@ -30,6 +31,8 @@ internal sealed class FunctionWorker : IDisposable
     public int Attempts { get; private set; }
     /// <summary>False once the process ended, was killed, or announced it exits: the pool replaces it.</summary>
     public bool Usable { get; private set; } = true;
+    /// <summary>Set by <see cref="Dispose"/> when the process ended by itself once its stdin closed.</summary>
+    public bool ExitedOnItsOwn { get; private set; }
 
     /// <summary>Starts a worker and waits for its ready frame (it warms its engine up first); kills it on failure.</summary>
     public static async Task<FunctionWorker> StartAsync(FunctionHostLocation host, FunctionPoolOptions options, CancellationToken ct)
@@ -179,6 +182,7 @@ internal sealed class FunctionWorker : IDisposable
     public void Kill()
     {
         Usable = false;
+        _killed = true;
         try
         {
             if (!_process.HasExited) _process.Kill(entireProcessTree: true);
@@ -202,7 +206,8 @@ internal sealed class FunctionWorker : IDisposable
         {
             // Already closed or never started.
         }
-        if (!_process.WaitForExit(TimeSpan.FromMilliseconds(500))) Kill();
+        if (_process.WaitForExit(TimeSpan.FromMilliseconds(500))) ExitedOnItsOwn = !_killed;
+        else Kill();
         _process.Dispose();
     }
 }
