@@ -2,6 +2,7 @@ using Metronome.Contracts;
 using Metronome.Core.Execution;
 using Metronome.Core.Hosting;
 using Metronome.Events;
+using Metronome.Events.Function;
 using Metronome.Server.Api;
 using Metronome.Server.Dashboard;
 using Metronome.Server.Hosting;
@@ -42,6 +43,7 @@ public static class MetronomeServer
         var settings = ServerSettings.From(builder.Configuration);
         ClusterSettings.Check(builder.Configuration, settings);
         EngineSettings.Check(builder.Configuration);
+        FunctionSettings.Check(builder.Configuration);
         Directory.CreateDirectory(settings.DataDirectory);
 
         builder.WebHost.UseUrls(settings.Urls);
@@ -82,6 +84,7 @@ public static class MetronomeServer
         else
             services.AddMetronomeSqlite(settings.DatabasePath);
         services.AddMetronomeEvents();
+        services.Configure<FunctionPoolOptions>(o => FunctionSettings.Apply(configuration, o));
 
         services.ConfigureHttpJsonOptions(o =>
         {
