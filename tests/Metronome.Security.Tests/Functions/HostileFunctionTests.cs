@@ -1,4 +1,5 @@
 using System.Net;
+using Xunit.Abstractions;
 using Metronome.Contracts;
 
 namespace Metronome.Security.Tests.Functions;
@@ -7,7 +8,7 @@ namespace Metronome.Security.Tests.Functions;
 /// The function attacks reproduced by a tenant with an ordinary product key (issue 10), each exactly as reported,
 /// against a real server process: the server stays alive, each run ends in the right kind, and functions still run.
 /// </summary>
-public sealed class HostileFunctionTests(FunctionServer server) : IClassFixture<FunctionServer>
+public sealed class HostileFunctionTests(FunctionServer server, ITestOutputHelper output) : IClassFixture<FunctionServer>
 {
     private static readonly string[] StackExhausting =
     [
@@ -33,6 +34,7 @@ public sealed class HostileFunctionTests(FunctionServer server) : IClassFixture<
         for (var i = 0; i < payloads.Length; i++)
         {
             var runs = await evil.WaitForExecutedRunsAsync($"j{i}", 2);
+            output.WriteLine($"payload {i}: {FunctionAttacks.Describe(runs.Take(2))}");
             Assert.True(runs.All(r => r.Status == RunStatuses.Succeeded || r.Error?.Kind is "limit_exceeded" or "crashed"),
                 payloads[i] + " → " + FunctionAttacks.Describe(runs));
         }
@@ -52,6 +54,7 @@ public sealed class HostileFunctionTests(FunctionServer server) : IClassFixture<
         await tenant.CreateFunctionJobAsync("temps", "temps", executions: 20, intervals: 100, overlap: "allow");
 
         var runs = await tenant.WaitForExecutedRunsAsync("temps", 20, TimeSpan.FromSeconds(50));
+        output.WriteLine($"{runs.Count(r => r.Status == RunStatuses.Succeeded)}/20 succeeded; {FunctionAttacks.Describe(runs.Take(3))}");
 
         Assert.True(runs.All(r => r.Status == RunStatuses.Succeeded), FunctionAttacks.Describe(runs));
     }
@@ -64,6 +67,7 @@ public sealed class HostileFunctionTests(FunctionServer server) : IClassFixture<
         await tenant.CreateFunctionJobAsync("await", "await", executions: 0, intervals: 200);
 
         var runs = await tenant.WaitForExecutedRunsAsync("await", 2);
+        output.WriteLine(FunctionAttacks.Describe(runs));
         await Tenant.EnsureAsync(await server.Admin.DeleteAsync(Routes.Product(tenant.Product)));
 
         Assert.True(runs.All(FunctionAttacks.TimedOut), FunctionAttacks.Describe(runs));
@@ -79,6 +83,7 @@ public sealed class HostileFunctionTests(FunctionServer server) : IClassFixture<
 
         var runs = await tenant.WaitForExecutedRunsAsync("repeat", 4);
         var after = server.ServerRssMb();
+        output.WriteLine($"server RSS {before} MB before, {after} MB after; {FunctionAttacks.Describe(runs)}");
 
         Assert.True(runs.All(r => r.Error?.Kind is "limit_exceeded" or "crashed"), FunctionAttacks.Describe(runs));
         Assert.True(after < Math.Max(before, 150) + 150, $"server RSS {before} MB before, {after} MB after");
@@ -93,6 +98,7 @@ public sealed class HostileFunctionTests(FunctionServer server) : IClassFixture<
         await tenant.CreateFunctionJobAsync("regex", "regex", executions: 2, intervals: 100);
 
         var runs = await tenant.WaitForExecutedRunsAsync("regex", 2);
+        output.WriteLine(FunctionAttacks.Describe(runs));
 
         Assert.True(runs.All(r => FunctionAttacks.TimedOut(r) && r.DurationMs < 3000), FunctionAttacks.Describe(runs));
     }
