@@ -190,8 +190,15 @@ internal sealed class AttemptRunner(ScriptCache cache)
     private static WorkerResponse OverMemory(WorkerRequest request) =>
         Failure(WorkerErrorKinds.LimitExceeded, $"The function held more than {request.MemoryLimitMb} MB (definition.memory_limit_mb).");
 
+    /// <summary>Messages are the function's own text (a thrown string may be huge): only their start crosses the pipe.</summary>
+    private const int MaxMessageChars = 4000;
+
     private static WorkerResponse Failure(string kind, string message, bool exiting = false) =>
-        new() { Succeeded = false, ErrorKind = kind, ErrorMessage = message, Exiting = exiting };
+        new()
+        {
+            Succeeded = false, ErrorKind = kind, Exiting = exiting,
+            ErrorMessage = message.Length <= MaxMessageChars ? message : string.Concat(message.AsSpan(0, MaxMessageChars), "…[truncated]"),
+        };
 }
 
 /// <summary>The error kinds a worker answers with (the same strings as Metronome.Core's <c>ErrorKinds</c>).</summary>

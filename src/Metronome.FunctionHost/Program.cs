@@ -10,7 +10,7 @@ var stdout = Console.OpenStandardOutput();
 // Nothing but frames may reach stdout: anything written through Console goes to stderr instead.
 Console.SetOut(Console.Error);
 
-var cacheChars = Setting("METRONOME_FUNCTION_HOST_CACHE_CHARS", 4L * 1024 * 1024);
+var cacheChars = Setting("METRONOME_FUNCTION_HOST_CACHE_CHARS", 1024 * 1024);
 var recycleBytes = Setting("METRONOME_FUNCTION_HOST_RECYCLE_MB", 256) * 1024 * 1024;
 var runner = new AttemptRunner(new ScriptCache(cacheChars));
 // Warm up (JIT of the engine and parser) before the first real attempt, so its time limit measures the function.

@@ -5,7 +5,8 @@ namespace Metronome.FunctionHost;
 
 /// <summary>
 /// Prepared scripts by source text, least recently used first out once the sources held pass <c>budgetChars</c>.
-/// A prepared tree takes roughly ten times its source in memory, so the default 4 M characters hold ~80 MB at most.
+/// A prepared tree takes ten to forty times its source in memory (a large array literal is the worst case), so the
+/// default 1 M characters hold tens of MB.
 /// Used by the worker's one attempt thread at a time, so it takes no locks.
 /// </summary>
 internal sealed class ScriptCache(long budgetChars)

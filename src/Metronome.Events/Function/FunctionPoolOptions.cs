@@ -29,8 +29,11 @@ public sealed class FunctionPoolOptions
     /// <summary>A worker whose heap stays above this after an attempt (and a full collection) is replaced (default 256 MB).</summary>
     public int WorkerRecycleHeapMb { get; set; } = 256;
 
-    /// <summary>Source characters of prepared scripts each worker keeps, least recently used out first (default 4 M).</summary>
-    public long ScriptCacheChars { get; set; } = 4L * 1024 * 1024;
+    /// <summary>
+    /// Source characters of prepared scripts each worker keeps, least recently used out first (default 1 M: hundreds of
+    /// ordinary functions; a prepared tree takes up to ~40 times its source in memory).
+    /// </summary>
+    public long ScriptCacheChars { get; set; } = 1024 * 1024;
 
     /// <summary>
     /// How long past a function's <c>timeout_ms</c> the server waits for its worker's answer before killing it

@@ -145,6 +145,19 @@ public sealed class FunctionWorkerPoolTests
     }
 
     [Fact]
+    public async Task Huge_thrown_message_is_cut_and_the_worker_keeps_serving()
+    {
+        using var pool = new TestPool(new FunctionPoolOptions { Workers = 1 });
+
+        var outcome = await pool.RunAsync("function handler() { throw 'x'.repeat(5e6); }", timeoutMs: 10_000, memoryMb: 256);
+
+        Assert.Equal(ErrorKinds.FunctionError, outcome.ErrorKind);
+        Assert.EndsWith("…[truncated]", outcome.ErrorMessage);
+        Assert.True(outcome.ErrorMessage!.Length < 5000);
+        Assert.Equal(1, pool.Pool.StartedWorkers);
+    }
+
+    [Fact]
     public async Task Worker_is_replaced_after_its_maximum_number_of_attempts()
     {
         using var pool = new TestPool(new FunctionPoolOptions { Workers = 1, MaxAttemptsPerWorker = 2 });

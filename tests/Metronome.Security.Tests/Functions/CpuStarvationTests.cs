@@ -5,6 +5,7 @@ using Metronome.Contracts;
 namespace Metronome.Security.Tests.Functions;
 
 /// <summary>Busy loops of one tenant (issue 10, point 4) on their own server: they hold its workers for a minute.</summary>
+[Collection(FunctionAttackCollection.Name)]
 public sealed class CpuStarvationTests(FunctionServer server, ITestOutputHelper output) : IClassFixture<FunctionServer>
 {
     [Fact]

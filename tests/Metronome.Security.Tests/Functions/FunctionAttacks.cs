@@ -5,6 +5,16 @@ using Metronome.Contracts;
 
 namespace Metronome.Security.Tests.Functions;
 
+/// <summary>
+/// The function attacks run one class at a time: each class loads its server's two workers fully, and two such
+/// servers side by side on a small machine would only measure each other.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class FunctionAttackCollection
+{
+    public const string Name = "function attacks";
+}
+
 /// <summary>A server with the function pool's settings spelled out, so the tests do not depend on the machine.</summary>
 public class FunctionServer : HostileServer
 {

@@ -8,6 +8,7 @@ namespace Metronome.Security.Tests.Functions;
 /// The function attacks reproduced by a tenant with an ordinary product key (issue 10), each exactly as reported,
 /// against a real server process: the server stays alive, each run ends in the right kind, and functions still run.
 /// </summary>
+[Collection(FunctionAttackCollection.Name)]
 public sealed class HostileFunctionTests(FunctionServer server, ITestOutputHelper output) : IClassFixture<FunctionServer>
 {
     private static readonly string[] StackExhausting =
@@ -28,7 +29,7 @@ public sealed class HostileFunctionTests(FunctionServer server, ITestOutputHelpe
         for (var i = 0; i < payloads.Length; i++)
         {
             await evil.CreateFunctionAsync($"f{i}", payloads[i], timeoutMs: 10_000);
-            await evil.CreateFunctionJobAsync($"j{i}", $"f{i}", executions: 0, intervals: 200);
+            await evil.CreateFunctionJobAsync($"j{i}", $"f{i}", executions: 0, intervals: 500);
         }
 
         for (var i = 0; i < payloads.Length; i++)
