@@ -135,7 +135,9 @@ internal sealed class AttemptRunner(ScriptCache cache)
         catch (OutOfMemoryException)
         {
             // The hard heap limit of the worker: the heap may be in any state, so this worker retires.
-            return OverMemory(request) with { Exiting = true };
+            return Failure(WorkerErrorKinds.LimitExceeded,
+                $"The function tried to allocate more memory than a function worker allows (definition.memory_limit_mb is {request.MemoryLimitMb} MB).",
+                exiting: true);
         }
         catch (InsufficientExecutionStackException)
         {
