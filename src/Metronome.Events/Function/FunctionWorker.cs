@@ -8,8 +8,8 @@ using Metronome.FunctionHost;
 namespace Metronome.Events.Function;
 
 /// <summary>
-/// One worker process (<c>Metronome.FunctionHost</c>) running one attempt at a time. Started at lower CPU priority
-/// with a hard heap limit and a scrubbed environment (no server secrets); ends when its stdin closes.
+/// One worker process (<c>Metronome.FunctionHost</c>) running one attempt at a time. Runs tenants' code at lower CPU
+/// priority, with a hard heap limit and a scrubbed environment (no server secrets); ends when its stdin closes.
 /// </summary>
 internal sealed class FunctionWorker : IDisposable
 {
@@ -44,7 +44,12 @@ internal sealed class FunctionWorker : IDisposable
         {
             var ready = await WorkerProtocol.ReadAsync<WorkerResponse>(worker._process.StandardOutput.BaseStream, patience.Token)
                 .WaitAsync(patience.Token).ConfigureAwait(false);
-            if (ready is { Ready: true }) return worker;
+            if (ready is { Ready: true })
+            {
+                // Lowered once warmed up: the warm-up is Metronome's own code, and a slow start delays every tenant.
+                worker.LowerPriority();
+                return worker;
+            }
             throw new InvalidOperationException("The function worker process ended before it was ready: " + worker.StderrTail());
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidDataException or System.Text.Json.JsonException)
@@ -59,6 +64,18 @@ internal sealed class FunctionWorker : IDisposable
             worker.Kill();
             worker.Dispose();
             throw;
+        }
+    }
+
+    private void LowerPriority()
+    {
+        try
+        {
+            _process.PriorityClass = ProcessPriorityClass.BelowNormal;
+        }
+        catch (Exception e) when (e is Win32Exception or InvalidOperationException or PlatformNotSupportedException)
+        {
+            // The worker still runs under its limits; it only competes with the server at the same priority.
         }
     }
 
@@ -98,14 +115,6 @@ internal sealed class FunctionWorker : IDisposable
         // Drained at all times: a dying worker may print a long stack trace, and a full pipe would hang it.
         process.ErrorDataReceived += (_, e) => worker.AppendStderr(e.Data);
         process.BeginErrorReadLine();
-        try
-        {
-            process.PriorityClass = ProcessPriorityClass.BelowNormal;
-        }
-        catch (Exception e) when (e is Win32Exception or InvalidOperationException or PlatformNotSupportedException)
-        {
-            // The worker still runs under its limits; it only competes with the server at the same priority.
-        }
         return worker;
     }
 
