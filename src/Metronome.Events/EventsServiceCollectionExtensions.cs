@@ -59,6 +59,9 @@ public static class EventsServiceCollectionExtensions
         services.TryAddSingleton<HttpRequestSender>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventExecutor, HttpActionExecutor>());
 
+        // JavaScript runs in worker processes (FunctionPoolOptions); the container disposes the pool and kills them.
+        services.AddOptions<FunctionPoolOptions>();
+        services.TryAddSingleton<FunctionWorkerPool>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunctionRuntime, JavaScriptFunctionRuntime>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunctionRuntime, DotnetFunctionRuntime>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventExecutor, FunctionExecutor>());

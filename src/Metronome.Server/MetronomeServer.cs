@@ -2,6 +2,7 @@ using Metronome.Contracts;
 using Metronome.Core.Execution;
 using Metronome.Core.Hosting;
 using Metronome.Events;
+using Metronome.Events.Function;
 using Metronome.Server.Api;
 using Metronome.Server.Dashboard;
 using Metronome.Server.Hosting;
@@ -50,6 +51,7 @@ public static class MetronomeServer
         var settings = ServerSettings.From(builder.Configuration);
         ClusterSettings.Check(builder.Configuration, settings);
         EngineSettings.Check(builder.Configuration);
+        FunctionSettings.Check(builder.Configuration);
         DataDirectoryPermissions.Apply(settings);
 
         builder.WebHost.UseUrls(settings.Urls);
@@ -92,6 +94,7 @@ public static class MetronomeServer
         // Tenants' SQLite paths never reach the server's own data; METRONOME_SQLITE_ROOT and METRONOME_EGRESS_* apply.
         try { services.AddMetronomeEvents(o => o.ReadSettings(key => configuration[key]).ProtectedPaths.Add(settings.DataDirectory)); }
         catch (ArgumentException e) { throw new ServerConfigurationException(e.Message); }
+        services.Configure<FunctionPoolOptions>(o => FunctionSettings.Apply(configuration, o));
 
         services.ConfigureHttpJsonOptions(o =>
         {

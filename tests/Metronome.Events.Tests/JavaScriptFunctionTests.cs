@@ -6,7 +6,9 @@ namespace Metronome.Events.Tests;
 
 public sealed class JavaScriptFunctionTests
 {
-    private readonly IEventExecutor _executor = TestContexts.Executor("function");
+    // One executor (one worker pool) for the class: a worker process warms up once, not once per test.
+    private static readonly IEventExecutor SharedExecutor = TestContexts.Executor("function");
+    private readonly IEventExecutor _executor = SharedExecutor;
 
     private Task<ExecutionOutcome> Run(string code, string input = "{}", string limits = "", CancellationToken ct = default) =>
         _executor.ExecuteAsync(TestContexts.For("function", Definition(code, limits), input), ct);

@@ -22,6 +22,8 @@ public sealed class ServerProcess : IAsyncDisposable
     public Uri BaseAddress { get; }
     public string Name { get; }
     public bool HasExited => _process.HasExited;
+    /// <summary>The server's process id (e.g. to read <c>/proc/&lt;pid&gt;/status</c>).</summary>
+    public int Pid => _process.Id;
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <summary>Starts <c>Metronome.Server.dll</c> (built next to the calling test assembly) and waits until <c>/healthz</c> answers.</summary>

@@ -63,6 +63,8 @@ public static class ErrorKinds
     public const string NotRegistered = "not_registered";
     /// <summary>The egress policy refused the destination (address, network or host name); nothing was sent.</summary>
     public const string EgressDenied = "egress_denied";
+    /// <summary>The process running the attempt ended (a function's worker: stack overflow, out of memory, killed).</summary>
+    public const string Crashed = "crashed";
 }
 
 /// <summary>Decrypts and encrypts product secrets (Data Protection in the server).</summary>
