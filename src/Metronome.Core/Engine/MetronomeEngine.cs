@@ -37,6 +37,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
     private readonly EventResolver _resolver;
     private readonly CompletionWriter _writer;
     private readonly RunDispatcher _dispatcher;
+    private readonly ProductConcurrencyCaps _caps;
     private readonly CancellationTokenSource _stop = new();
     private readonly IClusterStore? _cluster;
     private readonly IScheduleChangeFeed? _changes;
@@ -57,7 +58,9 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         Probe = probe;
         _resolver = new EventResolver(catalog, protector);
         _writer = new CompletionWriter(store, time, _options.CompletionBatchSize, logger, probe, OnReleased);
-        _dispatcher = new RunDispatcher(executors, _resolver, _writer, time, _options.MaxConcurrency, logger, probe);
+        _caps = new ProductConcurrencyCaps(catalog, time, _options.DefaultProductConcurrency, _options.MaxConcurrency, _options.ProductLimitsRefresh,
+            () => _dispatcher?.StartWaiting(), logger);
+        _dispatcher = new RunDispatcher(executors, _resolver, _writer, time, _options.MaxConcurrency, _caps.CapOf, logger, probe);
         _cluster = cluster;
         _changes = changes;
         _clusterOptions = clusterOptions?.Value ?? new ClusterOptions();
@@ -89,6 +92,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
             new RecoverParams(_options.NodeName, _time.GetUtcNow(), _cluster is null ? null : [_options.NodeName]), cancellationToken);
         if (recovered.Resume.Count + recovered.Abandoned > 0)
             _logger.LogWarning("Recovered {Resumed} interrupted runs and abandoned {Abandoned}", recovered.Resume.Count, recovered.Abandoned);
+        await _caps.LoadAsync(cancellationToken);
         var schedule = await _store.LoadScheduleAsync(cancellationToken);
         lock (_queueLock)
             foreach (var e in schedule) _queue.Set(e.JobId, e.DueAt?.UtcTicks);
@@ -156,7 +160,11 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
 
     public void Dispatch(ClaimedRun run) => _dispatcher.Dispatch([run]);
 
-    public void CatalogChanged(string product) => _resolver.Invalidate(product);
+    public void CatalogChanged(string product)
+    {
+        _resolver.Invalidate(product);
+        _caps.Invalidate();
+    }
 
     // --- loops ---
 
@@ -272,6 +280,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
 
     private void CreateServices()
     {
+        _services.Add(_caps);
         if (_cluster is null)
         {
             _services.Add(new RunPruner(_store, _options, _time, () => true, _logger));
