@@ -30,7 +30,6 @@ public sealed class FairnessTests
         Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.Equal(run.ScheduledAt, run.StartedAt); // on time: the fake clock did not move while it waited
         Assert.Equal(3, h.Probe.AttemptsStarted);     // two noisy attempts (its cap) and the quiet one
-        Assert.Equal(2, held.Count);
     }
 
     [Fact]
@@ -51,7 +50,7 @@ public sealed class FairnessTests
         {
             await h.AttemptsAsync(started);
             Assert.Equal(started, h.Probe.AttemptsStarted);
-            held.ReleaseOldest();
+            await held.ReleaseOldestAsync();
         }
         await h.OutcomesAsync(6);
 
@@ -71,13 +70,13 @@ public sealed class FairnessTests
         for (int i = 0; i < 3; i++) await h.Jobs.CreateAsync("shop", EngineHarness.Job($"job-{i}", 1, 1000));
         h.Time.Advance(Second);
         await h.AttemptsAsync(1);
-        Assert.Equal(1, held.Count);
+        Assert.Equal(1, h.Probe.AttemptsStarted);
 
         await SetCapAsync(h, 3);
         h.Engine.CatalogChanged("shop"); // what CatalogService does after a PATCH on this node
 
         await h.AttemptsAsync(3);
-        Assert.Equal(3, held.Count);
+        Assert.Equal(3, h.Probe.AttemptsStarted);
     }
 
     [Fact]
@@ -90,13 +89,13 @@ public sealed class FairnessTests
         h.Time.Advance(Second);
         await h.AttemptsAsync(1);
         await h.Probe.WaitForAsync(p => p.SlotsClaimed >= 3).WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.Equal(1, held.Count);
+        Assert.Equal(1, h.Probe.AttemptsStarted);
 
         await SetCapAsync(h, 2); // written by another node: no signal reaches this one
         h.Time.Advance(TimeSpan.FromSeconds(2)); // MetronomeOptions.ProductLimitsRefresh
 
         await h.AttemptsAsync(2);
-        Assert.Equal(2, held.Count);
+        Assert.Equal(2, h.Probe.AttemptsStarted);
     }
 
     [Fact]
@@ -127,10 +126,10 @@ public sealed class FairnessTests
         await h.Jobs.CreateAsync("shop", EngineHarness.Job("second", 1, 1000, j => j.TimeoutMs = 500));
         h.Time.Advance(Second);
         await h.AttemptsAsync(1); // one holds the product's only slot, the other waits in its line
-        var running = held.Tags.Single();
+        var running = await held.OldestTagAsync();
 
         h.Time.Advance(Second); // the waiting one has now waited 1 s: past its 500 ms
-        held.ReleaseOldest();
+        await held.ReleaseOldestAsync();
         await h.OutcomesAsync(2);
 
         var waited = Assert.Single(await h.RunsAsync(running == "first" ? "second" : "first"));
@@ -162,7 +161,7 @@ public sealed class FairnessTests
 
         public ConcurrentQueue<string> Products { get; } = new();
         public ConcurrentQueue<string> Tags { get; } = new();
-        public int Count => _held.Count;
+        private readonly SemaphoreSlim _arrived = new(0);
 
         public Task<ExecutionOutcome?> Hold(ExecutionContext ctx)
         {
@@ -170,12 +169,25 @@ public sealed class FairnessTests
             Products.Enqueue(ctx.Product);
             Tags.Enqueue(ctx.JobTag);
             _held.Enqueue(tcs);
+            _arrived.Release();
             return Task.WhenAny(tcs.Task, executor.Hold()).Unwrap(); // the harness releases everything at dispose
         }
 
-        public void ReleaseOldest()
+        /// <summary>Releases the oldest held attempt, waiting (bounded) for it to reach the executor: the probe counts an
+        /// attempt as started just before the executor is called.</summary>
+        public async Task ReleaseOldestAsync()
         {
-            if (_held.TryDequeue(out var tcs)) tcs.TrySetResult(null);
+            Assert.True(await _arrived.WaitAsync(TimeSpan.FromSeconds(20)), "no attempt reached the executor");
+            Assert.True(_held.TryDequeue(out var tcs));
+            tcs.TrySetResult(null);
+        }
+
+        public async Task<string> OldestTagAsync()
+        {
+            Assert.True(await _arrived.WaitAsync(TimeSpan.FromSeconds(20)), "no attempt reached the executor");
+            _arrived.Release();
+            Assert.True(Tags.TryPeek(out var tag));
+            return tag;
         }
     }
 }
