@@ -43,6 +43,7 @@ public static class MetronomeServer
         ClusterSettings.Check(builder.Configuration, settings);
         EngineSettings.Check(builder.Configuration);
         Directory.CreateDirectory(settings.DataDirectory);
+        ThreadPoolFloor.Apply();
 
         builder.WebHost.UseUrls(settings.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);

@@ -44,6 +44,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
     private readonly ClusterOptions _clusterOptions;
     private readonly List<EngineService> _services = [];
     private Task? _loop, _writerLoop;
+    private LoopThread? _loopThread, _writerThread;
     private int _state; // 0 new, 1 started, 2 stopped
 
     public MetronomeEngine(IJobStore store, ICatalogStore catalog, IEnumerable<IEventExecutor> executors, TimeProvider time,
@@ -97,8 +98,12 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         lock (_queueLock)
             foreach (var e in schedule) _queue.Set(e.JobId, e.DueAt?.UtcTicks);
         _logger.LogInformation("Engine {Node} started with {Jobs} scheduled jobs", _options.NodeName, schedule.Count);
-        _writerLoop = Task.Run(_writer.RunAsync, CancellationToken.None);
-        _loop = Task.Run(RunLoopAsync, CancellationToken.None);
+        // Each on a thread of its own: executors and API requests may keep every pool thread busy (a CPU-heavy tenant),
+        // and neither the due loop nor the outcomes' writer may queue behind them.
+        _writerThread = new LoopThread("metronome-writer");
+        _loopThread = new LoopThread("metronome-due-loop");
+        _writerLoop = _writerThread.Start(_writer.RunAsync);
+        _loop = _loopThread.Start(RunLoopAsync);
         CreateServices();
         foreach (var service in _services) service.Start();
         _dispatcher.Dispatch(recovered.Resume);
@@ -110,10 +115,12 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         _stop.Cancel();
         _wake.Set();
         await Await(_loop);
+        _loopThread?.Dispose();
         foreach (var service in _services) await service.StopAsync();
         await _dispatcher.StopAsync(TimeSpan.FromSeconds(5));
         _writer.Complete();
         await Await(_writerLoop);
+        _writerThread?.Dispose();
     }
 
     private async Task Await(Task? task)
