@@ -92,10 +92,11 @@ internal sealed class RunDispatcher : IAsyncDisposable
     {
         for (int i = from; i < from + count; i++)
         {
-            if (_stopping.IsCancellationRequested) return;
+            if (_stopping.IsCancellationRequested) break;
             Interlocked.Increment(ref _outstanding);
             if (_slots.TryTakeOrWait(runs[i])) _ = RunAttemptAsync(runs[i]);
         }
+        // A stop that began while this chunk ran may have emptied the lines before the last attempts joined them.
         if (_stopping.IsCancellationRequested) StartWaiting();
     }
 
