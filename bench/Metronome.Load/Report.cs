@@ -122,6 +122,11 @@ internal static class Metric
     public const string WorkingSetBytesPerJob = "working_set_bytes_per_job";
     public const string LoadSeconds = "load_s";
     public const string Failures = "failures";
+    public const string CapacityPerSecond = "capacity_fires_per_s";
+    public const string ApiP50 = "api_p50_ms";
+    public const string ApiP99 = "api_p99_ms";
+    public const string ApiMax = "api_max_ms";
+    public const string ApiRequests = "api_requests";
 
     public static readonly HashSet<string> Tabled = [FiresPerSecond, CpuMsPer1kFires, BytesPerFire, P50, P99, Max];
     public static readonly HashSet<string> Compared = [FiresPerSecond, CpuMsPer1kFires, BytesPerFire, P50, P99, Max, CreatesPerSecond];

@@ -11,7 +11,7 @@ namespace Metronome.Load;
 /// </summary>
 internal static class Scenarios
 {
-    public static readonly string[] Names = ["saturation", "precision", "durable", "scale", "api", "cluster"];
+    public static readonly string[] Names = ["saturation", "precision", "durable", "scale", "api", "cluster", "fairness"];
 
     public static Task RunAsync(string name, Workload w, RunReport report) => name switch
     {
@@ -21,6 +21,7 @@ internal static class Scenarios
         "scale" => ScaleAsync(w, report),
         "api" => w.Has("bulk") ? ApiBulkScenario.RunAsync(w, report) : ApiScenario.RunAsync(w, report),
         "cluster" => ClusterScenario.RunAsync(w, report),
+        "fairness" => FairnessScenario.RunAsync(w, report),
         _ => throw new ArgumentException($"unknown scenario '{name}': use {string.Join(", ", Names)} or all"),
     };
 

@@ -8,6 +8,11 @@ public sealed class Product
     public string? Tag { get; set; }
     public string? Name { get; set; }
     public string? Description { get; set; }
+    /// <summary>
+    /// Attempts of this product executing at once on one node (1–10,000); attempts beyond it wait their turn. Null: the
+    /// server's default (<c>METRONOME_PRODUCT_MAX_CONCURRENCY</c>). Set by the admin.
+    /// </summary>
+    public int? MaxConcurrency { get; set; }
     public DateTimeOffset? CreatedAt { get; set; }
     public DateTimeOffset? UpdatedAt { get; set; }
 }
@@ -16,6 +21,8 @@ public sealed class ProductUpdate
 {
     public string? Name { get; set; }
     public string? Description { get; set; }
+    /// <summary>New cap of attempts executing at once on one node (1–10,000); null or absent leaves it unchanged.</summary>
+    public int? MaxConcurrency { get; set; }
 }
 
 /// <summary>A product key, shown once when created.</summary>

@@ -53,6 +53,7 @@ public static class MetronomeServer
         EngineSettings.Check(builder.Configuration);
         FunctionSettings.Check(builder.Configuration);
         DataDirectoryPermissions.Apply(settings);
+        ThreadPoolFloor.Apply();
 
         builder.WebHost.UseUrls(settings.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);

@@ -39,7 +39,7 @@ public sealed partial class InMemoryJobStore
         lock (_gate)
         {
             if (!_products.TryGetValue(product.Tag, out var current)) return Task.FromResult(false);
-            _products[product.Tag] = current with { Name = product.Name, Description = product.Description, UpdatedAt = product.UpdatedAt };
+            _products[product.Tag] = current with { Name = product.Name, Description = product.Description, MaxConcurrency = product.MaxConcurrency, UpdatedAt = product.UpdatedAt };
             return Task.FromResult(true);
         }
     }

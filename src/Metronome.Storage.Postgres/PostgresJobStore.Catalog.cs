@@ -10,7 +10,7 @@ namespace Metronome.Storage.Postgres;
 public sealed partial class PostgresJobStore
 {
     private const int JobTagsNamedInConflict = 10;
-    private const string SelectProducts = "SELECT tag, name, description, created_at, updated_at FROM products";
+    private const string SelectProducts = "SELECT tag, name, description, created_at, updated_at, max_concurrency FROM products";
     private const string SelectEvents = "SELECT product, type, tag, name, definition, created_at, updated_at FROM events";
 
     /// <inheritdoc />
@@ -21,8 +21,8 @@ public sealed partial class PostgresJobStore
         {
             await WriteAsync(async (c, tx) =>
             {
-                await using var cmd = c.Command(tx, "INSERT INTO products (tag, name, description, created_at, updated_at) VALUES (@tag, @name, @description, @created_at, @updated_at)")
-                    .With("tag", product.Tag).With("name", product.Name).With("description", product.Description)
+                await using var cmd = c.Command(tx, "INSERT INTO products (tag, name, description, max_concurrency, created_at, updated_at) VALUES (@tag, @name, @description, @max_concurrency, @created_at, @updated_at)")
+                    .With("tag", product.Tag).With("name", product.Name).With("description", product.Description).With("max_concurrency", product.MaxConcurrency)
                     .With("created_at", Sql.Ms(product.CreatedAt)).With("updated_at", Sql.Ms(product.UpdatedAt));
                 await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
@@ -54,8 +54,8 @@ public sealed partial class PostgresJobStore
         ArgumentNullException.ThrowIfNull(product);
         return WriteAsync(async (c, tx) =>
         {
-            await using var cmd = c.Command(tx, "UPDATE products SET name = @name, description = @description, updated_at = @updated_at WHERE tag = @tag")
-                .With("tag", product.Tag).With("name", product.Name).With("description", product.Description)
+            await using var cmd = c.Command(tx, "UPDATE products SET name = @name, description = @description, max_concurrency = @max_concurrency, updated_at = @updated_at WHERE tag = @tag")
+                .With("tag", product.Tag).With("name", product.Name).With("description", product.Description).With("max_concurrency", product.MaxConcurrency)
                 .With("updated_at", Sql.Ms(product.UpdatedAt));
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, ct);
@@ -262,7 +262,9 @@ public sealed partial class PostgresJobStore
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<ProductRecord>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
-            list.Add(new ProductRecord { Tag = r.GetString(0), Name = r.GetString(1), Description = r.StringOrNull(2), CreatedAt = r.At(3), UpdatedAt = r.At(4) });
+            list.Add(new ProductRecord { Tag = r.GetString(0), Name = r.GetString(1), Description = r.StringOrNull(2), CreatedAt = r.At(3), UpdatedAt = r.At(4),
+                MaxConcurrency = r.IsDBNull(5) ? null : r.GetInt32(5),
+            });
         return list;
     }
 }

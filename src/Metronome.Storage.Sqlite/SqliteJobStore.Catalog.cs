@@ -18,8 +18,8 @@ public sealed partial class SqliteJobStore
         {
             await WriteAsync((c, tx) =>
             {
-                using var cmd = c.Command(tx, "INSERT INTO products (tag, name, description, created_at, updated_at) VALUES (@tag, @name, @description, @created_at, @updated_at)")
-                    .With("@tag", product.Tag).With("@name", product.Name).With("@description", product.Description)
+                using var cmd = c.Command(tx, "INSERT INTO products (tag, name, description, max_concurrency, created_at, updated_at) VALUES (@tag, @name, @description, @max_concurrency, @created_at, @updated_at)")
+                    .With("@tag", product.Tag).With("@name", product.Name).With("@description", product.Description).With("@max_concurrency", product.MaxConcurrency)
                     .With("@created_at", Sql.Ms(product.CreatedAt)).With("@updated_at", Sql.Ms(product.UpdatedAt));
                 cmd.ExecuteNonQuery();
             }, ct).ConfigureAwait(false);
@@ -34,14 +34,14 @@ public sealed partial class SqliteJobStore
     /// <inheritdoc />
     public Task<IReadOnlyList<ProductRecord>> ListProductsAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<ProductRecord>>(c =>
     {
-        using var cmd = c.Command(null, "SELECT tag, name, description, created_at, updated_at FROM products ORDER BY tag");
+        using var cmd = c.Command(null, "SELECT tag, name, description, created_at, updated_at, max_concurrency FROM products ORDER BY tag");
         return ReadProducts(cmd);
     }, ct);
 
     /// <inheritdoc />
     public Task<ProductRecord?> GetProductAsync(string tag, CancellationToken ct) => ReadAsync(c =>
     {
-        using var cmd = c.Command(null, "SELECT tag, name, description, created_at, updated_at FROM products WHERE tag = @tag").With("@tag", tag);
+        using var cmd = c.Command(null, "SELECT tag, name, description, created_at, updated_at, max_concurrency FROM products WHERE tag = @tag").With("@tag", tag);
         return ReadProducts(cmd) is [var product] ? product : null;
     }, ct);
 
@@ -51,8 +51,8 @@ public sealed partial class SqliteJobStore
         ArgumentNullException.ThrowIfNull(product);
         return WriteAsync((c, tx) =>
         {
-            using var cmd = c.Command(tx, "UPDATE products SET name = @name, description = @description, updated_at = @updated_at WHERE tag = @tag")
-                .With("@tag", product.Tag).With("@name", product.Name).With("@description", product.Description)
+            using var cmd = c.Command(tx, "UPDATE products SET name = @name, description = @description, max_concurrency = @max_concurrency, updated_at = @updated_at WHERE tag = @tag")
+                .With("@tag", product.Tag).With("@name", product.Name).With("@description", product.Description).With("@max_concurrency", product.MaxConcurrency)
                 .With("@updated_at", Sql.Ms(product.UpdatedAt));
             return cmd.ExecuteNonQuery() == 1;
         }, ct);
@@ -252,7 +252,9 @@ public sealed partial class SqliteJobStore
         using var r = cmd.ExecuteReader();
         var list = new List<ProductRecord>();
         while (r.Read())
-            list.Add(new ProductRecord { Tag = r.GetString(0), Name = r.GetString(1), Description = r.StringOrNull(2), CreatedAt = r.At(3), UpdatedAt = r.At(4) });
+            list.Add(new ProductRecord { Tag = r.GetString(0), Name = r.GetString(1), Description = r.StringOrNull(2), CreatedAt = r.At(3), UpdatedAt = r.At(4),
+                MaxConcurrency = r.IsDBNull(5) ? null : r.GetInt32(5),
+            });
         return list;
     }
 

@@ -84,6 +84,16 @@ public sealed class ScenarioSmokeTests
     }
 
     [Fact]
+    public async Task Fairness_measures_capacity_noisy_fires_and_the_quiet_tenants_api_latency()
+    {
+        var report = await RunAsync("fairness", Tiny("--capacity_jobs=5", "--clients=1", "--overload=2"));
+
+        var row = Assert.Single(report.Rows);
+        AssertMeasured(row, Metric.FiresPerSecond, Metric.CapacityPerSecond, Metric.ApiP50, Metric.ApiP99, Metric.ApiMax);
+        Assert.True(row.Metrics[Metric.ApiRequests] > 0);
+    }
+
+    [Fact]
     public void Report_renders_markdown_and_json_with_machine_info_and_ratios()
     {
         var report = new RunReport();

@@ -21,6 +21,22 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task A_product_keeps_its_max_concurrency_through_create_update_and_list()
+    {
+        var noisy = new ProductRecord { Tag = "noisy", Name = "Noisy", MaxConcurrency = 8, CreatedAt = At(1), UpdatedAt = At(1) };
+        Assert.Equal(noisy, await Catalog.CreateProductAsync(noisy, default));
+        Assert.Equal(8, (await Catalog.GetProductAsync("noisy", default))!.MaxConcurrency);
+        Assert.Null((await Catalog.GetProductAsync(Product, default))!.MaxConcurrency); // not set: the server's default
+
+        Assert.True(await Catalog.UpdateProductAsync(noisy with { MaxConcurrency = 10_000, UpdatedAt = At(2) }, default));
+        Assert.Equal(10_000, (await Catalog.GetProductAsync("noisy", default))!.MaxConcurrency);
+        Assert.Equal(10_000, (await Catalog.ListProductsAsync(default)).Single(p => p.Tag == "noisy").MaxConcurrency);
+
+        Assert.True(await Catalog.UpdateProductAsync(noisy with { MaxConcurrency = null, UpdatedAt = At(3) }, default));
+        Assert.Null((await Catalog.GetProductAsync("noisy", default))!.MaxConcurrency);
+    }
+
+    [Fact]
     public async Task Products_are_created_listed_updated_and_read()
     {
         var billing = new ProductRecord { Tag = "billing", Name = "Billing", Description = "money", CreatedAt = At(1), UpdatedAt = At(1) };

@@ -50,9 +50,15 @@ public sealed partial class CatalogService(
         var tag = JobValidator.RequireTag(request.Tag, "tag", e);
         var name = JobValidator.RequireName(request.Name, e);
         CheckDescription(request.Description, e);
+        CheckMaxConcurrency(request.MaxConcurrency, e);
         e.ThrowIfAny();
         var now = time.GetUtcNow();
-        return await catalog.CreateProductAsync(new ProductRecord { Tag = tag!, Name = name!, Description = request.Description, CreatedAt = now, UpdatedAt = now }, ct);
+        var created = await catalog.CreateProductAsync(new ProductRecord
+        {
+            Tag = tag!, Name = name!, Description = request.Description, MaxConcurrency = request.MaxConcurrency, CreatedAt = now, UpdatedAt = now,
+        }, ct);
+        if (created.MaxConcurrency is not null) engine.CatalogChanged(created.Tag);
+        return created;
     }
 
     /// <summary>Every product.</summary>
@@ -62,22 +68,25 @@ public sealed partial class CatalogService(
     public async Task<ProductRecord> GetProductAsync(string product, CancellationToken ct = default) =>
         await catalog.GetProductAsync(product, ct) ?? throw ProductNotFound(product);
 
-    /// <summary>Changes the name and/or description of a product (only the fields given).</summary>
+    /// <summary>Changes the name, description and/or max_concurrency of a product (only the fields given).</summary>
     public async Task<ProductRecord> UpdateProductAsync(string product, ProductUpdate request, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var e = new ValidationErrors();
         var name = request.Name is null ? null : JobValidator.RequireName(request.Name, e);
         CheckDescription(request.Description, e);
+        CheckMaxConcurrency(request.MaxConcurrency, e);
         e.ThrowIfAny();
         var current = await GetProductAsync(product, ct);
         var updated = current with
         {
             Name = name ?? current.Name,
             Description = request.Description ?? current.Description,
+            MaxConcurrency = request.MaxConcurrency ?? current.MaxConcurrency,
             UpdatedAt = time.GetUtcNow(),
         };
         if (!await catalog.UpdateProductAsync(updated, ct)) throw ProductNotFound(product);
+        if (updated.MaxConcurrency != current.MaxConcurrency) engine.CatalogChanged(product);
         return updated;
     }
 
@@ -234,6 +243,12 @@ public sealed partial class CatalogService(
     private static void CheckDescription(string? description, ValidationErrors e)
     {
         if (description is { Length: > MaxDescriptionLength }) e.Add("description", $"description must be at most {MaxDescriptionLength} characters.");
+    }
+
+    private static void CheckMaxConcurrency(int? maxConcurrency, ValidationErrors e)
+    {
+        if (maxConcurrency is < 1 or > ProductLimits.MaxConcurrency)
+            e.Add("max_concurrency", $"max_concurrency must be between 1 and {ProductLimits.MaxConcurrency}.");
     }
 
     private static Dictionary<string, IEventExecutor> BuildExecutorMap(IEnumerable<IEventExecutor> executors)

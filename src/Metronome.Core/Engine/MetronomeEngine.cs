@@ -37,12 +37,14 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
     private readonly EventResolver _resolver;
     private readonly CompletionWriter _writer;
     private readonly RunDispatcher _dispatcher;
+    private readonly ProductConcurrencyCaps _caps;
     private readonly CancellationTokenSource _stop = new();
     private readonly IClusterStore? _cluster;
     private readonly IScheduleChangeFeed? _changes;
     private readonly ClusterOptions _clusterOptions;
     private readonly List<EngineService> _services = [];
     private Task? _loop, _writerLoop;
+    private LoopThread? _loopThread, _writerThread;
     private int _state; // 0 new, 1 started, 2 stopped
 
     public MetronomeEngine(IJobStore store, ICatalogStore catalog, IEnumerable<IEventExecutor> executors, TimeProvider time,
@@ -57,7 +59,9 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         Probe = probe;
         _resolver = new EventResolver(catalog, protector);
         _writer = new CompletionWriter(store, time, _options.CompletionBatchSize, logger, probe, OnReleased);
-        _dispatcher = new RunDispatcher(executors, _resolver, _writer, time, _options.MaxConcurrency, logger, probe);
+        _caps = new ProductConcurrencyCaps(catalog, time, _options.DefaultProductConcurrency, _options.MaxConcurrency, _options.ProductLimitsRefresh,
+            () => _dispatcher?.StartWaiting(), logger);
+        _dispatcher = new RunDispatcher(executors, _resolver, _writer, time, _options.MaxConcurrency, _caps.CapOf, logger, probe);
         probe.Attach(() => _dispatcher.Held == 0 && _writer.Pending == 0);
         _cluster = cluster;
         _changes = changes;
@@ -90,12 +94,17 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
             new RecoverParams(_options.NodeName, _time.GetUtcNow(), _cluster is null ? null : [_options.NodeName]), cancellationToken);
         if (recovered.Resume.Count + recovered.Abandoned > 0)
             _logger.LogWarning("Recovered {Resumed} interrupted runs and abandoned {Abandoned}", recovered.Resume.Count, recovered.Abandoned);
+        await _caps.LoadAsync(cancellationToken);
         var schedule = await _store.LoadScheduleAsync(cancellationToken);
         lock (_queueLock)
             foreach (var e in schedule) _queue.Set(e.JobId, e.DueAt?.UtcTicks);
         _logger.LogInformation("Engine {Node} started with {Jobs} scheduled jobs", _options.NodeName, schedule.Count);
-        _writerLoop = Task.Run(_writer.RunAsync, CancellationToken.None);
-        _loop = Task.Run(RunLoopAsync, CancellationToken.None);
+        // Each on a thread of its own: executors and API requests may keep every pool thread busy (a CPU-heavy tenant),
+        // and neither the due loop nor the outcomes' writer may queue behind them.
+        _writerThread = new LoopThread("metronome-writer");
+        _loopThread = new LoopThread("metronome-due-loop");
+        _writerLoop = _writerThread.Start(_writer.RunAsync);
+        _loop = _loopThread.Start(RunLoopAsync);
         CreateServices();
         foreach (var service in _services) service.Start();
         _dispatcher.Dispatch(recovered.Resume);
@@ -107,10 +116,12 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         _stop.Cancel();
         Wake();
         await Await(_loop);
+        _loopThread?.Dispose();
         foreach (var service in _services) await service.StopAsync();
         await _dispatcher.StopAsync(TimeSpan.FromSeconds(5));
         _writer.Complete();
         await Await(_writerLoop);
+        _writerThread?.Dispose();
     }
 
     private async Task Await(Task? task)
@@ -157,7 +168,11 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
 
     public void Dispatch(ClaimedRun run) => _dispatcher.Dispatch([run]);
 
-    public void CatalogChanged(string product) => _resolver.Invalidate(product);
+    public void CatalogChanged(string product)
+    {
+        _resolver.Invalidate(product);
+        _caps.Invalidate();
+    }
 
     // --- loops ---
 
@@ -285,6 +300,7 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
 
     private void CreateServices()
     {
+        _services.Add(_caps);
         if (_cluster is null)
         {
             _services.Add(new RunPruner(_store, _options, _time, () => true, _logger));

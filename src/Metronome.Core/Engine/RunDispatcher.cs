@@ -13,18 +13,21 @@ namespace Metronome.Core.Engine;
 /// Starts claimed attempts at their due instant with bounded concurrency, enforces the attempt timeout, turns
 /// every exception into an outcome (the one place they are caught), and schedules retries of the same slot.
 /// Executors are asynchronous, so a slow event holds a concurrency slot, never a thread or another job's timer.
+/// Slots are shared fairly between products (<see cref="FairSlots"/>): one product holds at most its cap, and attempts
+/// beyond it wait in the product's line, served round-robin across products as slots free.
 /// </summary>
 /// <remarks>
 /// The hot path allocates only what the shapes require (the context handed to the executor and the outcome record):
-/// one timer for every waiting attempt (<see cref="ClaimedRunTimer"/>), attempts started inline (an executor that
-/// completes synchronously never leaves the thread; <see cref="ValueTask"/> all the way), shared timeout deadlines
+/// one timer for every waiting attempt (<see cref="ClaimedRunTimer"/>), due attempts started in chunks on the thread pool
+/// (never on the caller's thread: that is the timer, the engine loop or an API request that triggered a job, and an
+/// executor doing synchronous work there would stall it; <see cref="ValueTask"/> all the way), shared timeout deadlines
 /// (<see cref="AttemptTimeouts"/>), parsed inputs cached per job input (<see cref="InputCache"/>), and a counter
 /// instead of a task registry for the drain at stop.
 /// </remarks>
 internal sealed class RunDispatcher : IAsyncDisposable
 {
-    /// <summary>Attempts due at once are started in chunks of this size, one chunk per pool thread, so synchronous
-    /// executors use every core while a chunk costs one work item rather than one per attempt.</summary>
+    /// <summary>Attempts due at once are started in chunks of this size, one work item per chunk on the thread pool, so
+    /// synchronous executors use every core while a chunk costs one work item rather than one per attempt.</summary>
     private const int ChunkSize = 64;
 
     private readonly IReadOnlyDictionary<string, IEventExecutor> _executors;
@@ -33,21 +36,19 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly EngineProbe _probe;
-    private readonly int _maxConcurrency;
+    private readonly FairSlots _slots;
     private readonly ConcurrentDictionary<long, byte> _cancelledJobs = new();
-    private readonly ConcurrentQueue<ClaimedRun> _waiting = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ClaimedRunTimer _timer;
     private readonly AttemptTimeouts _timeouts;
     private readonly InputCache _inputs = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _active;      // attempts holding a concurrency slot
     private int _outstanding; // attempts started or waiting for a slot (what a stop drains)
     private int _held;        // attempts from Dispatch until they leave: also those waiting for their instant or a retry
     private int _draining;
 
     public RunDispatcher(IEnumerable<IEventExecutor> executors, EventResolver resolver, CompletionWriter writer, TimeProvider time,
-        int maxConcurrency, ILogger logger, EngineProbe probe)
+        int maxConcurrency, Func<string, int> productCap, ILogger logger, EngineProbe probe)
     {
         _executors = executors.GroupBy(e => e.EventType).ToDictionary(g => g.Key, g => g.Last());
         _resolver = resolver;
@@ -55,7 +56,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         _time = time;
         _logger = logger;
         _probe = probe;
-        _maxConcurrency = maxConcurrency;
+        _slots = new FairSlots(maxConcurrency, productCap);
         _timer = new ClaimedRunTimer(time, StartAll);
         _timeouts = new AttemptTimeouts(time, _stopping.Token);
     }
@@ -65,6 +66,12 @@ internal sealed class RunDispatcher : IAsyncDisposable
 
     /// <summary>Attempts handed to <see cref="Dispatch"/> that have not left yet (waiting for their instant, for a slot, or running).</summary>
     public int Held => Volatile.Read(ref _held);
+
+    /// <summary>Attempts waiting in their product's line for a slot.</summary>
+    public int Waiting => _slots.Waiting;
+
+    /// <summary>Attempts of <paramref name="product"/> executing now.</summary>
+    public int ActiveOf(string product) => _slots.ActiveOf(product);
 
     /// <summary>Grid slots of this job must not start any more (paused or deleted).</summary>
     public void CancelJob(long jobId) => _cancelledJobs[jobId] = 0;
@@ -79,27 +86,23 @@ internal sealed class RunDispatcher : IAsyncDisposable
         _timer.Add(runs);
     }
 
-    /// <summary>Starts due attempts: the first chunk on this thread, the others on the pool.</summary>
+    /// <summary>Starts due attempts, in chunks on the thread pool (this is the timer's or the caller's thread).</summary>
     private void StartAll(List<ClaimedRun> runs)
     {
-        for (int from = ChunkSize; from < runs.Count; from += ChunkSize)
+        for (int from = 0; from < runs.Count; from += ChunkSize)
             ThreadPool.UnsafeQueueUserWorkItem(new Chunk(this, runs, from, Math.Min(ChunkSize, runs.Count - from)), preferLocal: false);
-        StartRange(runs, 0, Math.Min(ChunkSize, runs.Count));
     }
 
     private void StartRange(List<ClaimedRun> runs, int from, int count)
     {
         for (int i = from; i < from + count; i++)
         {
-            if (_stopping.IsCancellationRequested) return;
+            if (_stopping.IsCancellationRequested) break;
             Interlocked.Increment(ref _outstanding);
-            if (TryTakeSlot()) _ = RunAttemptAsync(runs[i]);
-            else
-            {
-                _waiting.Enqueue(runs[i]);
-                StartWaiting();
-            }
+            if (_slots.TryTakeOrWait(runs[i])) _ = RunAttemptAsync(runs[i]);
         }
+        // A stop that began while this chunk ran may have emptied the lines before the last attempts joined them.
+        if (_stopping.IsCancellationRequested) StartWaiting();
     }
 
     private sealed class Chunk(RunDispatcher owner, List<ClaimedRun> runs, int from, int count) : IThreadPoolWorkItem
@@ -107,30 +110,52 @@ internal sealed class RunDispatcher : IAsyncDisposable
         public void Execute() => owner.StartRange(runs, from, count);
     }
 
-    private bool TryTakeSlot()
+    /// <summary>
+    /// Starts waiting attempts while slots are free, round-robin across products (after a slot is freed and after a
+    /// product's cap changed). An attempt that waited past its own timeout is not started: it is recorded
+    /// <c>timed_out</c> (and retried if attempts remain), as if it had run that long.
+    /// </summary>
+    public void StartWaiting()
     {
-        while (true)
+        if (_stopping.IsCancellationRequested)
         {
-            int active = Volatile.Read(ref _active);
-            if (active >= _maxConcurrency) return false;
-            if (Interlocked.CompareExchange(ref _active, active + 1, active) == active) return true;
+            // Shutting down: a waiting attempt never starts; its run stays running and is recovered at the next start.
+            for (int n = _slots.DropWaiting(); n > 0; n--) Left();
+            return;
+        }
+        if (_slots.Waiting == 0) return;
+        var started = new List<ClaimedRun>();
+        var expired = new List<ClaimedRun>();
+        var now = _time.GetUtcNow();
+        _slots.TakeWaiting(started, expired, run => (now - run.RunAt).TotalMilliseconds > run.TimeoutMs);
+        foreach (var run in expired) ExpireInLine(run, now);
+        // On the pool, not here: this may be the thread of an attempt that just finished inside another's finally.
+        if (started.Count > 0) ThreadPool.UnsafeQueueUserWorkItem(new Launch(this, started), preferLocal: false);
+    }
+
+    private sealed class Launch(RunDispatcher owner, List<ClaimedRun> runs) : IThreadPoolWorkItem
+    {
+        public void Execute()
+        {
+            foreach (var run in runs) _ = owner.RunAttemptAsync(run);
         }
     }
 
-    /// <summary>Starts waiting attempts while slots are free (called after a wait is queued and after a slot is freed).</summary>
-    private void StartWaiting()
+    private void ExpireInLine(ClaimedRun claimed, DateTimeOffset now)
     {
-        while (!_waiting.IsEmpty)
+        var run = claimed.Run;
+        try
         {
-            if (_stopping.IsCancellationRequested)
-            {
-                // Shutting down: a waiting attempt never starts; its run stays running and is recovered at the next start.
-                while (_waiting.TryDequeue(out _)) Left();
-                return;
-            }
-            if (!TryTakeSlot()) return;
-            if (_waiting.TryDequeue(out var run)) _ = RunAttemptAsync(run);
-            else Interlocked.Decrement(ref _active);
+            if (run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId))
+                _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, RunStatus.Abandoned, now, now,
+                    "the job was paused or deleted before this attempt started", ErrorKinds.Abandoned, null, null));
+            else
+                Complete(claimed, RunStatus.TimedOut, now, now, ExecutionOutcome.Failure(ErrorKinds.Timeout,
+                    $"the attempt waited {(long)(now - claimed.RunAt).TotalMilliseconds} ms for a slot of product '{run.Product}' (its max_concurrency), longer than its timeout of {claimed.TimeoutMs} ms, and was not started"));
+        }
+        finally
+        {
+            Left();
         }
     }
 
@@ -158,15 +183,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
             var started = _time.GetUtcNow();
             var (status, outcome) = await ExecuteAsync(claimed);
             if (status is null) return; // stopped mid-attempt: left to recovery
-            var finished = _time.GetUtcNow();
-            if (status != RunStatus.Succeeded) _probe.OnFailure();
-            DateTimeOffset? retryAt = null;
-            if (status != RunStatus.Succeeded && RetryDelay.HasAttemptsLeft(claimed.Retries, run.Attempt) && !_cancelledJobs.ContainsKey(run.JobId))
-                retryAt = finished + RetryDelay.For(claimed.Retries, run.Attempt, Random.Shared.NextDouble());
-            _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, status.Value, started, finished,
-                outcome.ErrorMessage, outcome.ErrorKind, Truncate(outcome.OutputJson), retryAt));
-            if (retryAt is { } when)
-                Dispatch([claimed with { Run = run with { Attempt = run.Attempt + 1 }, RunAt = when }]);
+            Complete(claimed, status.Value, started, _time.GetUtcNow(), outcome);
         }
         catch (Exception ex)
         {
@@ -174,10 +191,24 @@ internal sealed class RunDispatcher : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _active);
+            _slots.Release(claimed.Run.Product);
             Left();
-            if (!_waiting.IsEmpty) StartWaiting();
+            if (_slots.Waiting > 0) StartWaiting();
         }
+    }
+
+    /// <summary>Records an attempt's outcome and schedules the next attempt of the slot when it failed and attempts remain.</summary>
+    private void Complete(ClaimedRun claimed, RunStatus status, DateTimeOffset started, DateTimeOffset finished, ExecutionOutcome outcome)
+    {
+        var run = claimed.Run;
+        if (status != RunStatus.Succeeded) _probe.OnFailure();
+        DateTimeOffset? retryAt = null;
+        if (status != RunStatus.Succeeded && RetryDelay.HasAttemptsLeft(claimed.Retries, run.Attempt) && !_cancelledJobs.ContainsKey(run.JobId))
+            retryAt = finished + RetryDelay.For(claimed.Retries, run.Attempt, Random.Shared.NextDouble());
+        _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, status, started, finished,
+            outcome.ErrorMessage, outcome.ErrorKind, Truncate(outcome.OutputJson), retryAt));
+        if (retryAt is { } when)
+            Dispatch([claimed with { Run = run with { Attempt = run.Attempt + 1 }, RunAt = when }]);
     }
 
     /// <summary>Runs one attempt; returns a null status when the engine is stopping and the attempt was abandoned mid-way.</summary>
@@ -215,7 +246,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
                 Input = _inputs.Get(claimed.InputJson), Secrets = secrets, Timeout = TimeSpan.FromMilliseconds(claimed.TimeoutMs),
             };
             var outcome = await executor.ExecuteAsync(context, token);
-            return (outcome.Succeeded ? RunStatus.Succeeded : RunStatus.Failed, outcome, secrets);
+            return (StatusOf(outcome), outcome, secrets);
         }
         catch (OperationCanceledException) when (deadline.TimedOut)
         {
@@ -229,7 +260,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         {
             // The exception text may quote a connection string: log it redacted, never the raw exception.
             _logger.LogWarning("Run {RunId} of {Product}/{Job} slot {Slot} attempt {Attempt} threw {Type}: {Message}", run.Id, run.Product, run.JobTag,
-                run.Slot, run.Attempt, ex.GetType().Name, SecretRedactor.Redact(ex.Message, null));
+                run.Slot, run.Attempt, ex.GetType().Name, SecretRedactor.Redact(ex.Message, secrets));
             return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.Exception, $"{ex.GetType().Name}: {ex.Message}"), secrets);
         }
         finally
@@ -237,6 +268,13 @@ internal sealed class RunDispatcher : IAsyncDisposable
             _timeouts.Release(deadline);
         }
     }
+
+    /// <summary>
+    /// The status an executor's outcome is recorded with: a timeout is <c>timed_out</c> whoever measured it (the
+    /// definition's own <c>timeout_ms</c> inside the executor, or the attempt's timeout here), as the contract says.
+    /// </summary>
+    internal static RunStatus StatusOf(ExecutionOutcome outcome) =>
+        outcome.Succeeded ? RunStatus.Succeeded : outcome.ErrorKind == ErrorKinds.Timeout ? RunStatus.TimedOut : RunStatus.Failed;
 
     internal static string? Truncate(string? output)
     {

@@ -183,6 +183,6 @@ internal sealed class EmbeddedProducts(CatalogService catalog) : IProducts
 
     private static Product ToContract(ProductRecord p) => new()
     {
-        Tag = p.Tag, Name = p.Name, Description = p.Description, CreatedAt = p.CreatedAt, UpdatedAt = p.UpdatedAt,
+        Tag = p.Tag, Name = p.Name, Description = p.Description, MaxConcurrency = p.MaxConcurrency, CreatedAt = p.CreatedAt, UpdatedAt = p.UpdatedAt,
     };
 }

@@ -15,6 +15,18 @@ public sealed class MetronomeOptions
     /// <summary>Attempts executing at once on this node. Default 512 (executors are asynchronous, so this bounds memory, not threads).</summary>
     public int MaxConcurrency { get; set; } = 512;
 
+    /// <summary>
+    /// Attempts of one product executing at once on this node, for products without their own <c>max_concurrency</c>.
+    /// Default null: a quarter of <see cref="MaxConcurrency"/> (128 of 512), so one product can never hold the whole node
+    /// (at least three others always find room) while a busy but honest product rarely needs more than 128 attempts in
+    /// flight. Attempts beyond the cap wait in the product's line (see docs/security/fairness.md). 1 to 10,000.
+    /// </summary>
+    public int? ProductMaxConcurrency { get; set; }
+
+    /// <summary>How long a node trusts its copy of the products' <c>max_concurrency</c>: a change made on another node of a
+    /// cluster is seen within this time (a change made through this node at once). Default 2 s.</summary>
+    public TimeSpan ProductLimitsRefresh { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>A slot later than this when claimed is a misfire and follows its job's misfire policy. Default 5 s.</summary>
     public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -50,6 +62,9 @@ public sealed class MetronomeOptions
         if (MinIntervalMs is < 1 or > Jobs.JobLimits.MaxIntervalMs) throw new InvalidOperationException("Metronome: MinIntervalMs must be between 1 and 31622400000.");
         if (DefaultTimeoutMs < 1) throw new InvalidOperationException("Metronome: DefaultTimeoutMs must be positive.");
         if (MaxConcurrency < 1) throw new InvalidOperationException("Metronome: MaxConcurrency must be positive.");
+        if (ProductMaxConcurrency is < 1 or > Catalog.ProductLimits.MaxConcurrency)
+            throw new InvalidOperationException("Metronome: ProductMaxConcurrency must be between 1 and 10000.");
+        if (ProductLimitsRefresh <= TimeSpan.Zero) throw new InvalidOperationException("Metronome: ProductLimitsRefresh must be positive.");
         if (MisfireThreshold < TimeSpan.Zero) throw new InvalidOperationException("Metronome: MisfireThreshold must not be negative.");
         if (ClaimLookahead < TimeSpan.Zero || ClaimLookahead > TimeSpan.FromSeconds(10)) throw new InvalidOperationException("Metronome: ClaimLookahead must be between 0 and 10 s.");
         if (ClaimBatchSize < 1) throw new InvalidOperationException("Metronome: ClaimBatchSize must be positive.");
@@ -59,6 +74,9 @@ public sealed class MetronomeOptions
         if (RetentionAge <= TimeSpan.Zero) throw new InvalidOperationException("Metronome: RetentionAge must be positive.");
         if (PruneInterval <= TimeSpan.Zero) throw new InvalidOperationException("Metronome: PruneInterval must be positive.");
     }
+
+    /// <summary>The cap of a product without its own <c>max_concurrency</c>.</summary>
+    internal int DefaultProductConcurrency => ProductMaxConcurrency ?? Math.Max(1, MaxConcurrency / 4);
 
     internal Jobs.JobLimits Limits => new() { MinIntervalMs = MinIntervalMs, DefaultTimeoutMs = DefaultTimeoutMs };
 }

@@ -13,6 +13,7 @@ internal static class CatalogMapping
         Tag = p.Tag,
         Name = p.Name,
         Description = p.Description,
+        MaxConcurrency = p.MaxConcurrency,
         CreatedAt = p.CreatedAt,
         UpdatedAt = p.UpdatedAt,
     };

@@ -17,6 +17,7 @@ internal static class EngineSettings
         if (Long(config, "METRONOME_DEFAULT_TIMEOUT_MS") is { } timeout) o.DefaultTimeoutMs = checked((int)timeout);
         if (Long(config, "METRONOME_MISFIRE_THRESHOLD_MS") is { } misfire) o.MisfireThreshold = TimeSpan.FromMilliseconds(misfire);
         if (Long(config, "METRONOME_MAX_CONCURRENCY") is { } concurrency) o.MaxConcurrency = checked((int)concurrency);
+        if (Long(config, "METRONOME_PRODUCT_MAX_CONCURRENCY") is { } productConcurrency) o.ProductMaxConcurrency = checked((int)productConcurrency);
         if (Long(config, "METRONOME_RETENTION_RUNS") is { } runs) o.RetentionRunsPerJob = checked((int)runs);
         if (Long(config, "METRONOME_RETENTION_DAYS") is { } days) o.RetentionAge = TimeSpan.FromDays(days);
     }
@@ -25,7 +26,7 @@ internal static class EngineSettings
     public static void Check(IConfiguration config)
     {
         foreach (var name in (string[])["METRONOME_MIN_INTERVAL_MS", "METRONOME_DEFAULT_TIMEOUT_MS", "METRONOME_MISFIRE_THRESHOLD_MS",
-                     "METRONOME_MAX_CONCURRENCY", "METRONOME_RETENTION_RUNS", "METRONOME_RETENTION_DAYS"])
+                     "METRONOME_MAX_CONCURRENCY", "METRONOME_PRODUCT_MAX_CONCURRENCY", "METRONOME_RETENTION_RUNS", "METRONOME_RETENTION_DAYS"])
             Long(config, name);
         var options = new MetronomeOptions();
         try
