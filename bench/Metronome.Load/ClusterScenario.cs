@@ -73,7 +73,13 @@ internal static class ClusterScenario
                 ServerProcess.StartAsync($"node-{i}", Path.Combine(root, $"node-{i}"), AdminKey,
                     new Dictionary<string, string>(env) { ["METRONOME_NODE"] = $"node-{i}" }, TimeSpan.FromSeconds(90)))));
             await CreateJobsAsync(servers, jobs, interval);
-
+            // The warm-up starts once fires commit: each node first starts its JavaScript worker processes.
+            var patience = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (await ScalarAsync<long>(connection, "SELECT count(*) FROM runs WHERE status = 'succeeded'") == 0)
+            {
+                if (DateTime.UtcNow > patience) throw new TimeoutException("no fire committed within 60 s of the jobs' creation");
+                await Task.Delay(100);
+            }
             await Task.Delay(w.Warmup);
             var from = await ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
             await Task.Delay(w.Duration);

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Metronome.Contracts;
+using Metronome.Testing;
 
 namespace Metronome.Load;
 
@@ -16,7 +17,7 @@ namespace Metronome.Load;
 internal static class FairnessScenario
 {
     private const string BusyLoop = "function handler(input, context) { var end = Date.now() + 5; var x = 0; while (Date.now() < end) { x++; } return x; }";
-    private const string SystemName = "Metronome server (SQLite FULL), JavaScript in process (Jint)";
+    private const string SystemName = "Metronome server (SQLite FULL), JavaScript in worker processes";
 
     public static async Task RunAsync(Workload w, RunReport report)
     {
@@ -25,13 +26,12 @@ internal static class FairnessScenario
         var workload = $"noisy: {overload}× capacity of 5 ms JS functions every {interval} ms; quiet: {clients} clients GET a job";
         var data = Path.Combine(Path.GetTempPath(), $"metronome-fairness-bench-{Guid.NewGuid():N}");
         var key = "bench-admin-key-" + Guid.NewGuid().ToString("N");
-        Process? server = null;
+        ServerProcess? server = null;
         try
         {
-            var url = new Uri($"http://127.0.0.1:{FreePort()}");
-            server = StartServer(url, data, key, w);
+            server = await StartServerAsync(data, key, w);
+            var url = server.BaseAddress;
             using var http = Client(url, key);
-            await WaitHealthyAsync(http, server);
 
             // 1. Capacity: more demand than the node serves; what it commits per second is its capacity.
             var cap = await CreateProductAsync(http, "capacity", capacityJobs, interval);
@@ -88,50 +88,18 @@ internal static class FairnessScenario
         }
         finally
         {
-            if (server is { HasExited: false })
-            {
-                server.Kill(entireProcessTree: true);
-                await server.WaitForExitAsync();
-            }
-            server?.Dispose();
+            if (server is not null) await server.DisposeAsync();
             if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
         }
     }
 
-    private static Process StartServer(Uri url, string data, string key, Workload w)
+    private static Task<ServerProcess> StartServerAsync(string data, string key, Workload w)
     {
-        var info = new ProcessStartInfo("dotnet", [ServerDll()])
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
-        };
-        info.Environment["METRONOME_DATA"] = data;
-        info.Environment["METRONOME_URLS"] = url.ToString().TrimEnd('/');
-        info.Environment["METRONOME_ADMIN_KEY"] = key;
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        var env = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" };
         // --server_env=NAME=VALUE;NAME=VALUE passes settings through (e.g. METRONOME_PRODUCT_MAX_CONCURRENCY=16).
         foreach (var pair in w.String("server_env", "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-            if (pair.Split('=', 2) is [var name, var value]) info.Environment[name] = value;
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start Metronome.Server");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    /// <summary>The server built next to this harness (same artifacts layout and configuration).</summary>
-    private static string ServerDll()
-    {
-        var dir = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
-        var dll = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(dir))!, "Metronome.Server", Path.GetFileName(dir), "Metronome.Server.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("build src/Metronome.Server (the bench build does) first", dll);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            if (pair.Split('=', 2) is [var name, var value]) env[name] = value;
+        return ServerProcess.StartAsync("fairness", data, key, env);
     }
 
     private static HttpClient Client(Uri url, string key)
@@ -139,22 +107,6 @@ internal static class FairnessScenario
         var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return http;
-    }
-
-    private static async Task WaitHealthyAsync(HttpClient http, Process server)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (server.HasExited) throw new InvalidOperationException($"the server exited with {server.ExitCode}");
-            try
-            {
-                if ((await http.GetAsync("/healthz")).IsSuccessStatusCode) return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("the server did not become healthy within 60 s");
     }
 
     /// <summary>A product with <paramref name="jobs"/> unlimited jobs of the busy-loop function, created in bulk.</summary>

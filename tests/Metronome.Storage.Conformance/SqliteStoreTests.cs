@@ -87,7 +87,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
             raw.Open();
             using var cmd = raw.CreateCommand();
             cmd.CommandText = """
-                DELETE FROM schema_version WHERE version >= 2;
+                DELETE FROM schema_version WHERE version = 2;
                 INSERT INTO runs (id, job_id, product, job_tag, slot, attempt, max_attempts, scheduled_at, status)
                 VALUES ('0000000000000000000000000000000a', 1, 'gone', 'j', 1, 1, 1, 0, 'succeeded'),
                        ('0000000000000000000000000000000b', 2, 'kept', 'j', 1, 1, 1, 0, 'succeeded');
