@@ -88,9 +88,9 @@ internal static class FunctionAttacks
         }
     }
 
-    /// <summary>A run that timed out: kind <c>timeout</c> (status <c>timed_out</c>, or <c>failed</c> before the dispatcher records it so).</summary>
+    /// <summary>A run that timed out: kind <c>timeout</c> and status <c>timed_out</c> (the function's own <c>timeout_ms</c> is recorded as the attempt timeout is).</summary>
     public static bool TimedOut(JobRun run) =>
-        run.Error?.Kind == "timeout" && run.Status is RunStatuses.TimedOut or RunStatuses.Failed;
+        run.Error?.Kind == "timeout" && run.Status == RunStatuses.TimedOut;
 
     public static string Describe(IEnumerable<JobRun> runs) =>
         string.Join("; ", runs.Select(r => $"{r.Status}/{r.Error?.Kind}: {r.Error?.Message} ({r.DurationMs} ms)"));
