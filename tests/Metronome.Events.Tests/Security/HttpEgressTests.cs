@@ -154,19 +154,7 @@ public sealed class HttpEgressTests(TestHttpServer server) : IClassFixture<TestH
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var received = new StringBuilder();
-        var accepting = Task.Run(async () =>
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            try
-            {
-                using var client = await listener.AcceptTcpClientAsync(cts.Token);
-                var buffer = new byte[4096];
-                int n;
-                while ((n = await client.GetStream().ReadAsync(buffer, cts.Token)) > 0) received.Append(Encoding.ASCII.GetString(buffer, 0, n));
-            }
-            catch (OperationCanceledException) { }
-        });
+        var accepting = Metronome.Testing.RawTcp.ReceiveAsync(listener, TimeSpan.FromSeconds(3));
         using var executors = new SecureExecutors();
         var injection = """{"x": "a\r\nX-Injected: 1\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"}""";
 
@@ -176,12 +164,12 @@ public sealed class HttpEgressTests(TestHttpServer server) : IClassFixture<TestH
             $$$"""{"channel": "webhook", "url": "http://127.0.0.1:{{{port}}}/{{input.x}}"}""", injection);
         var push = await Run(executors.Executor("notification"), "notification",
             $$$"""{"channel": "push", "base_url": "http://127.0.0.1:{{{port}}}", "to": ["t"], "access_token": "{{input.x}}"}""", injection);
-        await accepting;
+        var received = await accepting;
 
         Assert.Equal(ErrorKinds.Rejected, action.ErrorKind);
         Assert.Equal(ErrorKinds.Rejected, webhook.ErrorKind);
         Assert.Equal(ErrorKinds.Rejected, push.ErrorKind);
-        Assert.Equal("", received.ToString());
+        Assert.Equal("", received);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class EgressAttackTests(HostileServer server, EchoTarget target, S
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var received = ReceiveAsync(listener, TimeSpan.FromSeconds(5));
+        var received = Metronome.Testing.RawTcp.ReceiveAsync(listener, TimeSpan.FromSeconds(5));
         await evil.CreateEventAsync("action", "inject", new
         {
             url = $"http://127.0.0.1:{port}/a",
@@ -152,21 +152,6 @@ public sealed class EgressAttackTests(HostileServer server, EchoTarget target, S
             Assert.DoesNotContain("/" + shortSecret, text, StringComparison.Ordinal);
             Assert.DoesNotContain($"localhost:{closed}", text, StringComparison.OrdinalIgnoreCase);
         }
-    }
-
-    private static async Task<string> ReceiveAsync(TcpListener listener, TimeSpan patience)
-    {
-        var received = new StringBuilder();
-        using var cts = new CancellationTokenSource(patience);
-        try
-        {
-            using var client = await listener.AcceptTcpClientAsync(cts.Token);
-            var buffer = new byte[4096];
-            int n;
-            while ((n = await client.GetStream().ReadAsync(buffer, cts.Token)) > 0) received.Append(Encoding.ASCII.GetString(buffer, 0, n));
-        }
-        catch (OperationCanceledException) { }
-        return received.ToString();
     }
 }
 
