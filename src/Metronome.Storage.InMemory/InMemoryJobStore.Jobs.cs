@@ -1,7 +1,6 @@
 using System.Globalization;
 using Metronome.Core;
 using Metronome.Core.Jobs;
-using Metronome.Core.Runs;
 using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 
@@ -26,34 +25,26 @@ public sealed partial class InMemoryJobStore
     public Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(p);
-        if (p.JobIds.Count == 0) return Task.FromResult(new ClaimResult([], [], []));
+        if (p.JobIds.Count == 0) return Task.FromResult(new ClaimResult([], []));
         var seen = new HashSet<long>(p.JobIds.Count);
         var runs = new List<ClaimedRun>();
         var schedule = new List<ScheduleEntry>(p.JobIds.Count);
-        var blocked = new List<long>();
+        Func<string> newRunId = _runIds.Next;
         lock (_gate)
         {
             foreach (var id in p.JobIds)
             {
                 if (!seen.Add(id)) continue;
-                if (!_jobs.TryGetValue(id, out var job) || job.Status != JobStatus.Active)
-                {
-                    schedule.Add(new ScheduleEntry(id, null));
-                    continue;
-                }
-                var plan = SlotPlanner.Plan(job, p.Horizon, p.MisfireThreshold, p.MaxSlotsPerJob);
-                foreach (var slot in plan.Slots)
-                {
-                    var run = slot.Skipped ? ClaimRecords.Skipped(job, slot, _runIds.Next(), p.Node, p.Now) : ClaimRecords.Fired(job, slot, _runIds.Next(), p.Node);
-                    InsertRun(run, job.Retries.MaxAttempts, checkSlot: false); // slots come from the planner, above the job's next slot
-                    if (!slot.Skipped) runs.Add(ClaimRecords.ToClaimed(job, run, slot.ScheduledAt));
-                }
-                if (!ReferenceEquals(plan.Next, job)) _jobs[id] = plan.Next;
-                schedule.Add(new ScheduleEntry(id, plan.Blocked ? null : plan.Next.ScheduledDueAt));
-                if (plan.Blocked) blocked.Add(id);
+                var job = _jobs.GetValueOrDefault(id);
+                var claim = JobLedger.Claim(id, job, p, newRunId);
+                foreach (var run in claim.Records)
+                    InsertRun(run, job!.Retries.MaxAttempts, checkSlot: false); // slots come from the planner, above the job's next slot
+                runs.AddRange(claim.Runs);
+                if (claim.Next is { } next) _jobs[id] = next;
+                schedule.Add(claim.Entry);
             }
         }
-        return Task.FromResult(new ClaimResult(runs, schedule, blocked));
+        return Task.FromResult(new ClaimResult(runs, schedule));
     }
 
     /// <inheritdoc />
@@ -132,22 +123,10 @@ public sealed partial class InMemoryJobStore
         lock (_gate)
         {
             var job = FindJob(p.Product, p.Tag) ?? throw JobNotFound(p.Product, p.Tag);
-            var run = new Run
-            {
-                Id = p.RunId,
-                JobId = job.Id,
-                Product = job.Product,
-                JobTag = job.Tag,
-                Slot = 0,
-                Attempt = 1,
-                ScheduledAt = p.Now,
-                StartedAt = p.Now,
-                Node = p.Node,
-                Status = RunStatus.Running,
-            };
-            InsertRun(run, job.Retries.MaxAttempts, checkSlot: false);
-            _jobs[job.Id] = job with { ExecutionsDone = job.ExecutionsDone + 1, InFlight = job.InFlight + 1 };
-            return Task.FromResult(ClaimRecords.ToClaimed(job, run, p.Now));
+            var trigger = JobLedger.Trigger(job, p.RunId, p.Node, p.Now);
+            InsertRun(trigger.Run, job.Retries.MaxAttempts, checkSlot: false);
+            _jobs[job.Id] = trigger.Next;
+            return Task.FromResult(trigger.Claimed);
         }
     }
 

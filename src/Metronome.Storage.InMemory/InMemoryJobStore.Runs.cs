@@ -1,6 +1,7 @@
 using Metronome.Core;
 using Metronome.Core.Jobs;
 using Metronome.Core.Runs;
+using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Metronome.Storage.InMemory.Internal;
 
@@ -8,16 +9,14 @@ namespace Metronome.Storage.InMemory;
 
 public sealed partial class InMemoryJobStore
 {
-    private const string AbandonedKind = "abandoned";
-    private const string AbandonedMessage = "the node running this attempt stopped";
-
     /// <inheritdoc />
     /// <remarks>A final completion only applies to a run still <c>running</c>: a duplicate report changes nothing.</remarks>
     public Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(completions);
         if (completions.Count == 0) return Task.FromResult<IReadOnlyList<ScheduleEntry>>([]);
-        List<ScheduleEntry>? entries = null;
+        var released = new ReleaseTally();
+        var entries = new List<ScheduleEntry>();
         lock (_gate)
         {
             HashSet<RunHistory>? grown = null;
@@ -33,26 +32,18 @@ public sealed partial class InMemoryJobStore
                 row.Finish(done);
                 var history = row.History;
                 if (history.Rows.Count > _options.FinishedRunsPerJob) (grown ??= []).Add(history);
-                if (!_jobs.TryGetValue(done.JobId, out var job)) continue; // the job was deleted: the run is history
-                _jobs[job.Id] = job = Release(job, done.StartedAt, done.Status.ToWire());
-                if (job.InFlight == 0) (entries ??= []).Add(new ScheduleEntry(job.Id, job.ScheduledDueAt));
+                released.Add(done.JobId, done.StartedAt, done.Status);
             }
             if (grown is not null)
                 foreach (var history in grown) history.Trim(_options.FinishedRunsPerJob, _runs);
-            if (entries is { Count: > 1 }) entries = Latest(entries);
+            foreach (var release in released.Releases)
+            {
+                if (!_jobs.TryGetValue(release.JobId, out var job)) continue; // the job was deleted: the run is history
+                _jobs[job.Id] = job = JobLedger.Release(job, release);
+                if (JobLedger.AfterRelease(job) is { } entry) entries.Add(entry);
+            }
         }
-        return Task.FromResult<IReadOnlyList<ScheduleEntry>>(entries ?? (IReadOnlyList<ScheduleEntry>)[]);
-    }
-
-    /// <summary>One entry per job, its state after the whole batch (a job released twice in a batch is reported once).</summary>
-    private List<ScheduleEntry> Latest(List<ScheduleEntry> entries)
-    {
-        var seen = new HashSet<long>(entries.Count);
-        var latest = new List<ScheduleEntry>(entries.Count);
-        foreach (var e in entries)
-            if (seen.Add(e.JobId) && _jobs.TryGetValue(e.JobId, out var job) && job.InFlight == 0)
-                latest.Add(new ScheduleEntry(e.JobId, job.ScheduledDueAt));
-        return latest;
+        return Task.FromResult<IReadOnlyList<ScheduleEntry>>(entries);
     }
 
     /// <inheritdoc />
@@ -69,21 +60,17 @@ public sealed partial class InMemoryJobStore
                 .OrderBy(r => r.Run.Id, StringComparer.Ordinal).ToList();
             foreach (var row in orphans)
             {
-                var run = row.Run;
-                _jobs.TryGetValue(run.JobId, out var job);
-                bool pendingRetry = row.RetryAt is not null;
-                if (job is not null && (pendingRetry || run.Attempt < row.MaxAttempts))
+                var decision = JobLedger.Recover(new Orphan(row.Run, row.RetryAt, row.MaxAttempts), _jobs.GetValueOrDefault(row.Run.JobId), p.Node, p.Now);
+                if (decision.Resume is { } resumed)
                 {
-                    // A pending retry has not started yet: re-issue it as is. An interrupted attempt counts as tried.
-                    var attempt = pendingRetry ? run.Attempt : run.Attempt + 1;
-                    row.Run = run with { Attempt = attempt, Node = p.Node };
-                    resume.Add(ClaimRecords.ToClaimed(job, row.Run, row.RetryAt ?? p.Now));
+                    row.Run = resumed.Run;
+                    resume.Add(resumed);
                     continue;
                 }
-                row.Run = run with { Status = RunStatus.Abandoned, FinishedAt = p.Now, ErrorKind = AbandonedKind, ErrorMessage = AbandonedMessage };
+                row.Run = decision.Abandoned!;
                 row.RetryAt = null;
                 abandoned++;
-                if (job is not null) _jobs[job.Id] = Release(job, run.StartedAt, RunStatus.Abandoned.ToWire());
+                if (decision.Job is { } job) _jobs[job.Id] = job;
             }
         }
         return Task.FromResult(new RecoverResult(resume, abandoned));

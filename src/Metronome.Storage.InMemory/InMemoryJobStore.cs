@@ -10,8 +10,9 @@ namespace Metronome.Storage.InMemory;
 /// <summary>
 /// A store that keeps everything in the process's memory: for embedded and development use, tests of hosts, and for
 /// measuring the engine without a database. Nothing survives the process. Every member runs under one lock, which is
-/// the transaction: a claim, a batch of completions or a command is applied whole, and the planner
-/// (<see cref="Core.Scheduling.SlotPlanner"/>) is the same as in the SQL stores, so the scheduling behaviour is identical.
+/// the transaction: a claim, a batch of completions or a command is applied whole. Every lifecycle decision is
+/// <see cref="Core.Scheduling.JobLedger"/>'s, as in the SQL stores; this store is the ledger over plain dictionaries, its
+/// reference implementation.
 /// </summary>
 /// <remarks>
 /// Lists (jobs by product, runs by product) scan and sort what they return, which is fine for the sizes this store is
@@ -85,16 +86,4 @@ public sealed partial class InMemoryJobStore : IJobStore, ICatalogStore, IAsyncD
         lock (_gate) InsertRun(run, 1, checkSlot: true);
     }
 
-    /// <summary>
-    /// An execution of the job finished (or was abandoned): releases its in-flight slot and completes the job when it has
-    /// nothing left to run (executions exhausted, or past <c>end_at</c>) and nothing running.
-    /// </summary>
-    private static Job Release(Job job, DateTimeOffset? lastRunAt, string lastRunStatus)
-    {
-        var next = job with { InFlight = Math.Max(0, job.InFlight - 1), LastRunAt = lastRunAt, LastRunStatus = lastRunStatus };
-        bool pastEnd = next.EndAt is { } end && next.NextDueAt > end;
-        if (next.InFlight == 0 && (next.ExecutionsExhausted || pastEnd))
-            next = next with { Status = JobStatus.Completed };
-        return next;
-    }
 }

@@ -1,5 +1,4 @@
 using Metronome.Core.Jobs;
-using Metronome.Core.Runs;
 using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Metronome.Storage.Postgres.Internal;
@@ -19,7 +18,7 @@ public sealed partial class PostgresJobStore
     /// <see cref="PostgresStoreOptions.Partitioning"/>, only the node owning a job's place in the ring claims it on time; any node
     /// claims it once it is overdue by the takeover grace (a dead, stalled or saturated owner), and other nodes are told to look
     /// again then;</item>
-    /// <item><see cref="SlotPlanner.Plan"/> runs per locked job at the horizon (database now + the caller's look-ahead);</item>
+    /// <item><see cref="JobLedger.Claim"/> decides per locked job at the horizon (database now + the caller's look-ahead);</item>
     /// <item>one round trip inserts every run (one array INSERT) and advances every job (one array UPDATE).</item>
     /// </list>
     /// Jobs not locked are answered with their fresh due time: not yet due (another node claimed them first), gone, or being
@@ -29,7 +28,7 @@ public sealed partial class PostgresJobStore
     public Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(p);
-        if (p.JobIds.Count == 0) return Task.FromResult(new ClaimResult([], [], []));
+        if (p.JobIds.Count == 0) return Task.FromResult(new ClaimResult([], []));
         var asked = p.JobIds.Distinct().ToList(); // answered in the order asked, like every store
         var ids = asked.Order().ToArray();
 
@@ -76,20 +75,16 @@ public sealed partial class PostgresJobStore
             var writes = new BatchWrites(_channel);
             var runs = new List<ClaimedRun>();
             var schedule = new Dictionary<long, ScheduleEntry>(ids.Length);
-            var blocked = new List<long>();
+            var decided = p with { Now = horizon - (p.Horizon - p.Now), Horizon = horizon }; // the deciding clock
+            Func<string> newRunId = _runIds.Next;
             foreach (var id in asked)
             {
                 if (!due.TryGetValue(id, out var job)) continue;
-                var plan = SlotPlanner.Plan(job, horizon, p.MisfireThreshold, p.MaxSlotsPerJob);
-                foreach (var slot in plan.Slots)
-                {
-                    var run = slot.Skipped ? ClaimRecords.Skipped(job, slot, _runIds.Next(), p.Node, horizon - (p.Horizon - p.Now)) : ClaimRecords.Fired(job, slot, _runIds.Next(), p.Node);
-                    writes.InsertRun(run, job.Retries.MaxAttempts);
-                    if (!slot.Skipped) runs.Add(ClaimRecords.ToClaimed(job, run, slot.ScheduledAt));
-                }
-                if (!plan.Next.Equals(job)) writes.UpdateJob(plan.Next);
-                schedule[id] = new ScheduleEntry(job.Id, plan.Blocked ? null : plan.Next.ScheduledDueAt);
-                if (plan.Blocked) blocked.Add(job.Id);
+                var claim = JobLedger.Claim(id, job, decided, newRunId);
+                foreach (var run in claim.Records) writes.InsertRun(run, job.Retries.MaxAttempts);
+                runs.AddRange(claim.Runs);
+                if (claim.Next is { } next) writes.UpdateJob(next);
+                schedule[id] = claim.Entry;
             }
             await writes.ExecuteAsync(c, tx, ct).ConfigureAwait(false);
 
@@ -100,7 +95,7 @@ public sealed partial class PostgresJobStore
                         ? entry
                         // Another node's job: look again when it would be overdue enough to take over (not every interval).
                         : entry with { DueAt = (at > horizon ? at : horizon) + partition!.TakeoverGrace };
-            return new ClaimResult(runs, asked.ConvertAll(id => schedule[id]), blocked);
+            return new ClaimResult(runs, asked.ConvertAll(id => schedule[id]));
         }, ct, committed: (result, c, token) => RunsWrittenAsync(c, result.Runs.Select(r => r.Run.Id), p.Node, token));
     }
 

@@ -1,4 +1,5 @@
 using Metronome.Core.Runs;
+using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Metronome.Storage.Postgres.Internal;
 using Npgsql;
@@ -12,8 +13,9 @@ public sealed partial class PostgresJobStore
     /// Final outcomes of one batch in one statement: finish the runs still <c>running</c>, count them per job, lock those jobs in
     /// id order (concurrent writers never deadlock) and release them with one UPDATE aggregated per job: the in-flight count
     /// drops by the runs finished, the last of them (in the order reported) becomes the job's last run, and a job with nothing
-    /// running and nothing left to run (executions exhausted, or past <c>end_at</c>) completes (<see cref="JobRows.Release"/>
-    /// applied n times). Answers the released jobs whose in-flight count is zero, with their due time.
+    /// running and nothing left to run (executions exhausted, or past <c>end_at</c>) completes: the SQL form of
+    /// <see cref="JobLedger.Release(Core.Jobs.Job, JobRelease)"/>. Answers the released jobs whose in-flight count is zero, with
+    /// their due time (<see cref="JobLedger.AfterRelease"/>). The conformance suite's ledger tables keep both equal to the ledger.
     /// </summary>
     private const string FinishRunsSql = """
         WITH u AS (

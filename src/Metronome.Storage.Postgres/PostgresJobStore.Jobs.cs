@@ -2,6 +2,7 @@ using System.Globalization;
 using Metronome.Core;
 using Metronome.Core.Jobs;
 using Metronome.Core.Runs;
+using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Metronome.Storage.Postgres.Internal;
 using Npgsql;
@@ -106,24 +107,12 @@ public sealed partial class PostgresJobStore
         return WriteAsync(async (c, tx) =>
         {
             var job = await FindJobAsync(c, tx, p.Product, p.Tag, ct, forUpdate: true).ConfigureAwait(false) ?? throw JobNotFound(p.Product, p.Tag);
-            var run = new Run
-            {
-                Id = p.RunId,
-                JobId = job.Id,
-                Product = job.Product,
-                JobTag = job.Tag,
-                Slot = 0,
-                Attempt = 1,
-                ScheduledAt = p.Now,
-                StartedAt = p.Now,
-                Node = p.Node,
-                Status = RunStatus.Running,
-            };
+            var trigger = JobLedger.Trigger(job, p.RunId, p.Node, p.Now);
             var writes = new BatchWrites(_channel);
-            writes.InsertRun(run, job.Retries.MaxAttempts);
-            writes.UpdateJob(job with { ExecutionsDone = job.ExecutionsDone + 1, InFlight = job.InFlight + 1 });
+            writes.InsertRun(trigger.Run, job.Retries.MaxAttempts);
+            writes.UpdateJob(trigger.Next);
             await writes.ExecuteAsync(c, tx, ct).ConfigureAwait(false);
-            return ClaimRecords.ToClaimed(job, run, p.Now);
+            return trigger.Claimed;
         }, ct);
     }
 

@@ -1,6 +1,7 @@
 using Metronome.Core;
 using Metronome.Core.Jobs;
 using Metronome.Core.Runs;
+using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Metronome.Storage.Postgres.Internal;
 using Npgsql;
@@ -10,9 +11,6 @@ namespace Metronome.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    private const string AbandonedKind = "abandoned";
-    private const string AbandonedMessage = "the node running this attempt stopped";
-
     /// <inheritdoc />
     /// <remarks>
     /// The orphans are locked with <c>FOR UPDATE SKIP LOCKED</c>: a run another node is finishing or recovering right now is
@@ -24,7 +22,7 @@ public sealed partial class PostgresJobStore
         ArgumentNullException.ThrowIfNull(p);
         return WriteAsync(async (c, tx) =>
         {
-            var orphans = new List<(Run Run, DateTimeOffset? RetryAt, int MaxAttempts)>();
+            var orphans = new List<Orphan>();
             await using (var select = c.Command(tx, $"""
                 SELECT {RunRows.Columns} FROM runs
                 WHERE status = 'running' AND (@owners IS NULL OR node = ANY(@owners))
@@ -33,31 +31,26 @@ public sealed partial class PostgresJobStore
             await using (var r = await select.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
                 while (await r.ReadAsync(ct).ConfigureAwait(false))
-                    orphans.Add((RunRows.Read(r), r.AtOrNull(RunRows.RetryAtOrdinal), r.GetInt32(RunRows.MaxAttemptsOrdinal)));
+                    orphans.Add(new Orphan(RunRows.Read(r), r.AtOrNull(RunRows.RetryAtOrdinal), r.GetInt32(RunRows.MaxAttemptsOrdinal)));
             }
             if (orphans.Count == 0) return new RecoverResult([], 0);
 
             var jobs = await JobRows.LockAsync(c, tx, orphans.Select(o => o.Run.JobId), ct).ConfigureAwait(false);
-            var reissued = new List<(string Id, int Attempt)>();
-            var abandonedIds = new List<string>();
+            var abandonedRuns = new List<Run>();
             var resume = new List<ClaimedRun>();
             var writes = new BatchWrites(_channel);
             var released = new HashSet<long>();
-            foreach (var (run, retryAt, maxAttempts) in orphans)
+            foreach (var orphan in orphans)
             {
-                var job = jobs.GetValueOrDefault(run.JobId);
-                bool pendingRetry = retryAt is not null;
-                if (job is not null && (pendingRetry || run.Attempt < maxAttempts))
+                var decision = JobLedger.Recover(orphan, jobs.GetValueOrDefault(orphan.Run.JobId), p.Node, p.Now);
+                if (decision.Resume is { } resumed)
                 {
-                    // A pending retry has not started yet: re-issue it as is. An interrupted attempt counts as tried.
-                    var attempt = pendingRetry ? run.Attempt : run.Attempt + 1;
-                    reissued.Add((run.Id, attempt));
-                    resume.Add(ClaimRecords.ToClaimed(job, run with { Attempt = attempt, Node = p.Node }, retryAt ?? p.Now));
+                    resume.Add(resumed);
                     continue;
                 }
-                abandonedIds.Add(run.Id);
-                if (job is null) continue;
-                jobs[run.JobId] = job = JobRows.Release(job, run.StartedAt, RunStatus.Abandoned.ToWire());
+                abandonedRuns.Add(decision.Abandoned!);
+                if (decision.Job is not { } job) continue;
+                jobs[job.Id] = job;
                 writes.UpdateJob(job);
                 released.Add(job.Id);
             }
@@ -66,26 +59,29 @@ public sealed partial class PostgresJobStore
 
             await using (var batch = new NpgsqlBatch(c, tx))
             {
-                if (reissued.Count > 0)
+                if (resume.Count > 0)
                     batch.BatchCommands.Add(new NpgsqlBatchCommand("""
                         UPDATE runs SET attempt = u.attempt, node = @node FROM unnest(@id, @attempt) AS u(id, attempt) WHERE runs.id = u.id
                         """)
                         .With("node", p.Node, NpgsqlDbType.Text)
-                        .With("id", reissued.Select(r => r.Id).ToArray(), Sql.Array(NpgsqlDbType.Text))
-                        .With("attempt", reissued.Select(r => r.Attempt).ToArray(), Sql.Array(NpgsqlDbType.Integer)));
-                if (abandonedIds.Count > 0)
+                        .With("id", resume.Select(r => r.Run.Id).ToArray(), Sql.Array(NpgsqlDbType.Text))
+                        .With("attempt", resume.Select(r => r.Run.Attempt).ToArray(), Sql.Array(NpgsqlDbType.Integer)));
+                if (abandonedRuns.Count > 0)
                     batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-                        UPDATE runs SET status = 'abandoned', finished_at = @now, error_kind = @kind, error_message = @message, retry_at = NULL
-                        WHERE id = ANY(@id)
+                        UPDATE runs SET status = u.status, finished_at = u.finished_at, error_kind = u.error_kind, error_message = u.error_message,
+                            retry_at = NULL
+                        FROM unnest(@id, @status, @finished_at, @error_kind, @error_message) AS u(id, status, finished_at, error_kind, error_message)
+                        WHERE runs.id = u.id
                         """)
-                        .With("now", Sql.Ms(p.Now), NpgsqlDbType.Bigint)
-                        .With("kind", AbandonedKind, NpgsqlDbType.Text)
-                        .With("message", AbandonedMessage, NpgsqlDbType.Text)
-                        .With("id", abandonedIds.ToArray(), Sql.Array(NpgsqlDbType.Text)));
+                        .With("id", abandonedRuns.Select(r => r.Id).ToArray(), Sql.Array(NpgsqlDbType.Text))
+                        .With("status", abandonedRuns.Select(r => r.Status.ToWire()).ToArray(), Sql.Array(NpgsqlDbType.Text))
+                        .With("finished_at", abandonedRuns.Select(r => Sql.Ms(r.FinishedAt!.Value)).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
+                        .With("error_kind", abandonedRuns.Select(r => r.ErrorKind).ToArray(), Sql.Array(NpgsqlDbType.Text))
+                        .With("error_message", abandonedRuns.Select(r => r.ErrorMessage).ToArray(), Sql.Array(NpgsqlDbType.Text)));
                 await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             await writes.ExecuteAsync(c, tx, ct).ConfigureAwait(false);
-            return new RecoverResult(resume, abandonedIds.Count);
+            return new RecoverResult(resume, abandonedRuns.Count);
         }, ct, committed: (result, c, token) => RunsWrittenAsync(c, result.Resume.Select(r => r.Run.Id), p.Node, token));
     }
 

@@ -1,5 +1,3 @@
-using Metronome.Core.Jobs;
-using Metronome.Core.Runs;
 using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Metronome.Storage.Sqlite.Internal;
@@ -17,7 +15,7 @@ public sealed partial class SqliteJobStore
     public Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(p);
-        if (p.JobIds.Count == 0) return Task.FromResult(new ClaimResult([], [], []));
+        if (p.JobIds.Count == 0) return Task.FromResult(new ClaimResult([], []));
         var ids = p.JobIds.Distinct().ToList();
         var idsJson = "[" + string.Join(",", ids) + "]";
 
@@ -35,29 +33,18 @@ public sealed partial class SqliteJobStore
             using var insert = new RunInserter(c, tx);
             var runs = new List<ClaimedRun>();
             var schedule = new List<ScheduleEntry>(ids.Count);
-            var blocked = new List<long>();
+            Func<string> newRunId = _runIds.Next;
             foreach (var id in ids)
             {
                 var job = jobs.Get(id);
-                if (job is null || job.Status != JobStatus.Active)
-                {
-                    schedule.Add(new ScheduleEntry(id, null));
-                    continue;
-                }
-
-                var plan = SlotPlanner.Plan(job, p.Horizon, p.MisfireThreshold, p.MaxSlotsPerJob);
-                foreach (var slot in plan.Slots)
-                {
-                    var run = slot.Skipped ? ClaimRecords.Skipped(job, slot, _runIds.Next(), p.Node, p.Now) : ClaimRecords.Fired(job, slot, _runIds.Next(), p.Node);
-                    insert.Insert(run, job.Retries.MaxAttempts);
-                    if (!slot.Skipped) runs.Add(ClaimRecords.ToClaimed(job, run, slot.ScheduledAt));
-                }
-                jobs.Set(plan.Next);
-                schedule.Add(new ScheduleEntry(id, plan.Blocked ? null : plan.Next.ScheduledDueAt));
-                if (plan.Blocked) blocked.Add(id);
+                var claim = JobLedger.Claim(id, job, p, newRunId);
+                foreach (var run in claim.Records) insert.Insert(run, job!.Retries.MaxAttempts);
+                runs.AddRange(claim.Runs);
+                if (claim.Next is { } next) jobs.Set(next);
+                schedule.Add(claim.Entry);
             }
             jobs.Flush();
-            return new ClaimResult(runs, schedule, blocked);
+            return new ClaimResult(runs, schedule);
         }, urgent: true, ct);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Metronome.Core;
 using Metronome.Core.Jobs;
 using Metronome.Core.Runs;
+using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Metronome.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
@@ -98,24 +99,12 @@ public sealed partial class SqliteJobStore
         return WriteAsync((c, tx) =>
         {
             var job = FindJob(c, tx, p.Product, p.Tag) ?? throw JobNotFound(p.Product, p.Tag);
-            var run = new Run
-            {
-                Id = p.RunId,
-                JobId = job.Id,
-                Product = job.Product,
-                JobTag = job.Tag,
-                Slot = 0,
-                Attempt = 1,
-                ScheduledAt = p.Now,
-                StartedAt = p.Now,
-                Node = p.Node,
-                Status = RunStatus.Running,
-            };
-            using (var insert = new RunInserter(c, tx)) insert.Insert(run, job.Retries.MaxAttempts);
-            using var update = c.Command(tx, "UPDATE jobs SET executions_done = executions_done + 1, in_flight = in_flight + 1 WHERE id = @id")
-                .With("@id", job.Id);
+            var trigger = JobLedger.Trigger(job, p.RunId, p.Node, p.Now);
+            using (var insert = new RunInserter(c, tx)) insert.Insert(trigger.Run, job.Retries.MaxAttempts);
+            using var update = c.Command(tx, "UPDATE jobs SET executions_done = @executions_done, in_flight = @in_flight WHERE id = @id")
+                .With("@id", job.Id).With("@executions_done", trigger.Next.ExecutionsDone).With("@in_flight", trigger.Next.InFlight);
             update.ExecuteNonQuery();
-            return ClaimRecords.ToClaimed(job, run, p.Now);
+            return trigger.Claimed;
         }, ct);
     }
 

@@ -1,5 +1,6 @@
 using Metronome.Core;
 using Metronome.Core.Runs;
+using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Metronome.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
@@ -8,9 +9,6 @@ namespace Metronome.Storage.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
-    private const string AbandonedKind = "abandoned";
-    private const string AbandonedMessage = "the node running this attempt stopped";
-
     /// <inheritdoc />
     /// <remarks>
     /// A final completion only applies to a run still <c>running</c>: a duplicate report (say, after a recovery re-issued
@@ -44,8 +42,7 @@ public sealed partial class SqliteJobStore
             var fKind = finish.Param("@error_kind");
             var fOutput = finish.Param("@output");
 
-            // Per job: how many executions finished in this batch, and the last one (what JobBatch.Release applied one by one).
-            var released = new Dictionary<long, (int Count, DateTimeOffset StartedAt, string Status)>();
+            var released = new ReleaseTally();
             foreach (var done in completions)
             {
                 if (done.RetryAt is { } retryAt)
@@ -59,28 +56,26 @@ public sealed partial class SqliteJobStore
                     continue;
                 }
 
-                var status = done.Status.ToWire();
                 fId.Value = done.RunId;
-                fStatus.Value = status;
+                fStatus.Value = done.Status.ToWire();
                 fStarted.Value = Sql.Ms(done.StartedAt);
                 fFinished.Value = Sql.Ms(done.FinishedAt);
                 fMessage.Set(done.ErrorMessage);
                 fKind.Set(done.ErrorKind);
                 fOutput.Set(done.OutputJson);
                 if (finish.ExecuteNonQuery() == 0) continue; // unknown or already finished
-                released[done.JobId] = (released.GetValueOrDefault(done.JobId).Count + 1, done.StartedAt, status);
+                released.Add(done.JobId, done.StartedAt, done.Status);
             }
             return released.Count == 0 ? [] : ReleaseJobs(c, tx, released);
         }, ct);
     }
 
     /// <summary>
-    /// Releases the in-flight executions of each job in one UPDATE … RETURNING (no read of the job row): the same rule as
-    /// <see cref="JobBatch.Release"/> applied once per finished execution — in flight goes down, the last outcome is recorded,
-    /// and a job with nothing left to run and nothing running completes. A deleted job updates nothing: its runs are history.
+    /// Releases the in-flight executions of each job in one UPDATE … RETURNING (no read of the job row): the SQL form of
+    /// <see cref="JobLedger.Release(Core.Jobs.Job, JobRelease)"/> and <see cref="JobLedger.AfterRelease"/>, kept equal to
+    /// them by the conformance suite's ledger tables. A deleted job updates nothing: its runs are history.
     /// </summary>
-    private static List<ScheduleEntry> ReleaseJobs(SqliteConnection c, SqliteTransaction tx,
-        Dictionary<long, (int Count, DateTimeOffset StartedAt, string Status)> released)
+    private static List<ScheduleEntry> ReleaseJobs(SqliteConnection c, SqliteTransaction tx, ReleaseTally released)
     {
         using var release = c.Command(tx, """
             UPDATE jobs SET in_flight = max(0, in_flight - @n), last_run_at = @last_run_at, last_run_status = @last_run_status,
@@ -95,18 +90,18 @@ public sealed partial class SqliteJobStore
         var lastRunAt = release.Param("@last_run_at");
         var lastRunStatus = release.Param("@last_run_status");
         var entries = new List<ScheduleEntry>();
-        foreach (var (jobId, r) in released)
+        foreach (var r in released.Releases)
         {
-            id.Value = jobId;
+            id.Value = r.JobId;
             n.Value = r.Count;
-            lastRunAt.Value = Sql.Ms(r.StartedAt);
-            lastRunStatus.Value = r.Status;
+            lastRunAt.Set(Sql.Ms(r.LastRunAt));
+            lastRunStatus.Value = r.LastRunStatus.ToWire();
             using var reader = release.ExecuteReader();
             if (!reader.Read() || reader.GetInt64(0) != 0) continue;
             // Job.ScheduledDueAt: active and executions not exhausted.
             long executions = reader.GetInt64(2);
             bool due = reader.GetString(1) == "active" && !(executions > 0 && reader.GetInt64(3) >= executions);
-            entries.Add(new ScheduleEntry(jobId, due ? reader.At(4) : null));
+            entries.Add(new ScheduleEntry(r.JobId, due ? reader.At(4) : null));
         }
         return entries;
     }
@@ -118,7 +113,7 @@ public sealed partial class SqliteJobStore
         string? owners = p.OwnerNodes is null ? null : System.Text.Json.JsonSerializer.Serialize(p.OwnerNodes);
         return WriteAsync((c, tx) =>
         {
-            var orphans = new List<(Run Run, DateTimeOffset? RetryAt, int MaxAttempts)>();
+            var orphans = new List<Orphan>();
             using (var select = c.Command(tx, $"""
                 SELECT {RunRows.Columns()} FROM runs
                 WHERE status = 'running' AND (@owners IS NULL OR node IN (SELECT value FROM json_each(@owners)))
@@ -127,7 +122,7 @@ public sealed partial class SqliteJobStore
             using (var r = select.ExecuteReader())
             {
                 while (r.Read())
-                    orphans.Add((RunRows.Read(r), r.AtOrNull(RunRows.RetryAtOrdinal), r.GetInt32(RunRows.MaxAttemptsOrdinal)));
+                    orphans.Add(new Orphan(RunRows.Read(r), r.AtOrNull(RunRows.RetryAtOrdinal), r.GetInt32(RunRows.MaxAttemptsOrdinal)));
             }
 
             using var jobs = new JobBatch(c, tx);
@@ -136,33 +131,38 @@ public sealed partial class SqliteJobStore
             var iAttempt = reissue.Param("@attempt");
             var iNode = reissue.Param("@node");
             using var abandon = c.Command(tx, """
-                UPDATE runs SET status = 'abandoned', finished_at = @now, error_kind = @kind, error_message = @message, retry_at = NULL
+                UPDATE runs SET status = @status, finished_at = @finished_at, error_kind = @kind, error_message = @message, retry_at = NULL
                 WHERE id = @id
-                """).With("@now", Sql.Ms(p.Now)).With("@kind", AbandonedKind).With("@message", AbandonedMessage);
+                """);
             var aId = abandon.Param("@id");
+            var aStatus = abandon.Param("@status");
+            var aFinished = abandon.Param("@finished_at");
+            var aKind = abandon.Param("@kind");
+            var aMessage = abandon.Param("@message");
 
             var resume = new List<ClaimedRun>();
             int abandoned = 0;
-            foreach (var (run, retryAt, maxAttempts) in orphans)
+            foreach (var orphan in orphans)
             {
-                var job = jobs.Get(run.JobId);
-                bool pendingRetry = retryAt is not null;
-                if (job is not null && (pendingRetry || run.Attempt < maxAttempts))
+                var decision = JobLedger.Recover(orphan, jobs.Get(orphan.Run.JobId), p.Node, p.Now);
+                if (decision.Resume is { } resumed)
                 {
-                    // A pending retry has not started yet: re-issue it as is. An interrupted attempt counts as tried.
-                    var attempt = pendingRetry ? run.Attempt : run.Attempt + 1;
-                    iId.Value = run.Id;
-                    iAttempt.Value = attempt;
-                    iNode.Value = p.Node;
+                    iId.Value = resumed.Run.Id;
+                    iAttempt.Value = resumed.Run.Attempt;
+                    iNode.Value = resumed.Run.Node;
                     reissue.ExecuteNonQuery();
-                    resume.Add(ClaimRecords.ToClaimed(job, run with { Attempt = attempt, Node = p.Node }, retryAt ?? p.Now));
+                    resume.Add(resumed);
                     continue;
                 }
-
+                var run = decision.Abandoned!;
                 aId.Value = run.Id;
+                aStatus.Value = run.Status.ToWire();
+                aFinished.Set(Sql.Ms(run.FinishedAt));
+                aKind.Set(run.ErrorKind);
+                aMessage.Set(run.ErrorMessage);
                 abandon.ExecuteNonQuery();
                 abandoned++;
-                if (job is not null) jobs.Set(JobBatch.Release(job, run.StartedAt, RunStatus.Abandoned.ToWire()));
+                if (decision.Job is { } job) jobs.Set(job);
             }
             jobs.Flush();
             return new RecoverResult(resume, abandoned);

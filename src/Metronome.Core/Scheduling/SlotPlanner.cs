@@ -10,10 +10,7 @@ public readonly record struct PlannedSlot(long Slot, DateTimeOffset ScheduledAt,
 /// <paramref name="Blocked"/> means a slot is due but must wait for a running execution (overlap <c>queue</c>,
 /// or a misfire <c>catch_up</c> that runs missed slots one after another).
 /// </summary>
-public sealed record SlotPlan(IReadOnlyList<PlannedSlot> Slots, Job Next, bool Blocked)
-{
-    public int FiredCount => Slots.Count(s => !s.Skipped);
-}
+public sealed record SlotPlan(IReadOnlyList<PlannedSlot> Slots, Job Next, bool Blocked);
 
 /// <summary>
 /// Pure maths of which slots of a job to fire at a given instant. Stores call it inside the claim

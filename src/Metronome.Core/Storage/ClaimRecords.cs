@@ -4,8 +4,8 @@ using Metronome.Core.Scheduling;
 
 namespace Metronome.Core.Storage;
 
-/// <summary>The records a claim writes and returns, built the same way by every store.</summary>
-public static class ClaimRecords
+/// <summary>The run records <see cref="JobLedger"/> decides (claimed, skipped, triggered), built in this one place.</summary>
+internal static class ClaimRecords
 {
     /// <summary>A claimed grid slot: attempt 1, running on <paramref name="node"/>.</summary>
     public static Run Fired(Job job, PlannedSlot slot, string runId, string node) => new()
@@ -38,6 +38,21 @@ public static class ClaimRecords
         Status = RunStatus.Skipped,
         ErrorMessage = "the previous execution was still running (overlap: skip)",
         ErrorKind = "overlap",
+    };
+
+    /// <summary>An extra execution now (slot 0, attempt 1), running on <paramref name="node"/>.</summary>
+    public static Run Triggered(Job job, string runId, string node, DateTimeOffset now) => new()
+    {
+        Id = runId,
+        JobId = job.Id,
+        Product = job.Product,
+        JobTag = job.Tag,
+        Slot = 0,
+        Attempt = 1,
+        ScheduledAt = now,
+        StartedAt = now,
+        Node = node,
+        Status = RunStatus.Running,
     };
 
     /// <summary>What the dispatcher needs to run an attempt of <paramref name="run"/> at <paramref name="runAt"/>.</summary>

@@ -17,9 +17,9 @@ public interface IJobStore
     Task<IReadOnlyList<ScheduleEntry>> LoadScheduleAsync(CancellationToken ct);
 
     /// <summary>
-    /// For each job in <see cref="ClaimParams.JobIds"/> that is due by <see cref="ClaimParams.Horizon"/>: applies
-    /// <see cref="Scheduling.SlotPlanner.Plan"/> at the horizon, inserts one run per planned slot (skipped slots are
-    /// recorded finished), advances the job, and returns the runs to execute with each job's next due time.
+    /// For each job in <see cref="ClaimParams.JobIds"/> that is due by <see cref="ClaimParams.Horizon"/>: persists
+    /// <see cref="Scheduling.JobLedger.Claim"/> (one run per planned slot, skipped slots recorded finished, the job
+    /// advanced) and returns the runs to execute with each job's next due time.
     /// Jobs not due, gone or locked by another claimer are returned with their current due time (or none).
     /// </summary>
     Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct);
@@ -92,8 +92,7 @@ public sealed record ClaimParams(string Node, DateTimeOffset Now, DateTimeOffset
 
 /// <param name="Runs">Runs to execute, each at its <see cref="ClaimedRun.RunAt"/>.</param>
 /// <param name="Schedule">Every job asked about, with its next due time (null: nothing scheduled or waiting on a running execution).</param>
-/// <param name="BlockedJobIds">Jobs with a due slot that waits for a running execution (overlap queue).</param>
-public sealed record ClaimResult(IReadOnlyList<ClaimedRun> Runs, IReadOnlyList<ScheduleEntry> Schedule, IReadOnlyList<long> BlockedJobIds);
+public sealed record ClaimResult(IReadOnlyList<ClaimedRun> Runs, IReadOnlyList<ScheduleEntry> Schedule);
 
 /// <summary>An attempt to execute, with everything the dispatcher needs (no further reads on the hot path).</summary>
 public sealed record ClaimedRun

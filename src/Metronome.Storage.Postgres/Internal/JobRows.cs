@@ -117,16 +117,4 @@ internal static class JobRows
             .With("updated_at", Sql.Ms(job.UpdatedAt));
     }
 
-    /// <summary>
-    /// An execution of the job finished (or was abandoned): releases its in-flight slot and completes the job when it has
-    /// nothing left to run (executions exhausted, or past <c>end_at</c>) and nothing running. Same rule as the SQLite store.
-    /// </summary>
-    public static Job Release(Job job, DateTimeOffset? lastRunAt, string lastRunStatus)
-    {
-        var next = job with { InFlight = Math.Max(0, job.InFlight - 1), LastRunAt = lastRunAt, LastRunStatus = lastRunStatus };
-        bool pastEnd = next.EndAt is { } end && next.NextDueAt > end;
-        if (next.InFlight == 0 && (next.ExecutionsExhausted || pastEnd))
-            next = next with { Status = JobStatus.Completed };
-        return next;
-    }
 }

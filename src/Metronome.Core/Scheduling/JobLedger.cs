@@ -1,0 +1,127 @@
+using Metronome.Core.Jobs;
+using Metronome.Core.Runs;
+using Metronome.Core.Storage;
+
+namespace Metronome.Core.Scheduling;
+
+/// <summary>
+/// The lifecycle rules of a job and its runs, decided in one place for every store: claim a slot, release a finished
+/// run (and complete the job), recover an orphaned run, trigger an extra execution. Every member is pure (no I/O, the
+/// clock is a parameter); a store reads what a rule needs, asks the ledger, and persists the decision. Where a store's
+/// fast path writes a rule in SQL (the release UPDATE of SQLite and PostgreSQL), the conformance suite runs one table
+/// of cases through the store and through the ledger, so the two cannot drift.
+/// </summary>
+public static class JobLedger
+{
+    /// <summary>The <c>error_kind</c> of a run abandoned by recovery.</summary>
+    public const string AbandonedKind = "abandoned";
+
+    /// <summary>The <c>error_message</c> of a run abandoned by recovery.</summary>
+    public const string AbandonedMessage = "the node running this attempt stopped";
+
+    /// <summary>
+    /// Claims the due slots of one job at <see cref="ClaimParams.Horizon"/>: the misfire and overlap outcomes of
+    /// <see cref="SlotPlanner.Plan"/>, the run records to insert (fired slots running, skipped slots finished), the runs to
+    /// execute and the job's place in the due queue (none while a slot waits for a running execution). A job that is
+    /// gone or not active claims nothing and leaves the queue.
+    /// </summary>
+    /// <param name="jobId">The job asked about.</param>
+    /// <param name="job">The job as stored, or null when it does not exist.</param>
+    /// <param name="p">The claim; <see cref="ClaimParams.Now"/> stamps skipped slots.</param>
+    /// <param name="newRunId">The store's source of run ids, called once per recorded slot.</param>
+    public static SlotClaim Claim(long jobId, Job? job, ClaimParams p, Func<string> newRunId)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentNullException.ThrowIfNull(newRunId);
+        if (job is null || job.Status != JobStatus.Active) return SlotClaim.Nothing(jobId);
+
+        var plan = SlotPlanner.Plan(job, p.Horizon, p.MisfireThreshold, p.MaxSlotsPerJob);
+        var entry = new ScheduleEntry(jobId, plan.Blocked ? null : plan.Next.ScheduledDueAt);
+        bool changed = !ReferenceEquals(plan.Next, job) && !plan.Next.Equals(job);
+        if (plan.Slots.Count == 0) return new SlotClaim(jobId, changed ? plan.Next : null, [], [], entry, plan.Blocked);
+
+        var records = new Run[plan.Slots.Count];
+        int fired = 0;
+        foreach (var slot in plan.Slots) if (!slot.Skipped) fired++;
+        var runs = new ClaimedRun[fired];
+        fired = 0;
+        for (int i = 0; i < records.Length; i++)
+        {
+            var slot = plan.Slots[i];
+            if (slot.Skipped)
+            {
+                records[i] = ClaimRecords.Skipped(job, slot, newRunId(), p.Node, p.Now);
+                continue;
+            }
+            records[i] = ClaimRecords.Fired(job, slot, newRunId(), p.Node);
+            runs[fired++] = ClaimRecords.ToClaimed(job, records[i], slot.ScheduledAt);
+        }
+        return new SlotClaim(jobId, plan.Next, records, runs, entry, plan.Blocked);
+    }
+
+    /// <summary>
+    /// <paramref name="release"/>'s executions of the job finished (or were abandoned): the in-flight count drops by their
+    /// number (never below zero), the last of them becomes the job's last run, and a job with nothing running and nothing
+    /// left to run (executions exhausted, or its next slot past <c>end_at</c>) completes. Releasing n executions at once is
+    /// the same as releasing them one by one, which is what lets the SQL stores release a batch in one UPDATE per job.
+    /// </summary>
+    public static Job Release(Job job, JobRelease release)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var next = job with
+        {
+            InFlight = Math.Max(0, job.InFlight - release.Count),
+            LastRunAt = release.LastRunAt,
+            LastRunStatus = release.LastRunStatus.ToWire(),
+        };
+        return next.InFlight == 0 && (next.ExecutionsExhausted || IsPastEnd(next)) ? next with { Status = JobStatus.Completed } : next;
+    }
+
+    /// <summary>One execution of the job finished: <see cref="Release(Job, JobRelease)"/> of one.</summary>
+    public static Job Release(Job job, DateTimeOffset? lastRunAt, RunStatus lastRunStatus) =>
+        Release(job, new JobRelease(job.Id, 1, lastRunAt, lastRunStatus));
+
+    /// <summary>
+    /// What a release announces to the due queue: a job with nothing left in flight, at its due time (none when it is not
+    /// active or has exhausted its executions); null while executions of the job still run.
+    /// </summary>
+    public static ScheduleEntry? AfterRelease(Job released)
+    {
+        ArgumentNullException.ThrowIfNull(released);
+        return released.InFlight == 0 ? new ScheduleEntry(released.Id, released.ScheduledDueAt) : null;
+    }
+
+    /// <summary>
+    /// Takes over a run left <c>running</c> by a node that stopped. A pending retry has not started: it is re-issued as is,
+    /// at its retry time. An interrupted attempt counts as tried: it is re-issued now as the next attempt when attempts
+    /// remain. Otherwise (or when the job is gone) the run is abandoned and, if the job still exists, released.
+    /// </summary>
+    /// <param name="orphan">The run with its stored retry time and attempt limit.</param>
+    /// <param name="job">The run's job as it stands (after earlier decisions of the same recovery), or null when deleted.</param>
+    /// <param name="node">The node taking the run over.</param>
+    /// <param name="now">The recovering clock.</param>
+    public static OrphanDecision Recover(Orphan orphan, Job? job, string node, DateTimeOffset now)
+    {
+        var run = orphan.Run;
+        bool pendingRetry = orphan.RetryAt is not null;
+        if (job is not null && (pendingRetry || run.Attempt < orphan.MaxAttempts))
+        {
+            var attempt = pendingRetry ? run.Attempt : run.Attempt + 1;
+            var resumed = ClaimRecords.ToClaimed(job, run with { Attempt = attempt, Node = node }, orphan.RetryAt ?? now);
+            return new OrphanDecision(resumed, null, job);
+        }
+        var abandoned = run with { Status = RunStatus.Abandoned, FinishedAt = now, ErrorKind = AbandonedKind, ErrorMessage = AbandonedMessage };
+        return new OrphanDecision(null, abandoned, job is null ? null : Release(job, run.StartedAt, RunStatus.Abandoned));
+    }
+
+    /// <summary>One extra execution now: a running slot-0 run, counted in the job's executions and in flight.</summary>
+    public static TriggerDecision Trigger(Job job, string runId, string node, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var run = ClaimRecords.Triggered(job, runId, node, now);
+        var next = job with { ExecutionsDone = job.ExecutionsDone + 1, InFlight = job.InFlight + 1 };
+        return new TriggerDecision(run, next, ClaimRecords.ToClaimed(job, run, now));
+    }
+
+    private static bool IsPastEnd(Job job) => job.EndAt is { } end && job.NextDueAt > end;
+}
