@@ -1,0 +1,111 @@
+using Metronome.Core.Jobs;
+using Metronome.Core.Runs;
+using Metronome.Core.Storage;
+using T = Metronome.Storage.Conformance.LedgerTables;
+
+namespace Metronome.Storage.Conformance;
+
+/// <summary>
+/// The ledger tables through this store: each case must meet the table's expectation and equal what
+/// <see cref="LedgerReference"/> gets from <see cref="Core.Scheduling.JobLedger"/> alone, so the store's SQL (the release
+/// UPDATEs of SQLite and PostgreSQL) and the ledger's C# rule are the same rule.
+/// </summary>
+public abstract partial class JobStoreConformanceTests
+{
+    [Theory, MemberData(nameof(T.ReleaseNames), MemberType = typeof(T))]
+    public async Task Ledger_release_case(string name)
+    {
+        var c = T.Release.Single(x => x.Name == name);
+        var job = await CreateAsync(c.Job);
+        var runs = await TriggerAsync(job, c.Running);
+        if (c.DeleteJob) await Jobs.DeleteJobAsync(job.Product, job.Tag, default);
+
+        var reports = c.Finished.Select(i => new RunCompletion(runs[i].Run.Id, job.Id, 1, c.Outcome, T.StartedAt(i),
+            T.StartedAt(i) + TimeSpan.FromSeconds(1), null, null, null, null)).ToList();
+        var announced = new List<DateTimeOffset?>();
+        foreach (var batch in c.OneBatch ? [reports] : reports.Select(r => new List<RunCompletion> { r }))
+            foreach (var entry in await Jobs.CompleteRunsAsync(batch, default))
+            {
+                Assert.Equal(job.Id, entry.JobId);
+                announced.Add(entry.DueAt);
+            }
+        var after = await Jobs.GetJobAsync(job.Product, job.Tag, default);
+        var outcome = new T.ReleaseOutcome(after is null ? null : LedgerState.Of(after), announced);
+
+        LedgerReference.AssertSame(c.Expected, outcome);
+        LedgerReference.AssertSame(LedgerReference.Release(c), outcome);
+        foreach (var i in c.Finished)
+            Assert.Equal(c.Outcome, (await Jobs.GetRunAsync(job.Product, runs[i].Run.Id, default))!.Status);
+    }
+
+    [Theory, MemberData(nameof(T.RecoverNames), MemberType = typeof(T))]
+    public async Task Ledger_recover_case(string name)
+    {
+        var c = T.Recover.Single(x => x.Name == name);
+        var job = await CreateAsync(c.Job);
+        var claimed = (await TriggerAsync(job, 1))[0];
+        if (c.PendingRetry) await Jobs.CompleteRunsAsync([Failed(claimed, T.At(1.5), retryAt: T.RetryAt)], default);
+        if (c.DeleteJob) await Jobs.DeleteJobAsync(job.Product, job.Tag, default);
+
+        var result = await Jobs.RecoverRunsAsync(new RecoverParams(T.OtherNode, T.RecoveredAt, null), default);
+
+        var run = (await Jobs.GetRunAsync(job.Product, claimed.Run.Id, default))!;
+        var resumed = result.Resume.SingleOrDefault();
+        Assert.Equal(resumed is null ? 1 : 0, result.Abandoned);
+        if (resumed is not null) Assert.Equal((run.Id, run.Attempt, run.Node), (resumed.Run.Id, resumed.Run.Attempt, resumed.Run.Node));
+        var after = await Jobs.GetJobAsync(job.Product, job.Tag, default);
+        var outcome = new T.RecoverOutcome(run.Attempt, resumed?.RunAt, new RunState(run.Status, run.Node, run.ErrorKind, run.ErrorMessage, run.FinishedAt),
+            after is null ? null : LedgerState.Of(after));
+
+        Assert.Equal(c.Expected, outcome);
+        Assert.Equal(LedgerReference.Recover(c), outcome);
+    }
+
+    [Theory, MemberData(nameof(T.TriggerNames), MemberType = typeof(T))]
+    public async Task Ledger_trigger_case(string name)
+    {
+        var c = T.Trigger.Single(x => x.Name == name);
+        var job = await CreateAsync(c.Job);
+
+        var claimed = (await TriggerAsync(job, 1))[0];
+
+        var run = (await Jobs.GetRunAsync(job.Product, claimed.Run.Id, default))!;
+        Assert.Equal(claimed.Run, run);
+        var outcome = new T.TriggerOutcome(LedgerState.Of(await ReloadAsync(job)), run.Slot, run.Attempt, run.Status, run.ScheduledAt, run.StartedAt,
+            run.Node, claimed.RunAt);
+        Assert.Equal(c.Outcome, outcome);
+        Assert.Equal(LedgerReference.Trigger(c), outcome);
+    }
+
+    [Theory, MemberData(nameof(T.ClaimNames), MemberType = typeof(T))]
+    public async Task Ledger_claim_case(string name)
+    {
+        var c = T.Claim.Single(x => x.Name == name);
+        var job = await CreateAsync(c.Job);
+        await TriggerAsync(job, c.Running);
+
+        var result = await Jobs.ClaimDueSlotsAsync(new ClaimParams(T.Node, c.Horizon, c.Horizon, [job.Id], T.Threshold), default);
+
+        var entry = Assert.Single(result.Schedule);
+        Assert.Equal(job.Id, entry.JobId);
+        var slots = (await RunsOfAsync(job.Tag)).Where(r => r.Slot > 0).OrderBy(r => r.Slot).ToList();
+        Assert.Equal(result.Runs.Select(r => r.Run.Id).Order(), slots.Where(r => r.Status == RunStatus.Running).Select(r => r.Id).Order());
+        var outcome = new T.ClaimOutcome(
+            result.Runs.Select(r => (r.Run.Slot, r.RunAt)).ToList(),
+            slots.Where(r => r.Status == RunStatus.Skipped).Select(r => (r.Slot, r.ScheduledAt)).ToList(),
+            entry.DueAt,
+            LedgerState.Of(await ReloadAsync(job)));
+
+        LedgerReference.AssertSame(c.Expected, outcome);
+        LedgerReference.AssertSame(LedgerReference.Claim(c), outcome);
+    }
+
+    /// <summary>Triggers <paramref name="count"/> runs of the job at <see cref="T.TriggeredAt"/>: running runs, counted in executions and in flight.</summary>
+    private async Task<List<ClaimedRun>> TriggerAsync(Job job, int count)
+    {
+        var runs = new List<ClaimedRun>();
+        for (int i = 0; i < count; i++)
+            runs.Add(await Jobs.TriggerJobAsync(new TriggerParams(job.Product, job.Tag, T.Node, T.TriggeredAt, RunKeys.NewId(Time)), default));
+        return runs;
+    }
+}
