@@ -1,5 +1,4 @@
 using Metronome.Core;
-using Metronome.Core.Jobs;
 using Metronome.Core.Runs;
 using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;

@@ -40,20 +40,9 @@ internal static class ClaimRecords
         ErrorKind = "overlap",
     };
 
-    /// <summary>An extra execution now (slot 0, attempt 1), running on <paramref name="node"/>.</summary>
-    public static Run Triggered(Job job, string runId, string node, DateTimeOffset now) => new()
-    {
-        Id = runId,
-        JobId = job.Id,
-        Product = job.Product,
-        JobTag = job.Tag,
-        Slot = 0,
-        Attempt = 1,
-        ScheduledAt = now,
-        StartedAt = now,
-        Node = node,
-        Status = RunStatus.Running,
-    };
+    /// <summary>An extra execution now: slot 0, otherwise a claimed slot due now.</summary>
+    public static Run Triggered(Job job, string runId, string node, DateTimeOffset now) =>
+        Fired(job, new PlannedSlot(0, now, Skipped: false), runId, node);
 
     /// <summary>What the dispatcher needs to run an attempt of <paramref name="run"/> at <paramref name="runAt"/>.</summary>
     public static ClaimedRun ToClaimed(Job job, Run run, DateTimeOffset runAt) => new()
