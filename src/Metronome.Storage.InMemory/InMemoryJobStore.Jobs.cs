@@ -37,8 +37,9 @@ public sealed partial class InMemoryJobStore
                 if (!seen.Add(id)) continue;
                 var job = _jobs.GetValueOrDefault(id);
                 var claim = JobLedger.Claim(id, job, p, newRunId);
-                foreach (var run in claim.Records)
-                    InsertRun(run, job!.Retries.MaxAttempts, checkSlot: false); // slots come from the planner, above the job's next slot
+                // Slots come from the planner, above the job's next slot: no need to look for a duplicate.
+                foreach (var claimed in claim.Runs) InsertRun(claimed.Run, job!.Retries.MaxAttempts, checkSlot: false);
+                foreach (var run in claim.Skipped) InsertRun(run, job!.Retries.MaxAttempts, checkSlot: false);
                 runs.AddRange(claim.Runs);
                 if (claim.Next is { } next) _jobs[id] = next;
                 schedule.Add(claim.Entry);

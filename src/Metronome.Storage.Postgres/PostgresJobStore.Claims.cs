@@ -81,7 +81,8 @@ public sealed partial class PostgresJobStore
             {
                 if (!due.TryGetValue(id, out var job)) continue;
                 var claim = JobLedger.Claim(id, job, decided, newRunId);
-                foreach (var run in claim.Records) writes.InsertRun(run, job.Retries.MaxAttempts);
+                foreach (var claimed in claim.Runs) writes.InsertRun(claimed.Run, job.Retries.MaxAttempts);
+                foreach (var run in claim.Skipped) writes.InsertRun(run, job.Retries.MaxAttempts);
                 runs.AddRange(claim.Runs);
                 if (claim.Next is { } next) writes.UpdateJob(next);
                 schedule[id] = claim.Entry;

@@ -38,7 +38,8 @@ public sealed partial class SqliteJobStore
             {
                 var job = jobs.Get(id);
                 var claim = JobLedger.Claim(id, job, p, newRunId);
-                foreach (var run in claim.Records) insert.Insert(run, job!.Retries.MaxAttempts);
+                foreach (var claimed in claim.Runs) insert.Insert(claimed.Run, job!.Retries.MaxAttempts);
+                foreach (var run in claim.Skipped) insert.Insert(run, job!.Retries.MaxAttempts);
                 runs.AddRange(claim.Runs);
                 if (claim.Next is { } next) jobs.Set(next);
                 schedule.Add(claim.Entry);

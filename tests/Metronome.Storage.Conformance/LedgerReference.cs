@@ -83,10 +83,11 @@ public static class LedgerReference
         int next = 100;
         var claim = JobLedger.Claim(job.Id, job, new ClaimParams(Node, c.Horizon, c.Horizon, [job.Id], Threshold), () => RunId(next++));
         Assert.Equal(job.Id, claim.Entry.JobId);
-        Assert.Equal(claim.Runs.Select(r => r.Run), claim.Records.Where(r => r.Status == RunStatus.Running));
+        Assert.All(claim.Runs, r => Assert.Equal(RunStatus.Running, r.Run.Status));
+        Assert.All(claim.Skipped, r => Assert.Equal(RunStatus.Skipped, r.Status));
         return new ClaimOutcome(
             claim.Runs.Select(r => (r.Run.Slot, r.RunAt)).ToList(),
-            claim.Records.Where(r => r.Status == RunStatus.Skipped).Select(r => (r.Slot, r.ScheduledAt)).ToList(),
+            claim.Skipped.Select(r => (r.Slot, r.ScheduledAt)).ToList(),
             claim.Entry.DueAt,
             LedgerState.Of(claim.Next ?? job));
     }

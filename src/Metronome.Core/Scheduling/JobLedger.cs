@@ -39,24 +39,19 @@ public static class JobLedger
         var entry = new ScheduleEntry(jobId, plan.Blocked ? null : plan.Next.ScheduledDueAt);
         bool changed = !ReferenceEquals(plan.Next, job) && !plan.Next.Equals(job);
         if (plan.Slots.Count == 0) return new SlotClaim(jobId, changed ? plan.Next : null, [], [], entry, plan.Blocked);
-
-        var records = new Run[plan.Slots.Count];
         int fired = 0;
         foreach (var slot in plan.Slots) if (!slot.Skipped) fired++;
-        var runs = new ClaimedRun[fired];
+        var runs = fired == 0 ? Array.Empty<ClaimedRun>() : new ClaimedRun[fired];
+        var skipped = fired == plan.Slots.Count ? Array.Empty<Run>() : new Run[plan.Slots.Count - fired];
         fired = 0;
-        for (int i = 0; i < records.Length; i++)
+        int skips = 0;
+        foreach (var slot in plan.Slots)
         {
-            var slot = plan.Slots[i];
-            if (slot.Skipped)
-            {
-                records[i] = ClaimRecords.Skipped(job, slot, newRunId(), p.Node, p.Now);
-                continue;
-            }
-            records[i] = ClaimRecords.Fired(job, slot, newRunId(), p.Node);
-            runs[fired++] = ClaimRecords.ToClaimed(job, records[i], slot.ScheduledAt);
+            // Ids are taken in slot order: fired slots come before skipped ones (once one fires, the rest wait or are skipped).
+            if (slot.Skipped) skipped[skips++] = ClaimRecords.Skipped(job, slot, newRunId(), p.Node, p.Now);
+            else runs[fired++] = ClaimRecords.ToClaimed(job, ClaimRecords.Fired(job, slot, newRunId(), p.Node), slot.ScheduledAt);
         }
-        return new SlotClaim(jobId, plan.Next, records, runs, entry, plan.Blocked);
+        return new SlotClaim(jobId, plan.Next, runs, skipped, entry, plan.Blocked);
     }
 
     /// <summary>

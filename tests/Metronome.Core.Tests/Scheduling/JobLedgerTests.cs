@@ -148,9 +148,9 @@ public sealed class JobLedgerTests
         var claim = JobLedger.Claim(job.Id, job, new ClaimParams("n", horizon, horizon, [job.Id], Threshold), Ids());
 
         Assert.Equal(fired, claim.Runs.Select(r => r.Run.Slot));
-        Assert.Equal(skipped, claim.Records.Where(r => r.Status == RunStatus.Skipped).Select(r => r.Slot));
-        Assert.All(claim.Records.Where(r => r.Status == RunStatus.Skipped), r => Assert.Equal((horizon, "overlap"), (r.FinishedAt!.Value, r.ErrorKind!)));
-        Assert.Equal(fired.Length + skipped.Length, claim.Records.Count);
+        Assert.Equal(skipped, claim.Skipped.Select(r => r.Slot));
+        Assert.All(claim.Skipped, r => Assert.Equal((RunStatus.Skipped, horizon, "overlap"), (r.Status, r.FinishedAt!.Value, r.ErrorKind!)));
+        Assert.All(claim.Runs, r => Assert.Equal((RunStatus.Running, 1), (r.Run.Status, r.Run.Attempt)));
         Assert.Equal(nextSlot, (claim.Next ?? job).NextSlot);
         Assert.Equal(dueMs < 0 ? null : T0.AddMilliseconds(dueMs), claim.Entry.DueAt);
         Assert.Equal(dueMs < 0, claim.Blocked); // a slot waits for the running execution: out of the due queue
@@ -179,7 +179,7 @@ public sealed class JobLedgerTests
         foreach (var job in new[] { null, NewJob(status: JobStatus.Paused), NewJob(status: JobStatus.Completed) })
         {
             var claim = JobLedger.Claim(7, job, p, () => throw new InvalidOperationException("no run expected"));
-            Assert.Equal((new ScheduleEntry(7, null), 0, (Job?)null), (claim.Entry, claim.Records.Count, claim.Next));
+            Assert.Equal((new ScheduleEntry(7, null), 0, (Job?)null), (claim.Entry, claim.Runs.Count + claim.Skipped.Count, claim.Next));
         }
     }
 
@@ -190,8 +190,19 @@ public sealed class JobLedgerTests
 
         var claim = JobLedger.Claim(job.Id, job, new ClaimParams("n", T0.AddSeconds(1), T0.AddSeconds(1), [job.Id], Threshold), Ids());
 
-        Assert.Equal(["run-0", "run-1"], claim.Records.Select(r => r.Id));
-        Assert.Equal(claim.Records, claim.Runs.Select(r => r.Run));
+        Assert.Equal(["run-0", "run-1"], claim.Runs.Select(r => r.Run.Id));
+        Assert.Empty(claim.Skipped);
         Assert.All(claim.Runs, r => Assert.Equal((r.Run.ScheduledAt, job.Retries, "n"), (r.RunAt, r.Retries, r.Run.Node!)));
+    }
+
+    [Fact]
+    public void Claim_takes_run_ids_in_slot_order_fired_before_skipped()
+    {
+        var job = NewJob(overlap: OverlapPolicy.Skip);
+
+        var claim = JobLedger.Claim(job.Id, job, new ClaimParams("n", T0.AddSeconds(2.5), T0.AddSeconds(2.5), [job.Id], Threshold), Ids());
+
+        Assert.Equal([(1L, "run-0")], claim.Runs.Select(r => (r.Run.Slot, r.Run.Id)));
+        Assert.Equal([(2L, "run-1"), (3L, "run-2")], claim.Skipped.Select(r => (r.Slot, r.Id)));
     }
 }
