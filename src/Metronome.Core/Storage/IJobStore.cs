@@ -25,16 +25,17 @@ public interface IJobStore
     Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct);
 
     /// <summary>
-    /// Records outcomes of attempts in one transaction: final ones finish the run and release the job's in-flight
-    /// count (completing it when its executions are exhausted); ones with <see cref="RunCompletion.RetryAt"/> keep the run
-    /// running with the next attempt number. Returns jobs whose in-flight count reached zero, with their due time.
+    /// Records outcomes of attempts in one transaction: final ones finish a run still running and release the job
+    /// (<see cref="Scheduling.JobLedger.Release(Job, Scheduling.JobRelease)"/>, once per job for the batch); ones with
+    /// <see cref="RunCompletion.RetryAt"/> keep the run running with the next attempt number. Returns jobs whose in-flight
+    /// count reached zero, with their due time (<see cref="Scheduling.JobLedger.AfterRelease"/>).
     /// </summary>
     Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct);
 
     /// <summary>
     /// Takes over runs left <c>running</c> by a node that died (<see cref="RecoverParams.OwnerNodes"/>, or every node
-    /// when null): a pending retry is re-issued as is; an interrupted attempt is re-issued as the next attempt when
-    /// attempts remain, else the run is recorded <c>abandoned</c>.
+    /// when null), each as <see cref="Scheduling.JobLedger.Recover"/> decides: a pending retry is re-issued as is; an
+    /// interrupted attempt is re-issued as the next attempt when attempts remain, else the run is recorded <c>abandoned</c>.
     /// </summary>
     Task<RecoverResult> RecoverRunsAsync(RecoverParams p, CancellationToken ct);
 
@@ -63,7 +64,7 @@ public interface IJobStore
     /// <summary>Deletes the job (its runs are kept for history). Returns its id, or null when there was none.</summary>
     Task<long?> DeleteJobAsync(string product, string tag, CancellationToken ct);
 
-    /// <summary>Claims one extra execution now (slot 0, counted in executions_done). Throws <see cref="NotFoundException"/>.</summary>
+    /// <summary>Claims one extra execution now (<see cref="Scheduling.JobLedger.Trigger"/>: slot 0, counted in executions_done). Throws <see cref="NotFoundException"/>.</summary>
     Task<ClaimedRun> TriggerJobAsync(TriggerParams p, CancellationToken ct);
 
     Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct);
