@@ -37,8 +37,12 @@ public static class JobLedger
 
         var plan = SlotPlanner.Plan(job, p.Horizon, p.MisfireThreshold, p.MaxSlotsPerJob);
         var entry = new ScheduleEntry(jobId, plan.Blocked ? null : plan.Next.ScheduledDueAt);
-        bool changed = !ReferenceEquals(plan.Next, job) && !plan.Next.Equals(job);
-        if (plan.Slots.Count == 0) return new SlotClaim(jobId, changed ? plan.Next : null, [], [], entry, plan.Blocked);
+        if (plan.Slots.Count == 0)
+        {
+            bool changed = !ReferenceEquals(plan.Next, job) && !plan.Next.Equals(job); // e.g. completed past end_at, or a misfire skip
+            return new SlotClaim(jobId, changed ? plan.Next : null, [], [], entry, plan.Blocked);
+        }
+
         int fired = 0;
         foreach (var slot in plan.Slots) if (!slot.Skipped) fired++;
         var runs = fired == 0 ? Array.Empty<ClaimedRun>() : new ClaimedRun[fired];
