@@ -110,7 +110,7 @@ public static class MetronomeServer
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddSingleton<ServerMetrics>();
-        services.AddSingleton<ApiKeyFilter>();
+        services.AddApiKeyAuthorization();
         services.AddOpenApi();
     }
 
@@ -129,13 +129,15 @@ public static class MetronomeServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDotSegmentRefusal();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.MapOpenApi();
         app.MapDashboard();
         app.MapOperations();
 
         var api = app.MapGroup("/api");
-        api.AddEndpointFilter<ApiKeyFilter>();
+        api.RequireAuthorization(ApiAuthorization.CallerPolicy);
         api.MapProducts();
         api.MapKeys();
         api.MapSecrets();
