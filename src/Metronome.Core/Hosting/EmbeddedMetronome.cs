@@ -1,4 +1,3 @@
-using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Metronome.Contracts;
@@ -23,24 +22,16 @@ internal sealed class EmbeddedMetronome(JobService jobs, CatalogService catalog)
         return new EmbeddedProductApi(product, jobs, catalog);
     }
 
-    /// <summary>Runs <paramref name="call"/>, translating domain failures as the server's exception handler does.</summary>
+    /// <summary>Runs <paramref name="call"/>, translating domain failures as the server's exception handler does (<see cref="DomainProblem"/>).</summary>
     internal static async Task<T> Call<T>(Func<Task<T>> call)
     {
         try
         {
             return await call().ConfigureAwait(false);
         }
-        catch (ValidationFailedException e)
+        catch (Exception e) when (DomainProblem.From(e) is { } problem)
         {
-            throw new MetronomeApiException(HttpStatusCode.BadRequest, "One or more fields are invalid.", null, e.Errors, innerException: e);
-        }
-        catch (NotFoundException e)
-        {
-            throw new MetronomeApiException(HttpStatusCode.NotFound, "Not Found", e.Message, innerException: e);
-        }
-        catch (ConflictException e)
-        {
-            throw new MetronomeApiException(HttpStatusCode.Conflict, "Conflict", e.Message, innerException: e);
+            throw new MetronomeApiException(problem.Status, problem.Title, problem.Detail, problem.Errors, innerException: e);
         }
     }
 
@@ -121,8 +112,7 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
         EmbeddedMetronome.Call(async () => (await jobs.GetRunAsync(product, runId, ct)).ToContract());
 
     private static T Required<T>(T? body) where T : class =>
-        body ?? throw new MetronomeApiException(HttpStatusCode.BadRequest, "One or more fields are invalid.", null,
-            new Dictionary<string, string[]> { ["body"] = ["A JSON body is required."] });
+        body ?? throw ValidationFailedException.For("body", "A JSON body is required.");
 }
 
 internal sealed class EmbeddedEvents(string product, CatalogService catalog) : IProductEvents
