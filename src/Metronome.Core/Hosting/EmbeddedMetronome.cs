@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Metronome.Contracts;
 using Metronome.Core.Catalog;
@@ -58,25 +57,11 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
     public Task<ProductJob> FetchAsync(string tag, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.GetAsync(product, tag, ct)).ToContract());
 
-    public async Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default)
-    {
-        var all = new List<ProductJob>();
-        string? cursor = null;
-        do
-        {
-            var page = await ListAsync(null, 1000, cursor, ct).ConfigureAwait(false);
-            all.AddRange(page.Items);
-            cursor = page.NextCursor;
-        } while (cursor is not null);
-        return all;
-    }
+    public Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default) =>
+        Paging.AllAsync(cursor => ListAsync(null, Paging.MaxLimit, cursor, ct));
 
     public Task<Page<ProductJob>> ListAsync(string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () =>
-        {
-            var page = await jobs.ListAsync(product, status, limit, cursor, ct);
-            return new Page<ProductJob> { Items = [.. page.Items.Select(j => j.ToContract())], NextCursor = page.NextCursor };
-        });
+        EmbeddedMetronome.Call(async () => (await jobs.ListAsync(product, status, limit, cursor, ct)).ToContract());
 
     public Task DeleteAsync(string tag, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(() => jobs.DeleteAsync(product, tag, ct));
@@ -90,23 +75,11 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
     public Task<JobRun> TriggerAsync(string tag, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.TriggerAsync(product, tag, ct)).ToContract());
 
-    public async IAsyncEnumerable<JobRun> RunsAsync(string tag, string? status = null, int pageSize = 100, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        string? cursor = null;
-        do
-        {
-            var page = await ListRunsAsync(tag, status, pageSize, cursor, ct).ConfigureAwait(false);
-            foreach (var run in page.Items) yield return run;
-            cursor = page.NextCursor;
-        } while (cursor is not null);
-    }
+    public IAsyncEnumerable<JobRun> RunsAsync(string tag, string? status = null, int pageSize = 100, CancellationToken ct = default) =>
+        Paging.EachAsync((cursor, token) => ListRunsAsync(tag, status, pageSize, cursor, token), ct);
 
     public Task<Page<JobRun>> ListRunsAsync(string tag, string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () =>
-        {
-            var page = await jobs.ListRunsAsync(product, tag, status, limit, cursor, ct);
-            return new Page<JobRun> { Items = [.. page.Items.Select(r => r.ToContract())], NextCursor = page.NextCursor };
-        });
+        EmbeddedMetronome.Call(async () => (await jobs.ListRunsAsync(product, tag, status, limit, cursor, ct)).ToContract());
 
     public Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.GetRunAsync(product, runId, ct)).ToContract());
