@@ -28,6 +28,9 @@ public static class MetronomeServer
     {
         ["Logging:LogLevel:Default"] = "Information",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        // The authentication base class logs every 401/403 at Information under the handler's own name: a line per
+        // rejected key would let anyone fill the log.
+        [$"Logging:LogLevel:{typeof(ApiKeyHandler).FullName}"] = "Warning",
     };
 
     /// <summary>
