@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Metronome.Contracts;
 using Metronome.Core.Catalog;
-using Metronome.Core.Events;
 using Metronome.Core.Jobs;
 
 namespace Metronome.Core.Hosting;
@@ -91,28 +89,19 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
 internal sealed class EmbeddedEvents(string product, CatalogService catalog) : IProductEvents
 {
     public Task<ProductEvent> CreateAsync(ProductEvent ev, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.CreateEventAsync(product, ev, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.CreateEventAsync(product, ev, ct)).ToContract());
 
     public Task<ProductEvent> FetchAsync(string type, string tag, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.GetEventAsync(product, type, tag, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.GetEventAsync(product, type, tag, ct)).ToContract());
 
     public Task<IReadOnlyList<ProductEvent>> FetchAllAsync(string? type = null, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => (IReadOnlyList<ProductEvent>)[.. (await catalog.ListEventsAsync(product, type, ct)).Select(ToContract)]);
+        EmbeddedMetronome.Call(async () => (IReadOnlyList<ProductEvent>)[.. (await catalog.ListEventsAsync(product, type, ct)).Select(CatalogMapping.ToContract)]);
 
     public Task<ProductEvent> UpdateAsync(string type, string tag, ProductEventUpdate update, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.UpdateEventAsync(product, type, tag, update, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.UpdateEventAsync(product, type, tag, update, ct)).ToContract());
 
     public Task DeleteAsync(string type, string tag, bool force = false, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(() => catalog.DeleteEventAsync(product, type, tag, force, ct));
-
-    internal static ProductEvent ToContract(EventRecord e)
-    {
-        using var definition = JsonDocument.Parse(e.DefinitionJson);
-        return new ProductEvent
-        {
-            Type = e.Type, Tag = e.Tag, Name = e.Name, Definition = definition.RootElement.Clone(), CreatedAt = e.CreatedAt, UpdatedAt = e.UpdatedAt,
-        };
-    }
 }
 
 internal sealed class EmbeddedSecrets(string product, CatalogService catalog) : IProductSecrets
@@ -130,22 +119,17 @@ internal sealed class EmbeddedKeys(string product, CatalogService catalog) : IPr
 internal sealed class EmbeddedProducts(CatalogService catalog) : IProducts
 {
     public Task<Product> CreateAsync(Product product, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.CreateProductAsync(product, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.CreateProductAsync(product, ct)).ToContract());
 
     public Task<Product> FetchAsync(string tag, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.GetProductAsync(tag, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.GetProductAsync(tag, ct)).ToContract());
 
     public Task<IReadOnlyList<Product>> FetchAllAsync(CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => (IReadOnlyList<Product>)[.. (await catalog.ListProductsAsync(ct)).Select(ToContract)]);
+        EmbeddedMetronome.Call(async () => (IReadOnlyList<Product>)[.. (await catalog.ListProductsAsync(ct)).Select(CatalogMapping.ToContract)]);
 
     public Task<Product> UpdateAsync(string tag, ProductUpdate update, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.UpdateProductAsync(tag, update, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.UpdateProductAsync(tag, update, ct)).ToContract());
 
     public Task DeleteAsync(string tag, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(() => catalog.DeleteProductAsync(tag, ct));
-
-    private static Product ToContract(ProductRecord p) => new()
-    {
-        Tag = p.Tag, Name = p.Name, Description = p.Description, MaxConcurrency = p.MaxConcurrency, CreatedAt = p.CreatedAt, UpdatedAt = p.UpdatedAt,
-    };
 }
