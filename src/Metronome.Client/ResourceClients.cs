@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Metronome.Client.Internal;
 using Metronome.Contracts;
 
@@ -23,18 +22,8 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
     public Task<ProductJob> FetchAsync(string tag, CancellationToken ct = default) =>
         api.SendAsync<ProductJob>(HttpMethod.Get, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")), null, ct);
 
-    public async Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default)
-    {
-        var all = new List<ProductJob>();
-        string? cursor = null;
-        do
-        {
-            var page = await ListAsync(null, 1000, cursor, ct).ConfigureAwait(false);
-            all.AddRange(page.Items);
-            cursor = page.NextCursor;
-        } while (cursor is not null);
-        return all;
-    }
+    public Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default) =>
+        Paging.AllAsync(cursor => ListAsync(null, Paging.MaxLimit, cursor, ct));
 
     public Task<Page<ProductJob>> ListAsync(string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
         api.SendAsync<Page<ProductJob>>(HttpMethod.Get, Routes.Jobs(product) + Query.Of(("status", status), ("limit", Query.Int(limit)), ("cursor", cursor)), null, ct);
@@ -51,16 +40,8 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
     public Task<JobRun> TriggerAsync(string tag, CancellationToken ct = default) =>
         api.SendAsync<JobRun>(HttpMethod.Post, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")) + "/trigger", null, ct);
 
-    public async IAsyncEnumerable<JobRun> RunsAsync(string tag, string? status = null, int pageSize = 100, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        string? cursor = null;
-        do
-        {
-            var page = await ListRunsAsync(tag, status, pageSize, cursor, ct).ConfigureAwait(false);
-            foreach (var run in page.Items) yield return run;
-            cursor = page.NextCursor;
-        } while (cursor is not null);
-    }
+    public IAsyncEnumerable<JobRun> RunsAsync(string tag, string? status = null, int pageSize = 100, CancellationToken ct = default) =>
+        Paging.EachAsync((cursor, token) => ListRunsAsync(tag, status, pageSize, cursor, token), ct);
 
     public Task<Page<JobRun>> ListRunsAsync(string tag, string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
         api.SendAsync<Page<JobRun>>(HttpMethod.Get, Routes.JobRuns(product, ResourceNames.RequireTag(tag, "job tag")) + Query.Of(("status", status), ("limit", Query.Int(limit)), ("cursor", cursor)), null, ct);

@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Metronome.Core;
 
 /// <summary>Input that breaks the contract; <see cref="Errors"/> names each field (snake_case, dotted for nesting).</summary>
@@ -39,3 +41,21 @@ public sealed class ValidationErrors
 /// refused rather than acknowledged and then lost. The API answers 503.
 /// </summary>
 public sealed class StoreUnavailableException(string message) : Exception(message);
+
+/// <summary>
+/// What a domain failure answers, as status, title, detail and field errors: the one mapping shared by the REST API's
+/// exception handler (as RFC 9457 problem details) and the embedded <c>IMetronome</c> (as a <c>MetronomeApiException</c>),
+/// so that a call fails alike in process and over HTTP.
+/// </summary>
+public sealed record DomainProblem(HttpStatusCode Status, string Title, string? Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
+{
+    /// <summary>The problem <paramref name="exception"/> stands for, or null when it is no domain failure (a bug, a cancellation).</summary>
+    public static DomainProblem? From(Exception exception) => exception switch
+    {
+        ValidationFailedException v => new(HttpStatusCode.BadRequest, "One or more fields are invalid.", null, v.Errors),
+        NotFoundException => new(HttpStatusCode.NotFound, "Not Found", exception.Message),
+        ConflictException => new(HttpStatusCode.Conflict, "Conflict", exception.Message),
+        StoreUnavailableException => new(HttpStatusCode.ServiceUnavailable, "Service Unavailable", exception.Message),
+        _ => null,
+    };
+}

@@ -28,6 +28,9 @@ public static class MetronomeServer
     {
         ["Logging:LogLevel:Default"] = "Information",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        // The authentication base class logs every 401/403 at Information under the handler's own name: a line per
+        // rejected key would let anyone fill the log.
+        [$"Logging:LogLevel:{typeof(ApiKeyHandler).FullName}"] = "Warning",
     };
 
     /// <summary>
@@ -110,7 +113,7 @@ public static class MetronomeServer
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddSingleton<ServerMetrics>();
-        services.AddSingleton<ApiKeyFilter>();
+        services.AddApiKeyAuthorization();
         services.AddOpenApi();
     }
 
@@ -129,13 +132,15 @@ public static class MetronomeServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDotSegmentRefusal();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.MapOpenApi();
         app.MapDashboard();
         app.MapOperations();
 
         var api = app.MapGroup("/api");
-        api.AddEndpointFilter<ApiKeyFilter>();
+        api.RequireAuthorization(ApiAuthorization.CallerPolicy);
         api.MapProducts();
         api.MapKeys();
         api.MapSecrets();

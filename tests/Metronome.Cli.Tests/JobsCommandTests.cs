@@ -43,6 +43,22 @@ public sealed class JobsCommandTests(CliFixture fixture)
         Assert.True(doc.RootElement[0].TryGetProperty("event_tag", out _));
     }
 
+    [Fact]
+    public async Task Jobs_list_with_a_status_prints_only_the_jobs_of_that_status()
+    {
+        var shop = await fixture.CreateProductAsync();
+        var jobs = fixture.Admin.Product(shop).Jobs;
+        await jobs.CreateAsync(new ProductJob { Name = "A", Tag = "a", EventType = "action", EventTag = "action_tag", Executions = 0, Intervals = 60_000 });
+        await jobs.CreateAsync(new ProductJob { Name = "B", Tag = "b", EventType = "action", EventTag = "action_tag", Executions = 0, Intervals = 60_000 });
+        await jobs.PauseAsync("b");
+
+        var result = await fixture.RunAsync("jobs", "list", "--product", shop, "--status", "paused", "--json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var listed = JsonSerializer.Deserialize<List<ProductJob>>(result.Stdout, MetronomeJson.Options)!;
+        Assert.Equal(["b"], listed.Select(j => j.Tag));
+    }
+
     [Theory]
     [InlineData("..")]
     [InlineData("%2e%2e")]

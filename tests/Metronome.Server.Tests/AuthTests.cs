@@ -81,6 +81,21 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     }
 
     [Fact]
+    public async Task Product_key_on_an_admin_only_call_for_another_product_answers_403_and_elsewhere_404_problem()
+    {
+        var mine = await Server.CreateProductAsync();
+        var other = await Server.CreateProductAsync();
+        using var client = Server.Client(await Server.CreateKeyAsync(mine.Tag!));
+
+        await (await client.DeleteAsync(Routes.Product(other.Tag!))).ExpectAsync(403);
+        await (await client.PostAsync(Routes.Keys(other.Tag!), null)).ExpectAsync(403);
+        var hidden = await client.GetAsync(Routes.Product(other.Tag!));
+        await hidden.ExpectAsync(404);
+        Assert.Equal("application/problem+json", hidden.Content.Headers.ContentType?.MediaType);
+        await (await Server.Admin.GetAsync(Routes.Product(other.Tag!))).ExpectAsync(200);
+    }
+
+    [Fact]
     public async Task Products_are_created_listed_read_updated_and_deleted_by_the_admin()
     {
         var tag = TestApi.Unique("crud");

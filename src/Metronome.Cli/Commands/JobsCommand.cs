@@ -114,20 +114,9 @@ internal static class JobsCommand
         {
             var jobs = run.Client.Product(run.Product(product)).Jobs;
             var wanted = run.Result.GetValue(status);
-            IReadOnlyList<ProductJob> all;
-            if (wanted is null) all = await jobs.FetchAllAsync(ct);
-            else
-            {
-                var list = new List<ProductJob>();
-                string? cursor = null;
-                do
-                {
-                    var page = await jobs.ListAsync(wanted, 1000, cursor, ct);
-                    list.AddRange(page.Items);
-                    cursor = page.NextCursor;
-                } while (cursor is not null);
-                all = list;
-            }
+            var all = wanted is null
+                ? await jobs.FetchAllAsync(ct)
+                : await Paging.AllAsync(cursor => jobs.ListAsync(wanted, Paging.MaxLimit, cursor, ct));
             run.Render.Jobs(all);
         });
         return command;

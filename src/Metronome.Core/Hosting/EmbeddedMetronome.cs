@@ -1,9 +1,5 @@
-using System.Net;
-using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Metronome.Contracts;
 using Metronome.Core.Catalog;
-using Metronome.Core.Events;
 using Metronome.Core.Jobs;
 
 namespace Metronome.Core.Hosting;
@@ -23,24 +19,16 @@ internal sealed class EmbeddedMetronome(JobService jobs, CatalogService catalog)
         return new EmbeddedProductApi(product, jobs, catalog);
     }
 
-    /// <summary>Runs <paramref name="call"/>, translating domain failures as the server's exception handler does.</summary>
+    /// <summary>Runs <paramref name="call"/>, translating domain failures as the server's exception handler does (<see cref="DomainProblem"/>).</summary>
     internal static async Task<T> Call<T>(Func<Task<T>> call)
     {
         try
         {
             return await call().ConfigureAwait(false);
         }
-        catch (ValidationFailedException e)
+        catch (Exception e) when (DomainProblem.From(e) is { } problem)
         {
-            throw new MetronomeApiException(HttpStatusCode.BadRequest, "One or more fields are invalid.", null, e.Errors, innerException: e);
-        }
-        catch (NotFoundException e)
-        {
-            throw new MetronomeApiException(HttpStatusCode.NotFound, "Not Found", e.Message, innerException: e);
-        }
-        catch (ConflictException e)
-        {
-            throw new MetronomeApiException(HttpStatusCode.Conflict, "Conflict", e.Message, innerException: e);
+            throw new MetronomeApiException(problem.Status, problem.Title, problem.Detail, problem.Errors, innerException: e);
         }
     }
 
@@ -67,25 +55,11 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
     public Task<ProductJob> FetchAsync(string tag, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.GetAsync(product, tag, ct)).ToContract());
 
-    public async Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default)
-    {
-        var all = new List<ProductJob>();
-        string? cursor = null;
-        do
-        {
-            var page = await ListAsync(null, 1000, cursor, ct).ConfigureAwait(false);
-            all.AddRange(page.Items);
-            cursor = page.NextCursor;
-        } while (cursor is not null);
-        return all;
-    }
+    public Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default) =>
+        Paging.AllAsync(cursor => ListAsync(null, Paging.MaxLimit, cursor, ct));
 
     public Task<Page<ProductJob>> ListAsync(string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () =>
-        {
-            var page = await jobs.ListAsync(product, status, limit, cursor, ct);
-            return new Page<ProductJob> { Items = [.. page.Items.Select(j => j.ToContract())], NextCursor = page.NextCursor };
-        });
+        EmbeddedMetronome.Call(async () => (await jobs.ListAsync(product, status, limit, cursor, ct)).ToContract());
 
     public Task DeleteAsync(string tag, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(() => jobs.DeleteAsync(product, tag, ct));
@@ -99,57 +73,35 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
     public Task<JobRun> TriggerAsync(string tag, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.TriggerAsync(product, tag, ct)).ToContract());
 
-    public async IAsyncEnumerable<JobRun> RunsAsync(string tag, string? status = null, int pageSize = 100, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        string? cursor = null;
-        do
-        {
-            var page = await ListRunsAsync(tag, status, pageSize, cursor, ct).ConfigureAwait(false);
-            foreach (var run in page.Items) yield return run;
-            cursor = page.NextCursor;
-        } while (cursor is not null);
-    }
+    public IAsyncEnumerable<JobRun> RunsAsync(string tag, string? status = null, int pageSize = 100, CancellationToken ct = default) =>
+        Paging.EachAsync((cursor, token) => ListRunsAsync(tag, status, pageSize, cursor, token), ct);
 
     public Task<Page<JobRun>> ListRunsAsync(string tag, string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () =>
-        {
-            var page = await jobs.ListRunsAsync(product, tag, status, limit, cursor, ct);
-            return new Page<JobRun> { Items = [.. page.Items.Select(r => r.ToContract())], NextCursor = page.NextCursor };
-        });
+        EmbeddedMetronome.Call(async () => (await jobs.ListRunsAsync(product, tag, status, limit, cursor, ct)).ToContract());
 
     public Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.GetRunAsync(product, runId, ct)).ToContract());
 
     private static T Required<T>(T? body) where T : class =>
-        body ?? throw new MetronomeApiException(HttpStatusCode.BadRequest, "One or more fields are invalid.", null,
-            new Dictionary<string, string[]> { ["body"] = ["A JSON body is required."] });
+        body ?? throw ValidationFailedException.For("body", "A JSON body is required.");
 }
 
 internal sealed class EmbeddedEvents(string product, CatalogService catalog) : IProductEvents
 {
     public Task<ProductEvent> CreateAsync(ProductEvent ev, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.CreateEventAsync(product, ev, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.CreateEventAsync(product, ev, ct)).ToContract());
 
     public Task<ProductEvent> FetchAsync(string type, string tag, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.GetEventAsync(product, type, tag, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.GetEventAsync(product, type, tag, ct)).ToContract());
 
     public Task<IReadOnlyList<ProductEvent>> FetchAllAsync(string? type = null, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => (IReadOnlyList<ProductEvent>)[.. (await catalog.ListEventsAsync(product, type, ct)).Select(ToContract)]);
+        EmbeddedMetronome.Call(async () => (IReadOnlyList<ProductEvent>)[.. (await catalog.ListEventsAsync(product, type, ct)).Select(CatalogMapping.ToContract)]);
 
     public Task<ProductEvent> UpdateAsync(string type, string tag, ProductEventUpdate update, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.UpdateEventAsync(product, type, tag, update, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.UpdateEventAsync(product, type, tag, update, ct)).ToContract());
 
     public Task DeleteAsync(string type, string tag, bool force = false, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(() => catalog.DeleteEventAsync(product, type, tag, force, ct));
-
-    internal static ProductEvent ToContract(EventRecord e)
-    {
-        using var definition = JsonDocument.Parse(e.DefinitionJson);
-        return new ProductEvent
-        {
-            Type = e.Type, Tag = e.Tag, Name = e.Name, Definition = definition.RootElement.Clone(), CreatedAt = e.CreatedAt, UpdatedAt = e.UpdatedAt,
-        };
-    }
 }
 
 internal sealed class EmbeddedSecrets(string product, CatalogService catalog) : IProductSecrets
@@ -167,22 +119,17 @@ internal sealed class EmbeddedKeys(string product, CatalogService catalog) : IPr
 internal sealed class EmbeddedProducts(CatalogService catalog) : IProducts
 {
     public Task<Product> CreateAsync(Product product, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.CreateProductAsync(product, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.CreateProductAsync(product, ct)).ToContract());
 
     public Task<Product> FetchAsync(string tag, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.GetProductAsync(tag, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.GetProductAsync(tag, ct)).ToContract());
 
     public Task<IReadOnlyList<Product>> FetchAllAsync(CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => (IReadOnlyList<Product>)[.. (await catalog.ListProductsAsync(ct)).Select(ToContract)]);
+        EmbeddedMetronome.Call(async () => (IReadOnlyList<Product>)[.. (await catalog.ListProductsAsync(ct)).Select(CatalogMapping.ToContract)]);
 
     public Task<Product> UpdateAsync(string tag, ProductUpdate update, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => ToContract(await catalog.UpdateProductAsync(tag, update, ct)));
+        EmbeddedMetronome.Call(async () => (await catalog.UpdateProductAsync(tag, update, ct)).ToContract());
 
     public Task DeleteAsync(string tag, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(() => catalog.DeleteProductAsync(tag, ct));
-
-    private static Product ToContract(ProductRecord p) => new()
-    {
-        Tag = p.Tag, Name = p.Name, Description = p.Description, MaxConcurrency = p.MaxConcurrency, CreatedAt = p.CreatedAt, UpdatedAt = p.UpdatedAt,
-    };
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Metronome.Contracts;
 using Metronome.Core.Runs;
+using Metronome.Core.Storage;
 
 namespace Metronome.Core.Jobs;
 
@@ -46,6 +47,12 @@ public static class JobMapping
         Error = r.ErrorMessage is null && r.ErrorKind is null ? null : new RunError { Message = r.ErrorMessage, Kind = r.ErrorKind },
         Output = Parse(r.OutputJson),
     };
+
+    /// <summary>A page of jobs on the wire: the same cursor, the jobs mapped.</summary>
+    public static Page<ProductJob> ToContract(this PageResult<Job> page) => new() { Items = [.. page.Items.Select(ToContract)], NextCursor = page.NextCursor };
+
+    /// <summary>A page of runs on the wire: the same cursor, the runs mapped.</summary>
+    public static Page<JobRun> ToContract(this PageResult<Run> page) => new() { Items = [.. page.Items.Select(ToContract)], NextCursor = page.NextCursor };
 
     public static JobStatus? ParseStatus(string? s) => s switch
     {

@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Mvc;
 namespace Metronome.Server.Api;
 
 /// <summary>
-/// The one place where exceptions become RFC 9457 problem details: validation 400 (with <c>errors</c>), 404, 409,
-/// Kestrel's own rejections (413 body too large, 400 bad request), and 500 for anything unexpected.
+/// The one place where exceptions become RFC 9457 problem details: domain failures as <see cref="DomainProblem"/> maps
+/// them (validation 400 with <c>errors</c>, 404, 409, 503; the embedded <c>IMetronome</c> uses the same mapping),
+/// Kestrel's own rejections (413 body too large, 415, 400 bad request), and 500 for anything unexpected.
 /// </summary>
 internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
@@ -14,20 +15,12 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
     {
         if (exception is OperationCanceledException && http.RequestAborted.IsCancellationRequested) return true;
 
-        ProblemDetails problem = exception switch
+        var problem = DomainProblem.From(exception) is { } domain ? FromDomain(domain) : exception switch
         {
-            ValidationFailedException v => new HttpValidationProblemDetails(v.Errors.ToDictionary(kv => kv.Key, kv => kv.Value))
-            {
-                Status = StatusCodes.Status400BadRequest,
-                Title = "One or more fields are invalid.",
-            },
-            NotFoundException => Plain(StatusCodes.Status404NotFound, "Not Found", exception.Message),
-            ConflictException => Plain(StatusCodes.Status409Conflict, "Conflict", exception.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 Plain(StatusCodes.Status413PayloadTooLarge, "Payload Too Large", "The request body is larger than 1 MiB."),
             BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } bad =>
                 Plain(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", bad.Message),
-            StoreUnavailableException unavailable => Plain(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", unavailable.Message),
             BadHttpRequestException bad => Plain(bad.StatusCode, "Bad Request", bad.Message),
             _ => Plain(StatusCodes.Status500InternalServerError, "Internal Server Error", "An unexpected error occurred; it has been logged."),
         };
@@ -36,6 +29,15 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
 
         http.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails FromDomain(DomainProblem domain)
+    {
+        var problem = domain.Errors is { } errors ? new HttpValidationProblemDetails(errors.ToDictionary()) : new ProblemDetails();
+        problem.Status = (int)domain.Status;
+        problem.Title = domain.Title;
+        problem.Detail = domain.Detail;
+        return problem;
     }
 
     private static ProblemDetails Plain(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };

@@ -57,7 +57,7 @@ internal static class JobsEndpoints
         string product, string? status, string? limit, string? cursor, JobService jobs, CancellationToken ct)
     {
         var page = await jobs.ListAsync(product, status, JsonBody.QueryInt(limit, "limit"), cursor, ct);
-        return TypedResults.Ok(new Page<ProductJob> { Items = [.. page.Items.Select(j => j.ToContract())], NextCursor = page.NextCursor });
+        return TypedResults.Ok(page.ToContract());
     }
 
     private static async Task<Ok<ProductJob>> GetAsync(string product, string tag, JobService jobs, CancellationToken ct) =>

@@ -17,7 +17,7 @@ internal static class RunsEndpoints
         string product, string tag, string? status, string? limit, string? cursor, JobService jobs, CancellationToken ct)
     {
         var page = await jobs.ListRunsAsync(product, tag, status, JsonBody.QueryInt(limit, "limit"), cursor, ct);
-        return TypedResults.Ok(new Page<JobRun> { Items = [.. page.Items.Select(r => r.ToContract())], NextCursor = page.NextCursor });
+        return TypedResults.Ok(page.ToContract());
     }
 
     private static async Task<Ok<JobRun>> GetAsync(string product, string id, JobService jobs, CancellationToken ct) =>

@@ -1,12 +1,11 @@
 using System.Text.Json;
 using Metronome.Contracts;
-using Metronome.Core.Catalog;
 using Metronome.Core.Events;
 
-namespace Metronome.Server.Api;
+namespace Metronome.Core.Catalog;
 
-/// <summary>Catalogue domain → wire (jobs and runs have theirs in <see cref="Core.Jobs.JobMapping"/>).</summary>
-internal static class CatalogMapping
+/// <summary>Catalogue domain → wire, for the REST API and the embedded <c>IMetronome</c> alike (jobs and runs: <see cref="Jobs.JobMapping"/>).</summary>
+public static class CatalogMapping
 {
     public static Product ToContract(this ProductRecord p) => new()
     {

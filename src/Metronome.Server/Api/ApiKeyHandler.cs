@@ -1,0 +1,68 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Metronome.Core.Catalog;
+using Metronome.Server.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Metronome.Server.Api;
+
+/// <summary>
+/// The <c>ApiKey</c> authentication scheme: <c>Authorization: Bearer &lt;key&gt;</c> (scheme name case-insensitive) with
+/// the admin key or a product key. The admin key is compared in constant time (<see cref="AdminKey"/>); a product key is
+/// resolved through the catalog's key cache (<see cref="CatalogService.ResolveKeyAsync"/>), at most once per request.
+/// No header, another scheme or an unknown key leaves the caller unauthenticated; the challenge answers 401 with
+/// <c>WWW-Authenticate: Bearer</c>, the forbid 403, both as problem details.
+/// </summary>
+internal sealed class ApiKeyHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminKey adminKey, CatalogService catalog)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    /// <summary>The scheme's name, which the API's policies name (<see cref="ApiAuthorization"/>).</summary>
+    public const string SchemeName = "ApiKey";
+
+    private const string Bearer = "Bearer ";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
+        var key = header[Bearer.Length..].Trim();
+        if (key.Length == 0) return AuthenticateResult.Fail("The bearer key is empty.");
+        if (adminKey.Matches(key)) return Success(ApiCaller.Admin());
+        var product = await catalog.ResolveKeyAsync(key, Context.RequestAborted);
+        return product is null ? AuthenticateResult.Fail("The key is not known.") : Success(ApiCaller.ForProduct(product));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
+            detail: "A valid key is required: Authorization: Bearer <key>.").ExecuteAsync(Context);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: "This call needs the admin key.")
+            .ExecuteAsync(Context);
+
+    private AuthenticateResult Success(ClaimsIdentity identity) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+}
+
+/// <summary>Who is calling, as claims of the <see cref="ApiKeyHandler.SchemeName"/> identity: the admin, or one product's key.</summary>
+internal static class ApiCaller
+{
+    /// <summary>The role of the admin key.</summary>
+    public const string AdminRole = "admin";
+
+    /// <summary>The claim naming the product whose key is calling.</summary>
+    public const string ProductClaim = "metronome:product";
+
+    public static ClaimsIdentity Admin() => new([new Claim(ClaimTypes.Role, AdminRole)], ApiKeyHandler.SchemeName);
+
+    public static ClaimsIdentity ForProduct(string product) => new([new Claim(ProductClaim, product)], ApiKeyHandler.SchemeName);
+
+    /// <summary>Whether the caller may see resources of <paramref name="product"/>: the admin, or that product's key.</summary>
+    public static bool CanAccess(ClaimsPrincipal caller, string product) =>
+        caller.IsInRole(AdminRole) || string.Equals(caller.FindFirst(ProductClaim)?.Value, product, StringComparison.Ordinal);
+}
