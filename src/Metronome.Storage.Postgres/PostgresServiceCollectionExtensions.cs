@@ -29,7 +29,8 @@ public static class PostgresServiceCollectionExtensions
 
         var clusterOptions = services.AddOptions<ClusterOptions>();
         if (cluster is not null) clusterOptions.Configure(cluster);
-        clusterOptions.Validate(o => { o.Validate(); return true; });
+        // Checked at start by the validator AddMetronome registers (the engine reads the same options).
+        clusterOptions.ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
