@@ -3,6 +3,7 @@ using Metronome.Core.Hosting;
 using Metronome.Events;
 using Metronome.Events.Function;
 using Metronome.Server.Hosting;
+using Metronome.Storage.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,8 @@ public sealed class SettingsTableTests
         { "METRONOME_ADMIN_KEY", " admin-key-0123456789 ", "admin-key-0123456789" },
         { "METRONOME_STORE", "Postgres", "postgres" },
         { "METRONOME_POSTGRES", "Host=db.example;Database=jobs", "Host=db.example;Database=jobs" },
+        { "METRONOME_SQLITE_SYNCHRONOUS", "normal", SqliteSynchronous.Normal },
+        { "METRONOME_SQLITE_BUSY_TIMEOUT_MS", "4000", 4 * S },
         { "METRONOME_NODE", "node-7", "node-7" },
         { "METRONOME_MIN_INTERVAL_MS", "7", 7L },
         { "METRONOME_DEFAULT_TIMEOUT_MS", "1500", 1500 },
@@ -117,6 +120,8 @@ public sealed class SettingsTableTests
     [InlineData("METRONOME_FUNCTION_WORKERS", "0", "METRONOME_FUNCTION_WORKERS (Metronome:Functions:Workers) must be positive, not '0'.")]
     [InlineData("METRONOME_SQLITE_ROOT", "tenants", "METRONOME_SQLITE_ROOT (Metronome:Events:SqliteRoot) must be an absolute directory path, not 'tenants'.")]
     [InlineData("METRONOME_EGRESS_DENY", "10.0.0.0/8,10.0.0.0/99", "METRONOME_EGRESS_DENY (Metronome:Events:EgressDeny) must list CIDRs (10.0.0.0/8), IP addresses or host names (example.com, *.example.com), not '10.0.0.0/99'.")]
+    [InlineData("METRONOME_SQLITE_SYNCHRONOUS", "off", "METRONOME_SQLITE_SYNCHRONOUS (Metronome:Sqlite:Synchronous) must be one of Full, Normal, not 'off'.")]
+    [InlineData("METRONOME_SQLITE_BUSY_TIMEOUT_MS", "-1", "METRONOME_SQLITE_BUSY_TIMEOUT_MS (Metronome:Sqlite:BusyTimeout) must be between 0 and 2147483647 ms, not '-1'.")]
     [InlineData("METRONOME_STORE", "mysql", "METRONOME_STORE (Metronome:Server:Store) must be 'sqlite' or 'postgres', not 'mysql'.")]
     [InlineData("METRONOME_STORE", "postgres", "METRONOME_POSTGRES (Metronome:Server:PostgresConnection) must be set (an Npgsql connection string) when METRONOME_STORE (Metronome:Server:Store) is postgres.")]
     public void A_bad_value_stops_the_start_naming_the_variable_and_the_key(string name, string value, string message)
@@ -158,6 +163,7 @@ public sealed class SettingsTableTests
 
         var services = new ServiceCollection();
         services.AddMetronome();
+        services.AddMetronomeSqlite(settings.DatabasePath);
         services.AddMetronomeEvents();
         ServerOptions.Bind(services, configuration, settings);
         using var provider = services.BuildServiceProvider();
@@ -167,6 +173,7 @@ public sealed class SettingsTableTests
             _ when setting.Options == typeof(ClusterOptions) => provider.GetRequiredService<IOptions<ClusterOptions>>().Value,
             _ when setting.Options == typeof(FunctionPoolOptions) => provider.GetRequiredService<IOptions<FunctionPoolOptions>>().Value,
             _ when setting.Options == typeof(EventsOptions) => provider.GetRequiredService<IOptions<EventsOptions>>().Value,
+            _ when setting.Options == typeof(SqliteStoreOptions) => provider.GetRequiredService<IOptions<SqliteStoreOptions>>().Value,
             _ => throw new InvalidOperationException($"no options class for {setting.Key}"),
         };
         return Property(options, setting.Property);

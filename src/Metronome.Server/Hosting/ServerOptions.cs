@@ -2,6 +2,7 @@ using Metronome.Core.Engine.Cluster;
 using Metronome.Core.Hosting;
 using Metronome.Events;
 using Metronome.Events.Function;
+using Metronome.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +22,7 @@ internal static class ServerOptions
         Section<MetronomeOptions>(services, configuration);
         Section<ClusterOptions>(services, configuration);
         Section<FunctionPoolOptions>(services, configuration);
+        if (settings.Store == "sqlite") Section<SqliteStoreOptions>(services, configuration);
         // Tenants' SQLite paths never reach the server's own data.
         Section<EventsOptions>(services, configuration).Configure(o => o.ProtectedPaths.Add(settings.DataDirectory));
     }

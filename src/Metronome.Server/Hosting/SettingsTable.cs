@@ -4,6 +4,7 @@ using Metronome.Core.Engine.Cluster;
 using Metronome.Core.Hosting;
 using Metronome.Events;
 using Metronome.Events.Function;
+using Metronome.Storage.Sqlite;
 
 namespace Metronome.Server.Hosting;
 
@@ -62,6 +63,7 @@ internal static class SettingsTable
         [typeof(ClusterOptions)] = "Metronome:Cluster",
         [typeof(FunctionPoolOptions)] = "Metronome:Functions",
         [typeof(EventsOptions)] = "Metronome:Events",
+        [typeof(SqliteStoreOptions)] = "Metronome:Sqlite",
     };
 
     private const SettingUnit AsIs = SettingUnit.AsIs, Ms = SettingUnit.Milliseconds;
@@ -74,6 +76,8 @@ internal static class SettingsTable
         new("METRONOME_ADMIN_KEY", "Metronome:Server:AdminKey", AsIs, "generated into `<data>/admin.key` (0600)", "the admin key, at least 16 characters"),
         new("METRONOME_STORE", "Metronome:Server:Store", AsIs, "`sqlite`", "`postgres` joins a cluster (needs `METRONOME_POSTGRES`)"),
         new("METRONOME_POSTGRES", "Metronome:Server:PostgresConnection", AsIs, "—", "the cluster's database (Npgsql connection string)"),
+        new("METRONOME_SQLITE_SYNCHRONOUS", "Metronome:Sqlite:Synchronous", AsIs, "`Full`", "SQLite store: `Normal` fsyncs the WAL at checkpoints only (faster commits; a power loss may lose the last ones, a crash never)"),
+        new("METRONOME_SQLITE_BUSY_TIMEOUT_MS", "Metronome:Sqlite:BusyTimeout", Ms, "30000", "SQLite store: how long a write waits for another holder of the database's write lock"),
         new("METRONOME_NODE", "Metronome:NodeName", AsIs, "machine name + pid", "node name recorded on every run"),
         new("METRONOME_MIN_INTERVAL_MS", "Metronome:MinIntervalMs", AsIs, "100", "smallest `intervals` accepted (1 to 31622400000)"),
         new("METRONOME_DEFAULT_TIMEOUT_MS", "Metronome:DefaultTimeoutMs", AsIs, "30000", "attempt timeout of jobs that give none"),
@@ -153,6 +157,7 @@ internal static class SettingsTable
         _ when type == typeof(long) => long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _),
         _ when type == typeof(bool) => bool.TryParse(value, out _),
         _ when type == typeof(TimeSpan) => TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out _),
+        _ when type.IsEnum => Enum.GetNames(type).Contains(value, StringComparer.OrdinalIgnoreCase),
         _ => true,
     };
 
@@ -162,6 +167,7 @@ internal static class SettingsTable
         _ when type == typeof(long) => "a whole number",
         _ when type == typeof(bool) => "true or false",
         _ when type == typeof(TimeSpan) => "a time span such as 00:00:05",
+        _ when type.IsEnum => $"one of {string.Join(", ", Enum.GetNames(type))}",
         _ => "text",
     };
 }
