@@ -48,7 +48,7 @@ public static class MetronomeServer
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietLogging });
         configure?.Invoke(builder);
         // METRONOME_* variables become their Metronome:... keys once; from here on every setting is read from its section.
-        SettingsTable.Apply(builder.Configuration, builder.Configuration);
+        SettingsTable.Apply(builder.Configuration);
         var settings = ServerSettings.From(builder.Configuration);
         DataDirectoryPermissions.Apply(settings);
         ThreadPoolFloor.Apply();

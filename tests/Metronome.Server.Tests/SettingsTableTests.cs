@@ -157,7 +157,7 @@ public sealed class SettingsTableTests
     {
         var configuration = new ConfigurationManager();
         configuration.AddInMemoryCollection(values);
-        SettingsTable.Apply(configuration, configuration);
+        SettingsTable.Apply(configuration);
         var settings = ServerSettings.From(configuration);
         if (setting.Options == typeof(ServerSettings)) return Property(settings, setting.Property);
 

@@ -115,12 +115,12 @@ internal static class SettingsTable
     /// every key's value converts to its option's type.
     /// </summary>
     /// <exception cref="ServerConfigurationException">A value does not convert; the message names the variable and the key.</exception>
-    public static void Apply(IConfigurationBuilder builder, IConfiguration config)
+    public static void Apply(IConfigurationManager config)
     {
         var keys = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var setting in All)
             if (config[setting.Variable] is { Length: > 0 } text) Translate(setting, text, keys);
-        builder.AddInMemoryCollection(keys);
+        config.AddInMemoryCollection(keys);
         foreach (var setting in All)
             if (config[setting.Key] is { Length: > 0 } value && !Converts(value, setting.ValueType))
                 throw new ServerConfigurationException($"{setting.Name} must be {Expected(setting.ValueType)}, not '{value}'.");
