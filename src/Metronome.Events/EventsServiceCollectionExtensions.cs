@@ -7,6 +7,7 @@ using Metronome.Events.Http;
 using Metronome.Events.Notification;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Metronome.Events;
 
@@ -27,17 +28,18 @@ public static class EventsServiceCollectionExtensions
     /// </summary>
     /// <param name="services">The container.</param>
     /// <param name="configure">Sets the <see cref="EventsOptions"/> (SQLite root and protected paths, egress lists).</param>
-    /// <exception cref="ArgumentException">An option is invalid; the message names the setting.</exception>
     public static IServiceCollection AddMetronomeEvents(this IServiceCollection services, Action<EventsOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        // Read and checked now, so that a bad setting stops the host at start rather than failing runs later.
-        var options = new EventsOptions();
-        configure?.Invoke(options);
-        options.Validate();
-        services.TryAddSingleton(options);
-        services.TryAddSingleton(sp => EgressPolicy.From(sp.GetRequiredService<EventsOptions>()));
-        services.TryAddSingleton(sp => SqlitePathPolicy.From(sp.GetRequiredService<EventsOptions>()));
+        // The first call's configuration stays in force; checked at start, so a bad setting stops the host rather than failing runs later.
+        if (!services.Any(d => d.ServiceType == typeof(IValidateOptions<EventsOptions>)))
+        {
+            var options = services.AddOptions<EventsOptions>().ValidateOnStart();
+            if (configure is not null) options.Configure(configure);
+            services.AddSingleton<IValidateOptions<EventsOptions>, EventsOptionsValidator>();
+        }
+        services.TryAddSingleton(sp => EgressPolicy.From(sp.GetRequiredService<IOptions<EventsOptions>>().Value));
+        services.TryAddSingleton(sp => SqlitePathPolicy.From(sp.GetRequiredService<IOptions<EventsOptions>>().Value));
         services.TryAddSingleton<EgressConnector>();
 
         services.AddHttpClient(HttpRequestSender.ClientName)
@@ -60,7 +62,8 @@ public static class EventsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventExecutor, HttpActionExecutor>());
 
         // JavaScript runs in worker processes (FunctionPoolOptions); the container disposes the pool and kills them.
-        services.AddOptions<FunctionPoolOptions>();
+        services.AddOptions<FunctionPoolOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FunctionPoolOptions>, FunctionPoolOptionsValidator>());
         services.TryAddSingleton<FunctionWorkerPool>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunctionRuntime, JavaScriptFunctionRuntime>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunctionRuntime, DotnetFunctionRuntime>());

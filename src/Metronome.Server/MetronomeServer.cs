@@ -2,7 +2,6 @@ using Metronome.Contracts;
 using Metronome.Core.Execution;
 using Metronome.Core.Hosting;
 using Metronome.Events;
-using Metronome.Events.Function;
 using Metronome.Server.Api;
 using Metronome.Server.Dashboard;
 using Metronome.Server.Hosting;
@@ -51,10 +50,9 @@ public static class MetronomeServer
         // Quiet defaults (one line per request is noise for a scheduler); any configuration source overrides them.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietLogging });
         configure?.Invoke(builder);
+        // METRONOME_* variables become their Metronome:... keys once; from here on every setting is read from its section.
+        SettingsTable.Apply(builder.Configuration);
         var settings = ServerSettings.From(builder.Configuration);
-        ClusterSettings.Check(builder.Configuration, settings);
-        EngineSettings.Check(builder.Configuration);
-        FunctionSettings.Check(builder.Configuration);
         DataDirectoryPermissions.Apply(settings);
         ThreadPoolFloor.Apply();
 
@@ -63,6 +61,15 @@ public static class MetronomeServer
         AddServices(builder, settings);
 
         var app = builder.Build();
+        try
+        {
+            ServerOptions.Check(app.Services);
+        }
+        catch (ServerConfigurationException)
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
         UsePipeline(app);
         return app;
     }
@@ -88,17 +95,14 @@ public static class MetronomeServer
         }
         services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
 
-        var configuration = builder.Configuration;
-        services.AddMetronome(o => EngineSettings.Apply(configuration, o));
+        services.AddMetronome();
         // postgres: this process is one node of a cluster sharing the database (METRONOME_NODE names it).
         if (settings.Store == "postgres")
-            services.AddMetronomePostgres(settings.PostgresConnection!, cluster: o => ClusterSettings.Apply(configuration, o));
+            services.AddMetronomePostgres(settings.PostgresConnection!);
         else
             services.AddMetronomeSqlite(settings.DatabasePath);
-        // Tenants' SQLite paths never reach the server's own data; METRONOME_SQLITE_ROOT and METRONOME_EGRESS_* apply.
-        try { services.AddMetronomeEvents(o => o.ReadSettings(key => configuration[key]).ProtectedPaths.Add(settings.DataDirectory)); }
-        catch (ArgumentException e) { throw new ServerConfigurationException(e.Message); }
-        services.Configure<FunctionPoolOptions>(o => FunctionSettings.Apply(configuration, o));
+        services.AddMetronomeEvents();
+        ServerOptions.Bind(services, builder.Configuration, settings);
 
         services.ConfigureHttpJsonOptions(o =>
         {

@@ -24,20 +24,26 @@ public static class PostgresServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        var options = new PostgresStoreOptions { ConnectionString = connectionString };
-        configure?.Invoke(options);
+        var store = services.AddOptions<PostgresStoreOptions>().Configure(o => o.ConnectionString = connectionString).ValidateOnStart();
+        if (configure is not null) store.Configure(configure);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgresStoreOptions>, PostgresStoreOptionsValidator>());
 
         var clusterOptions = services.AddOptions<ClusterOptions>();
         if (cluster is not null) clusterOptions.Configure(cluster);
-        clusterOptions.Validate(o => { o.Validate(); return true; });
+        // Checked at start by the validator AddMetronome registers (the engine reads the same options).
+        clusterOptions.ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
         {
+            var options = sp.GetRequiredService<IOptions<PostgresStoreOptions>>().Value;
             var timing = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
-            if (timing.PartitionClaims && options.Partitioning is null)
-                options.Partitioning = new ClaimPartitioning(timing.NodeTimeout, timing.ClaimTakeoverGrace);
-            return new PostgresJobStore(options, sp.GetRequiredService<TimeProvider>());
+            // A copy, so the registered options stay as configured.
+            var partitioning = options.Partitioning ?? (timing.PartitionClaims ? new ClaimPartitioning(timing.NodeTimeout, timing.ClaimTakeoverGrace) : null);
+            return new PostgresJobStore(new PostgresStoreOptions
+            {
+                ConnectionString = options.ConnectionString, UseDatabaseClock = options.UseDatabaseClock, Partitioning = partitioning,
+            }, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<PostgresJobStore>());
         services.AddSingleton<ICatalogStore>(sp => sp.GetRequiredService<PostgresJobStore>());

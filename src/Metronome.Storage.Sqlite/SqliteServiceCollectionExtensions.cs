@@ -1,6 +1,7 @@
 using Metronome.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Metronome.Storage.Sqlite;
 
@@ -13,16 +14,17 @@ public static class SqliteServiceCollectionExtensions
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="databasePath">Path of the database file.</param>
-    /// <param name="configure">Optional further settings.</param>
+    /// <param name="configure">Optional further settings (<see cref="SqliteStoreOptions"/>, checked when the host starts).</param>
     public static IServiceCollection AddMetronomeSqlite(this IServiceCollection services, string databasePath, Action<SqliteStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
-        var options = new SqliteStoreOptions { DatabasePath = databasePath };
-        configure?.Invoke(options);
+        var options = services.AddOptions<SqliteStoreOptions>().Configure(o => o.DatabasePath = databasePath).ValidateOnStart();
+        if (configure is not null) options.Configure(configure);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStoreOptions>, SqliteStoreOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new SqliteJobStore(options, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new SqliteJobStore(sp.GetRequiredService<IOptions<SqliteStoreOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<SqliteJobStore>());
         services.AddSingleton<ICatalogStore>(sp => sp.GetRequiredService<SqliteJobStore>());
         return services;

@@ -54,7 +54,6 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         _store = store;
         _time = time;
         _options = options.Value;
-        _options.Validate();
         _logger = logger;
         Probe = probe;
         _resolver = new EventResolver(catalog, protector);
@@ -66,7 +65,6 @@ public sealed class MetronomeEngine : IHostedService, IEngineSignal, IAsyncDispo
         _cluster = cluster;
         _changes = changes;
         _clusterOptions = clusterOptions?.Value ?? new ClusterOptions();
-        if (cluster is not null) _clusterOptions.Validate();
     }
 
     /// <summary>True when this engine is one node of a cluster (its store implements <see cref="IClusterStore"/>).</summary>

@@ -1,6 +1,9 @@
 namespace Metronome.Core.Hosting;
 
-/// <summary>Engine and API settings. Every default is documented; <see cref="Validate"/> runs at start.</summary>
+/// <summary>
+/// Engine and API settings. Every default is documented; the values are checked when the host starts (a bad one stops
+/// it with a message naming the setting). The server binds them from the section <c>Metronome</c> (docs/configuration.md).
+/// </summary>
 public sealed class MetronomeOptions
 {
     /// <summary>Name of this node, recorded on every run. Default: machine name + process id.</summary>
@@ -54,26 +57,6 @@ public sealed class MetronomeOptions
 
     /// <summary>How often the pruner applies retention. Default 10 minutes.</summary>
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>Throws naming the first invalid setting.</summary>
-    public void Validate()
-    {
-        if (string.IsNullOrWhiteSpace(NodeName)) throw new InvalidOperationException("Metronome: NodeName must not be empty.");
-        if (MinIntervalMs is < 1 or > Jobs.JobLimits.MaxIntervalMs) throw new InvalidOperationException("Metronome: MinIntervalMs must be between 1 and 31622400000.");
-        if (DefaultTimeoutMs < 1) throw new InvalidOperationException("Metronome: DefaultTimeoutMs must be positive.");
-        if (MaxConcurrency < 1) throw new InvalidOperationException("Metronome: MaxConcurrency must be positive.");
-        if (ProductMaxConcurrency is < 1 or > Catalog.ProductLimits.MaxConcurrency)
-            throw new InvalidOperationException("Metronome: ProductMaxConcurrency must be between 1 and 10000.");
-        if (ProductLimitsRefresh <= TimeSpan.Zero) throw new InvalidOperationException("Metronome: ProductLimitsRefresh must be positive.");
-        if (MisfireThreshold < TimeSpan.Zero) throw new InvalidOperationException("Metronome: MisfireThreshold must not be negative.");
-        if (ClaimLookahead < TimeSpan.Zero || ClaimLookahead > TimeSpan.FromSeconds(10)) throw new InvalidOperationException("Metronome: ClaimLookahead must be between 0 and 10 s.");
-        if (ClaimBatchSize < 1) throw new InvalidOperationException("Metronome: ClaimBatchSize must be positive.");
-        if (CompletionBatchSize < 1) throw new InvalidOperationException("Metronome: CompletionBatchSize must be positive.");
-        if (MaxBacklog < 1) throw new InvalidOperationException("Metronome: MaxBacklog must be positive.");
-        if (RetentionRunsPerJob < 1) throw new InvalidOperationException("Metronome: RetentionRunsPerJob must be positive.");
-        if (RetentionAge <= TimeSpan.Zero) throw new InvalidOperationException("Metronome: RetentionAge must be positive.");
-        if (PruneInterval <= TimeSpan.Zero) throw new InvalidOperationException("Metronome: PruneInterval must be positive.");
-    }
 
     /// <summary>The cap of a product without its own <c>max_concurrency</c>.</summary>
     internal int DefaultProductConcurrency => ProductMaxConcurrency ?? Math.Max(1, MaxConcurrency / 4);

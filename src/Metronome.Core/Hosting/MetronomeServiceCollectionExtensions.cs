@@ -6,6 +6,7 @@ using Metronome.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Metronome.Core.Hosting;
 
@@ -41,7 +42,9 @@ public static class MetronomeServiceCollectionExtensions
 
     private static MetronomeBuilder AddCore(IServiceCollection services)
     {
-        services.AddOptions<MetronomeOptions>().Validate(o => { o.Validate(); return true; });
+        services.AddOptions<MetronomeOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MetronomeOptions>, MetronomeOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Engine.Cluster.ClusterOptions>, ClusterOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<EngineProbe>();
         services.TryAddSingleton<MetronomeEngine>();

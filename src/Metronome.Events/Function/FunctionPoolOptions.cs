@@ -1,9 +1,9 @@
 namespace Metronome.Events.Function;
 
 /// <summary>
-/// The pool of worker processes that runs JavaScript functions (<c>docs/security/functions.md</c>). The server reads
-/// these from <c>METRONOME_FUNCTION_*</c> settings; an embedding host configures them with
-/// <c>services.Configure&lt;FunctionPoolOptions&gt;(...)</c>.
+/// The pool of worker processes that runs JavaScript functions (<c>docs/security/functions.md</c>). The server binds
+/// these from the section <c>Metronome:Functions</c> (<c>METRONOME_FUNCTION_*</c> variables); an embedding host configures
+/// them with <c>services.Configure&lt;FunctionPoolOptions&gt;(...)</c>. Checked when the host starts.
 /// </summary>
 public sealed class FunctionPoolOptions
 {
@@ -47,16 +47,4 @@ public sealed class FunctionPoolOptions
 
     /// <summary><c>Metronome.FunctionHost.dll</c>; default: next to the application, or next to Metronome.Events.</summary>
     public string? HostAssemblyPath { get; set; }
-
-    /// <summary>Checks the values at start; the message names the field.</summary>
-    public void Validate()
-    {
-        if (Workers < 1) throw new InvalidOperationException("Metronome: FunctionPoolOptions.Workers must be positive.");
-        if (QueuePerProduct < 0) throw new InvalidOperationException("Metronome: FunctionPoolOptions.QueuePerProduct must not be negative.");
-        if (WorkerHeapLimitMb < 64) throw new InvalidOperationException("Metronome: FunctionPoolOptions.WorkerHeapLimitMb must be at least 64.");
-        if (MaxAttemptsPerWorker < 1) throw new InvalidOperationException("Metronome: FunctionPoolOptions.MaxAttemptsPerWorker must be positive.");
-        if (WorkerRecycleHeapMb < 1) throw new InvalidOperationException("Metronome: FunctionPoolOptions.WorkerRecycleHeapMb must be positive.");
-        if (ScriptCacheChars < 0) throw new InvalidOperationException("Metronome: FunctionPoolOptions.ScriptCacheChars must not be negative.");
-        if (KillGrace < TimeSpan.Zero) throw new InvalidOperationException("Metronome: FunctionPoolOptions.KillGrace must not be negative.");
-    }
 }

@@ -26,7 +26,6 @@ internal sealed class FunctionWorkerPool : IDisposable
     public FunctionWorkerPool(IOptions<FunctionPoolOptions> options)
     {
         _options = options.Value;
-        _options.Validate();
         _host = new Lazy<FunctionHostLocation>(() => FunctionHostLocation.Find(_options));
     }
 

@@ -1,9 +1,10 @@
+using Metronome.Core.Hosting;
+
 namespace Metronome.Server.Hosting;
 
 /// <summary>
-/// Settings of the server process itself (engine settings live in <see cref="Core.Hosting.MetronomeOptions"/>).
-/// Read from configuration keys named like the environment variables, so that <c>METRONOME_DATA=/srv/m</c> and an
-/// in-memory <c>["METRONOME_DATA"] = ...</c> in a test are the same thing.
+/// Settings of the server process itself (engine settings live in <see cref="MetronomeOptions"/>): the section
+/// <c>Metronome:Server</c>, which the variables <c>METRONOME_URLS</c>, <c>METRONOME_DATA</c>, ... set (see <see cref="SettingsTable"/>).
 /// </summary>
 public sealed class ServerSettings
 {
@@ -34,20 +35,44 @@ public sealed class ServerSettings
     /// <summary>Where Data Protection keeps the keys that encrypt product secrets.</summary>
     public string DataProtectionKeysPath => Path.Combine(DataDirectory, "keys");
 
-    /// <summary>Reads and checks the settings; throws <see cref="ServerConfigurationException"/> naming the bad variable.</summary>
+    /// <summary>
+    /// Reads the section <c>Metronome:Server</c> (where <see cref="SettingsTable.Apply"/> put <c>METRONOME_DATA</c> and the
+    /// others) and checks it; throws <see cref="ServerConfigurationException"/> naming the bad variable and key.
+    /// </summary>
     public static ServerSettings From(IConfiguration config)
     {
-        var store = (Value(config, "METRONOME_STORE") ?? "sqlite").Trim().ToLowerInvariant();
-        if (store is not ("sqlite" or "postgres"))
-            throw new ServerConfigurationException($"METRONOME_STORE must be 'sqlite' or 'postgres', not '{store}'.");
+        ArgumentNullException.ThrowIfNull(config);
+        var section = config.GetSection(SettingsTable.Sections[typeof(ServerSettings)]);
+        var store = (Value(section, nameof(Store)) ?? "sqlite").Trim().ToLowerInvariant();
+        var postgres = Value(section, nameof(PostgresConnection));
+        var check = new OptionsCheck<ServerSettings>(ServerSettingNames.Instance)
+            .That(store is "sqlite" or "postgres", nameof(Store), store, "must be 'sqlite' or 'postgres'");
+        if (store == "postgres")
+            check.That(postgres is not null, nameof(PostgresConnection), null, $"must be set (an Npgsql connection string) when {check.Name(nameof(Store))} is postgres")
+                // The value is not quoted back: it may hold a password.
+                .That(postgres is null || IsConnectionString(postgres), nameof(PostgresConnection), null, "must be a valid Npgsql connection string");
+        if (check.Failures.Count > 0) throw new ServerConfigurationException(string.Join(" ", check.Failures));
         return new ServerSettings
         {
-            Urls = Value(config, "urls") ?? Value(config, "METRONOME_URLS") ?? DefaultUrls,
-            DataDirectory = Path.GetFullPath(Value(config, "METRONOME_DATA") ?? "data"),
+            Urls = Value(config, "urls") ?? Value(section, nameof(Urls)) ?? DefaultUrls,
+            DataDirectory = Path.GetFullPath(Value(section, nameof(DataDirectory)) ?? "data"),
             Store = store,
-            PostgresConnection = Value(config, "METRONOME_POSTGRES"),
-            AdminKey = Value(config, "METRONOME_ADMIN_KEY")?.Trim(),
+            PostgresConnection = postgres,
+            AdminKey = Value(section, nameof(AdminKey))?.Trim(),
         };
+    }
+
+    private static bool IsConnectionString(string text)
+    {
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(text);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static string? Value(IConfiguration config, string key) => config[key] is { Length: > 0 } v ? v : null;

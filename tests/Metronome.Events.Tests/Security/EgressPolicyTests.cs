@@ -1,17 +1,23 @@
 using System.Net;
 using Metronome.Events.Egress;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Metronome.Events.Tests.Security;
 
 public sealed class EgressPolicyTests
 {
-    private static EgressPolicy Policy(string allow = "", string deny = "") =>
-        EgressPolicy.From(new EventsOptions().ReadSettings(key => key switch
-        {
-            EventsOptions.EgressAllowSetting => allow,
-            EventsOptions.EgressDenySetting => deny,
-            _ => null,
-        }));
+    private static EgressPolicy Policy(string allow = "", string deny = "") => EgressPolicy.From(Options(allow, deny));
+
+    private static EventsOptions Options(string allow = "", string deny = "")
+    {
+        var options = new EventsOptions();
+        foreach (var entry in Split(allow)) options.EgressAllow.Add(entry);
+        foreach (var entry in Split(deny)) options.EgressDeny.Add(entry);
+        return options;
+    }
+
+    private static string[] Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     [Theory]
     [InlineData("169.254.169.254")]
@@ -65,14 +71,19 @@ public sealed class EgressPolicyTests
     }
 
     [Theory]
-    [InlineData(EventsOptions.EgressDenySetting, "10.0.0.0/99")]
-    [InlineData(EventsOptions.EgressAllowSetting, "not a host!")]
-    public void An_entry_that_does_not_parse_is_refused_at_start_naming_the_setting(string setting, string value)
+    [InlineData(EventsOptions.EgressDenySetting, nameof(EventsOptions.EgressDeny), "10.0.0.0/99")]
+    [InlineData(EventsOptions.EgressAllowSetting, nameof(EventsOptions.EgressAllow), "not a host!")]
+    public void An_entry_that_does_not_parse_is_refused_at_start_naming_the_setting(string setting, string property, string value)
     {
-        var options = new EventsOptions().ReadSettings(key => key == setting ? value : null);
+        var deny = setting == EventsOptions.EgressDenySetting;
+        using var provider = new ServiceCollection()
+            .AddMetronomeEvents(o => (deny ? o.EgressDeny : o.EgressAllow).Add(value)).BuildServiceProvider();
 
-        var e = Assert.Throws<ArgumentException>(options.Validate);
+        var atStart = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EventsOptions>>().Value);
+        var inPolicy = Assert.Throws<ArgumentException>(() => EgressPolicy.From(deny ? Options(deny: value) : Options(allow: value)));
 
-        Assert.Contains(setting, e.Message);
+        Assert.Contains($"EventsOptions.{property} must list CIDRs", atStart.Message);
+        Assert.Contains($"not '{value}'", atStart.Message);
+        Assert.Contains(setting, inPolicy.Message);
     }
 }

@@ -1,6 +1,8 @@
 using Metronome.Core.Execution;
 using Metronome.Events.Database;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Metronome.Events.Tests.Security;
 
@@ -91,11 +93,13 @@ public sealed class SqliteIsolationTests : IDisposable
     [Fact]
     public void Options_with_a_relative_root_are_refused_naming_the_setting()
     {
-        var options = new EventsOptions { SqliteRoot = "relative/dir" };
+        using var provider = new ServiceCollection().AddMetronomeEvents(o => o.SqliteRoot = "relative/dir").BuildServiceProvider();
 
-        var e = Assert.Throws<ArgumentException>(options.Validate);
+        var atStart = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EventsOptions>>().Value);
+        var inPolicy = Assert.Throws<ArgumentException>(() => SqlitePathPolicy.From(new EventsOptions { SqliteRoot = "relative/dir" }));
 
-        Assert.Contains("METRONOME_SQLITE_ROOT", e.Message);
+        Assert.Contains("EventsOptions.SqliteRoot must be an absolute directory path, not 'relative/dir'.", atStart.Message);
+        Assert.Contains("METRONOME_SQLITE_ROOT", inPolicy.Message);
     }
 
     [Fact]

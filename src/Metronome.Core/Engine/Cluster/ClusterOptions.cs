@@ -2,7 +2,7 @@ namespace Metronome.Core.Engine.Cluster;
 
 /// <summary>
 /// Timing of a cluster of nodes on one store (PostgreSQL). Ignored by single-node stores. Every default is documented;
-/// <see cref="Validate"/> runs when the engine starts. With the defaults a run left by a dead node is taken over within
+/// the values are checked when the host starts. With the defaults a run left by a dead node is taken over within
 /// about <see cref="NodeTimeout"/> + <see cref="HeartbeatInterval"/> (≤ 25 s), plus a lease hand-over if the leader died.
 /// </summary>
 public sealed class ClusterOptions
@@ -31,15 +31,4 @@ public sealed class ClusterOptions
     /// the extra lateness of a dead node's jobs until its heartbeat times out, and of a ring change. Default 1 s.
     /// </summary>
     public TimeSpan ClaimTakeoverGrace { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Throws naming the first invalid setting.</summary>
-    public void Validate()
-    {
-        if (HeartbeatInterval <= TimeSpan.Zero) throw new InvalidOperationException("Metronome cluster: HeartbeatInterval must be positive.");
-        if (NodeTimeout < HeartbeatInterval * 2)
-            throw new InvalidOperationException("Metronome cluster: NodeTimeout must be at least twice HeartbeatInterval (one late heartbeat must not kill a node).");
-        if (LeaseTtl < TimeSpan.FromMilliseconds(300)) throw new InvalidOperationException("Metronome cluster: LeaseTtl must be at least 300 ms.");
-        if (PollInterval <= TimeSpan.Zero) throw new InvalidOperationException("Metronome cluster: PollInterval must be positive.");
-        if (ClaimTakeoverGrace <= TimeSpan.Zero) throw new InvalidOperationException("Metronome cluster: ClaimTakeoverGrace must be positive.");
-    }
 }
