@@ -73,7 +73,7 @@ public sealed class FairnessTests
         Assert.Equal(1, h.Probe.AttemptsStarted);
 
         await SetCapAsync(h, 3);
-        h.Engine.CatalogChanged("shop"); // what CatalogService does after a PATCH on this node
+        h.Signal.CatalogChanged("shop"); // what CatalogService does after a PATCH on this node
 
         await h.AttemptsAsync(3);
         Assert.Equal(3, h.Probe.AttemptsStarted);
