@@ -56,7 +56,7 @@ internal sealed class CompletionWriter(IJobStore store, TimeProvider time, IOpti
         catch (Exception) when (stop.IsCancellationRequested)
         {
             // The shutdown token fired (the write in progress may have failed otherwise: a dropped connection).
-            LeftAtStop = batch.Count + reader.Count;
+            LeftAtStop = Pending; // queued and not written, the batch in hand included
             Logger.LogWarning("Stopped with {Count} run outcomes unwritten: those runs stay running and recovery settles them", LeftAtStop);
         }
     }
