@@ -10,8 +10,9 @@ namespace Metronome.Core.Engine;
 /// until the earliest (or until a command signals a change), claims the jobs due within the look-ahead in one store
 /// transaction and hands the claimed attempts to the <see cref="RunDispatcher"/>. There is no polling of the database for
 /// due work. It claims only as many jobs as this node has room for (<see cref="MetronomeOptions.MaxConcurrency"/> minus
-/// the attempts in flight and the outcomes not yet written), so memory stays bounded under overload and late slots follow
-/// their misfire policy; when there is no room it waits until an attempt leaves or outcomes are written.
+/// the attempts in flight and the outcomes not yet written, and at most <see cref="MetronomeOptions.MaxBacklog"/> held), so
+/// memory stays bounded under overload and late slots follow their misfire policy; when there is no room it waits until
+/// an attempt leaves or outcomes are written.
 /// Commands and the cluster's change feed change the queue through <see cref="Reschedule"/>, <see cref="Cancel"/> and
 /// <see cref="ReloadAsync"/>; <see cref="ScheduleChanges"/> keeps a claim's or a reload's older view from overwriting them.
 /// </summary>
@@ -165,8 +166,17 @@ internal sealed class DueScheduler : EngineService
         }
     }
 
-    /// <summary>Jobs this node has room to claim now (River's producer: max workers minus jobs active).</summary>
-    private int Room() => _options.MaxConcurrency - _dispatcher.InFlight - _writer.Pending;
+    /// <summary>
+    /// Jobs this node has room to claim now (River's producer: max workers minus jobs active; an outcome not yet written
+    /// still counts, so a slow store slows claiming). <see cref="MetronomeOptions.MaxBacklog"/> is still needed: attempts
+    /// waiting in the line of a product at its cap take no node slot, so they do not count as in flight, and without that
+    /// bound a product with many jobs could make its line (memory) grow without limit.
+    /// </summary>
+    private int Room()
+    {
+        var unwritten = _writer.Pending;
+        return Math.Min(_options.MaxConcurrency - _dispatcher.InFlight - unwritten, _options.MaxBacklog - _dispatcher.Held - unwritten);
+    }
 
     /// <summary>Puts claimed jobs back on the queue unless a command changed them meanwhile (the command's view is newer). Under the lock.</summary>
     private void Requeue(IReadOnlyList<ScheduleEntry> entries, long snapshot)
@@ -187,7 +197,7 @@ internal sealed class DueScheduler : EngineService
 
     private async Task<bool> WaitForRoomAsync(CancellationToken stop)
     {
-        Volatile.Write(ref _starved, 1);
+        Interlocked.Exchange(ref _starved, 1); // a full fence: a slot freed after the check below sees it and wakes the loop
         try
         {
             if (Room() <= 0) await _wake.WaitAsync().WaitAsync(stop);

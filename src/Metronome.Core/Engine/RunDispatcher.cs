@@ -80,8 +80,11 @@ internal sealed class RunDispatcher : IAsyncDisposable
     /// <summary>Attempts handed to <see cref="Dispatch"/> that have not left yet (waiting for their instant, for a slot, or running).</summary>
     public int Held => Volatile.Read(ref _held);
 
-    /// <summary>Attempts held that are work in flight: all but the retries waiting for their instant.</summary>
-    public int InFlight => Held - Volatile.Read(ref _retriesWaiting);
+    /// <summary>
+    /// Attempts that hold a node slot or are about to take one: held, except retries waiting for their instant and attempts
+    /// waiting in their product's line (a product at its cap must not stop the node from claiming other products' jobs).
+    /// </summary>
+    public int InFlight => Held - Volatile.Read(ref _retriesWaiting) - _slots.Waiting;
 
     /// <summary>An attempt left: a concurrency slot may be free for the due loop to claim into.</summary>
     public event Action? CapacityFreed;
@@ -130,6 +133,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
 
     private void StartRange(List<ClaimedRun> runs, int from, int count)
     {
+        var lined = false;
         for (int i = from; i < from + count; i++)
         {
             if (_stopping.IsCancellationRequested) break;
@@ -137,6 +141,14 @@ internal sealed class RunDispatcher : IAsyncDisposable
                 Interlocked.Decrement(ref _retriesWaiting);
             Interlocked.Increment(ref _outstanding);
             if (_slots.TryTakeOrWait(runs[i])) _ = RunAttemptAsync(runs[i]);
+            else lined = true;
+        }
+        if (lined)
+        {
+            // An attempt in its product's line takes no node slot: the due loop may have room to claim again. And a cap
+            // raised while these attempts read the old one found no line to serve: serve the lines now with the current caps.
+            CapacityFreed?.Invoke();
+            StartWaiting();
         }
         // A stop that began while this chunk ran may have emptied the lines before the last attempts joined them.
         if (_stopping.IsCancellationRequested) StartWaiting();
