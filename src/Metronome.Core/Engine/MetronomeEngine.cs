@@ -94,6 +94,3 @@ public sealed class MetronomeEngine : IHostedService, IAsyncDisposable
         await _dispatcher.DisposeAsync();
     }
 }
-
-/// <summary>The engine's chores in start order: on a single node the pruner; in a cluster heartbeat, election, rescue, pruning and the change listener.</summary>
-internal sealed record EngineChores(IReadOnlyList<EngineService> Services);
