@@ -74,9 +74,6 @@ internal sealed class RunDispatcher : IAsyncDisposable
         _timeouts = new AttemptTimeouts(time, _stopping.Token);
     }
 
-    /// <summary>Attempts due and not yet finished: running, or waiting for a concurrency slot.</summary>
-    public int Outstanding => Volatile.Read(ref _outstanding);
-
     /// <summary>Attempts handed to <see cref="Dispatch"/> that have not left yet (waiting for their instant, for a slot, or running).</summary>
     public int Held => Volatile.Read(ref _held);
 
@@ -91,12 +88,6 @@ internal sealed class RunDispatcher : IAsyncDisposable
 
     /// <summary>Jobs marked cancelled (for tests: the set shrinks as their runs leave).</summary>
     internal int CancelledJobs => _cancelledJobs.Count;
-
-    /// <summary>Attempts waiting in their product's line for a slot.</summary>
-    public int Waiting => _slots.Waiting;
-
-    /// <summary>Attempts of <paramref name="product"/> executing now.</summary>
-    public int ActiveOf(string product) => _slots.ActiveOf(product);
 
     /// <summary>Grid slots of this job held here must not start any more (paused or deleted).</summary>
     public void CancelJob(long jobId)
