@@ -65,7 +65,6 @@ public sealed class EngineShutdownTests(ITestOutputHelper output)
         clock.Stop();
         output.WriteLine($"StopAsync returned after {clock.Elapsed.TotalSeconds:F2} s, leaving {writer.LeftAtStop} outcomes unwritten");
 
-        output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} stop returned");
         Assert.True(returned, "StopAsync hung while PostgreSQL was down");
         await stop;
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"StopAsync took {clock.Elapsed}");
