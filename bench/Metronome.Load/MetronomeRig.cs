@@ -10,7 +10,7 @@ using Metronome.Core.Storage;
 using Metronome.Storage.InMemory;
 using Metronome.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ExecutionContext = Metronome.Core.Execution.ExecutionContext;
 
@@ -26,9 +26,12 @@ internal sealed class MetronomeRig : IAsyncDisposable
     private readonly IAsyncDisposable _store;
     private readonly string? _sqlitePath;
 
-    private MetronomeRig(MetronomeEngine engine, IJobStore jobs, IAsyncDisposable store, string? sqlitePath)
+    private readonly ServiceProvider _services;
+
+    private MetronomeRig(MetronomeEngine engine, ServiceProvider services, IJobStore jobs, IAsyncDisposable store, string? sqlitePath)
     {
         Engine = engine;
+        _services = services;
         Jobs = jobs;
         _store = store;
         _sqlitePath = sqlitePath;
@@ -93,9 +96,13 @@ internal sealed class MetronomeRig : IAsyncDisposable
 
     public static async Task<MetronomeRig> StartAsync(IJobStore jobs, ICatalogStore catalog, IAsyncDisposable lifetime, string? path, FireProbe probe, MetronomeOptions options)
     {
-        var engine = new MetronomeEngine(jobs, catalog, [new NoopExecutor(probe)], TimeProvider.System,
-            Microsoft.Extensions.Options.Options.Create(options), NullLogger<MetronomeEngine>.Instance, new EngineProbe());
-        var rig = new MetronomeRig(engine, jobs, lifetime, path);
+        var services = new ServiceCollection().AddLogging()
+            .AddSingleton(Microsoft.Extensions.Options.Options.Create(options)).AddSingleton(TimeProvider.System)
+            .AddSingleton(jobs).AddSingleton(catalog).AddSingleton<IEventExecutor>(new NoopExecutor(probe));
+        services.AddMetronome();
+        var provider = services.BuildServiceProvider();
+        var engine = provider.GetRequiredService<MetronomeEngine>();
+        var rig = new MetronomeRig(engine, provider, jobs, lifetime, path);
         await engine.StartAsync(default);
         return rig;
     }
@@ -144,6 +151,7 @@ internal sealed class MetronomeRig : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Engine.DisposeAsync();
+        await _services.DisposeAsync();
         await _store.DisposeAsync();
         if (_sqlitePath is not null)
             foreach (var f in Directory.GetFiles(Path.GetDirectoryName(_sqlitePath)!, Path.GetFileName(_sqlitePath) + "*")) File.Delete(f);

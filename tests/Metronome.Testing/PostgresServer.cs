@@ -56,6 +56,10 @@ public sealed class PostgresServer : IAsyncDisposable
     public Task StopProcessAsync() =>
         AsPostgresAsync($"{BinDir}/pg_ctl -D {Quote(DataDirectory)} -m fast -w -t 60 stop >/dev/null");
 
+    /// <summary><c>pg_ctl stop -m immediate</c>: the server dies at once, as in a crash (connections are cut, nothing is flushed).</summary>
+    public Task KillAsync() =>
+        AsPostgresAsync($"{BinDir}/pg_ctl -D {Quote(DataDirectory)} -m immediate -w -t 60 stop >/dev/null");
+
     /// <summary>Creates a fresh database and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string? name = null)
     {

@@ -27,9 +27,6 @@ internal sealed class ClaimedRunTimer : IDisposable
         _timer = time.CreateTimer(static s => ((ClaimedRunTimer)s!).FireDue(fromTimer: true), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Number of attempts waiting for their instant.</summary>
-    public int Count { get { lock (_lock) return _pending.Count; } }
-
     public void Add(IReadOnlyList<ClaimedRun> runs)
     {
         lock (_lock)

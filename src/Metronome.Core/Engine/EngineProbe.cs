@@ -2,8 +2,9 @@ namespace Metronome.Core.Engine;
 
 /// <summary>
 /// Counters of the engine's progress that tests (and metrics) can await instead of sleeping:
-/// claim cycles, attempts started, outcomes persisted, and <see cref="IsIdle"/> (the named signal that nothing more is
-/// about to happen, in the style of River's test signals).
+/// claim cycles, attempts started, outcomes persisted, and three named signals in the style of River's test signals:
+/// <see cref="WaitForIdleAsync"/> (nothing more is about to happen), <see cref="WaitForClaimedAsync"/> and
+/// <see cref="WaitForCompletedAsync"/>.
 /// </summary>
 /// <remarks>
 /// Counters are lock-free (one <see cref="Interlocked"/> add per event, on the hot path of every fire); waiters are
@@ -34,6 +35,12 @@ public sealed class EngineProbe
 
     /// <summary>Completes when the engine is <see cref="IsIdle"/> (at once if it is already).</summary>
     public Task WaitForIdleAsync() => WaitForAsync(static p => p.IsIdle);
+
+    /// <summary>Named signal <c>Claimed</c>: completes once the due loop has claimed at least <paramref name="slots"/> slots in all.</summary>
+    public Task WaitForClaimedAsync(long slots) => WaitForAsync(p => p.SlotsClaimed >= slots);
+
+    /// <summary>Named signal <c>Completed</c>: completes once at least <paramref name="outcomes"/> outcomes have been written to the store.</summary>
+    public Task WaitForCompletedAsync(long outcomes) => WaitForAsync(p => p.OutcomesPersisted >= outcomes);
 
     /// <summary>Called once by the engine that owns this probe: what it holds (attempts and outcomes) is none.</summary>
     internal void Attach(Func<bool> nothingHeld) => _nothingHeld = nothingHeld;

@@ -34,12 +34,6 @@ internal sealed class FairSlots(int maxConcurrency, Func<string, int> capOf)
     /// <summary>Attempts waiting in a product's line.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
-    /// <summary>Attempts of one product holding a slot.</summary>
-    public int ActiveOf(string product)
-    {
-        lock (_lock) return _lines.TryGetValue(product, out var line) ? line.Active : 0;
-    }
-
     /// <summary>Takes a slot for <paramref name="run"/> (true), or puts it at the end of its product's line (false).</summary>
     public bool TryTakeOrWait(ClaimedRun run)
     {

@@ -2,10 +2,12 @@ using ExecutionContext = Metronome.Core.Execution.ExecutionContext;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Metronome.Core.Execution;
+using Metronome.Core.Hosting;
 using Metronome.Core.Runs;
 using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Metronome.Core.Engine;
 
@@ -37,7 +39,17 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly EngineProbe _probe;
     private readonly FairSlots _slots;
+    // Jobs paused or deleted while this node holds runs of them: those runs must not start (nor retry). An entry lives only
+    // while the job has runs here (_heldByJob counts them, under _jobsLock): when its last run leaves, nothing of the job
+    // can start any more, so the entry goes. A run of it still being claimed at the cancel is dispatched with the job
+    // marked cancelled again (see DueScheduler), so no entry is needed before its runs arrive.
     private readonly ConcurrentDictionary<long, byte> _cancelledJobs = new();
+    private readonly Dictionary<long, int> _heldByJob = new();
+    private readonly Lock _jobsLock = new();
+    // Retries waiting for their instant (by run and attempt): held, but not work in flight, so they do not use up the
+    // capacity the due loop claims for.
+    private readonly ConcurrentDictionary<(string RunId, int Attempt), byte> _retries = new();
+    private int _retriesWaiting;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ClaimedRunTimer _timer;
     private readonly AttemptTimeouts _timeouts;
@@ -47,8 +59,8 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private int _held;        // attempts from Dispatch until they leave: also those waiting for their instant or a retry
     private int _draining;
 
-    public RunDispatcher(IEnumerable<IEventExecutor> executors, EventResolver resolver, CompletionWriter writer, TimeProvider time,
-        int maxConcurrency, Func<string, int> productCap, ILogger logger, EngineProbe probe)
+    public RunDispatcher(IEnumerable<IEventExecutor> executors, EventResolver resolver, CompletionWriter writer, ProductConcurrencyCaps caps,
+        TimeProvider time, IOptions<MetronomeOptions> options, ILogger<RunDispatcher> logger, EngineProbe probe)
     {
         _executors = executors.GroupBy(e => e.EventType).ToDictionary(g => g.Key, g => g.Last());
         _resolver = resolver;
@@ -56,35 +68,52 @@ internal sealed class RunDispatcher : IAsyncDisposable
         _time = time;
         _logger = logger;
         _probe = probe;
-        _slots = new FairSlots(maxConcurrency, productCap);
+        _slots = new FairSlots(options.Value.MaxConcurrency, caps.CapOf);
+        caps.Changed += StartWaiting;
         _timer = new ClaimedRunTimer(time, StartAll);
         _timeouts = new AttemptTimeouts(time, _stopping.Token);
     }
 
-    /// <summary>Attempts due and not yet finished: running, or waiting for a concurrency slot.</summary>
-    public int Outstanding => Volatile.Read(ref _outstanding);
-
     /// <summary>Attempts handed to <see cref="Dispatch"/> that have not left yet (waiting for their instant, for a slot, or running).</summary>
     public int Held => Volatile.Read(ref _held);
 
-    /// <summary>Attempts waiting in their product's line for a slot.</summary>
-    public int Waiting => _slots.Waiting;
+    /// <summary>
+    /// Attempts that hold a node slot or are about to take one: held, except retries waiting for their instant and attempts
+    /// waiting in their product's line (a product at its cap must not stop the node from claiming other products' jobs).
+    /// </summary>
+    public int InFlight => Held - Volatile.Read(ref _retriesWaiting) - _slots.Waiting;
 
-    /// <summary>Attempts of <paramref name="product"/> executing now.</summary>
-    public int ActiveOf(string product) => _slots.ActiveOf(product);
+    /// <summary>An attempt left: a concurrency slot may be free for the due loop to claim into.</summary>
+    public event Action? CapacityFreed;
 
-    /// <summary>Grid slots of this job must not start any more (paused or deleted).</summary>
-    public void CancelJob(long jobId) => _cancelledJobs[jobId] = 0;
+    /// <summary>Jobs marked cancelled (for tests: the set shrinks as their runs leave).</summary>
+    internal int CancelledJobs => _cancelledJobs.Count;
+
+    /// <summary>Grid slots of this job held here must not start any more (paused or deleted).</summary>
+    public void CancelJob(long jobId)
+    {
+        lock (_jobsLock)
+            if (_heldByJob.ContainsKey(jobId)) _cancelledJobs[jobId] = 0;
+    }
 
     public void AllowJob(long jobId) => _cancelledJobs.TryRemove(jobId, out _);
 
     /// <summary>Schedules claimed attempts, each at its <see cref="ClaimedRun.RunAt"/> (at once when that has passed).</summary>
-    public void Dispatch(IReadOnlyList<ClaimedRun> runs)
+    /// <param name="cancelled">Jobs cancelled while these runs were being claimed: their grid slots must not start.</param>
+    public void Dispatch(IReadOnlyList<ClaimedRun> runs, IReadOnlyCollection<long>? cancelled = null)
     {
         if (runs.Count == 0 || _stopping.IsCancellationRequested) return;
+        lock (_jobsLock)
+        {
+            foreach (var run in runs) _heldByJob[run.Run.JobId] = _heldByJob.GetValueOrDefault(run.Run.JobId) + 1;
+            if (cancelled is not null)
+                foreach (var jobId in cancelled) _cancelledJobs[jobId] = 0;
+        }
         Interlocked.Add(ref _held, runs.Count);
         _timer.Add(runs);
     }
+
+    public void Dispatch(IReadOnlyList<ClaimedRun> runs) => Dispatch(runs, null);
 
     /// <summary>Starts due attempts, in chunks on the thread pool (this is the timer's or the caller's thread).</summary>
     private void StartAll(List<ClaimedRun> runs)
@@ -95,11 +124,22 @@ internal sealed class RunDispatcher : IAsyncDisposable
 
     private void StartRange(List<ClaimedRun> runs, int from, int count)
     {
+        var lined = false;
         for (int i = from; i < from + count; i++)
         {
             if (_stopping.IsCancellationRequested) break;
+            if (Volatile.Read(ref _retriesWaiting) > 0 && _retries.TryRemove((runs[i].Run.Id, runs[i].Run.Attempt), out _))
+                Interlocked.Decrement(ref _retriesWaiting);
             Interlocked.Increment(ref _outstanding);
             if (_slots.TryTakeOrWait(runs[i])) _ = RunAttemptAsync(runs[i]);
+            else lined = true;
+        }
+        if (lined)
+        {
+            // An attempt in its product's line takes no node slot: the due loop may have room to claim again. And a cap
+            // raised while these attempts read the old one found no line to serve: serve the lines now with the current caps.
+            CapacityFreed?.Invoke();
+            StartWaiting();
         }
         // A stop that began while this chunk ran may have emptied the lines before the last attempts joined them.
         if (_stopping.IsCancellationRequested) StartWaiting();
@@ -120,7 +160,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         if (_stopping.IsCancellationRequested)
         {
             // Shutting down: a waiting attempt never starts; its run stays running and is recovered at the next start.
-            for (int n = _slots.DropWaiting(); n > 0; n--) Left();
+            for (int n = _slots.DropWaiting(); n > 0; n--) Left(null);
             return;
         }
         if (_slots.Waiting == 0) return;
@@ -155,16 +195,24 @@ internal sealed class RunDispatcher : IAsyncDisposable
         }
         finally
         {
-            Left();
+            Left(run.JobId);
         }
     }
 
-    /// <summary>An attempt left the dispatcher (finished, or dropped at stop).</summary>
-    private void Left()
+    /// <summary>An attempt left the dispatcher (finished, or dropped at stop: <paramref name="jobId"/> null, nothing is kept then).</summary>
+    private void Left(long? jobId)
     {
+        if (jobId is { } id)
+            lock (_jobsLock)
+            {
+                var held = _heldByJob.GetValueOrDefault(id) - 1;
+                if (held > 0) _heldByJob[id] = held;
+                else if (_heldByJob.Remove(id)) _cancelledJobs.TryRemove(id, out _);
+            }
         Interlocked.Decrement(ref _held);
         if (Interlocked.Decrement(ref _outstanding) == 0 && Volatile.Read(ref _draining) != 0) _drained.TrySetResult();
         _probe.OnAttemptLeft();
+        CapacityFreed?.Invoke();
     }
 
     private async ValueTask RunAttemptAsync(ClaimedRun claimed)
@@ -192,7 +240,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         finally
         {
             _slots.Release(claimed.Run.Product);
-            Left();
+            Left(claimed.Run.JobId);
             if (_slots.Waiting > 0) StartWaiting();
         }
     }
@@ -208,7 +256,11 @@ internal sealed class RunDispatcher : IAsyncDisposable
         _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, status, started, finished,
             outcome.ErrorMessage, outcome.ErrorKind, Truncate(outcome.OutputJson), retryAt));
         if (retryAt is { } when)
+        {
+            _retries[(run.Id, run.Attempt + 1)] = 0;
+            Interlocked.Increment(ref _retriesWaiting);
             Dispatch([claimed with { Run = run with { Attempt = run.Attempt + 1 }, RunAt = when }]);
+        }
     }
 
     /// <summary>Runs one attempt; returns a null status when the engine is stopping and the attempt was abandoned mid-way.</summary>
@@ -284,18 +336,20 @@ internal sealed class RunDispatcher : IAsyncDisposable
         return JsonSerializer.Serialize(cut + "…[truncated]");
     }
 
-    /// <summary>Stops starting attempts, gives running ones <paramref name="grace"/> to finish, then cancels them.</summary>
-    public async Task StopAsync(TimeSpan grace)
+    /// <summary>
+    /// Stops starting attempts and lets running ones finish until the host's <paramref name="shutdown"/> token fires, then
+    /// cancels them. A cancelled attempt records nothing: its run stays <c>running</c> and recovery settles it (as after a crash),
+    /// so there is nothing to wait for after the cancel.
+    /// </summary>
+    public async Task StopAsync(CancellationToken shutdown)
     {
         _timer.Dispose();
         Interlocked.Exchange(ref _draining, 1);
         if (Volatile.Read(ref _outstanding) == 0) _drained.TrySetResult();
-        try { await _drained.Task.WaitAsync(grace); }
-        catch (TimeoutException) { }
+        try { await _drained.Task.WaitAsync(shutdown); }
+        catch (OperationCanceledException) { }
         _stopping.Cancel();
         StartWaiting(); // drops attempts still waiting for a slot
-        try { await _drained.Task.WaitAsync(TimeSpan.FromSeconds(5)); }
-        catch (TimeoutException) { }
     }
 
     private int _disposed;
@@ -304,8 +358,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
         _timer.Dispose();
-        _stopping.Cancel();
-        _stopping.Dispose();
+        _stopping.Cancel(); // not disposed: attempts cancelled by it may still be unwinding and read its token
         return ValueTask.CompletedTask;
     }
 }

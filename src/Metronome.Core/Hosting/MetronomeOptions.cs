@@ -36,7 +36,7 @@ public sealed class MetronomeOptions
     /// <summary>Slots are claimed this much ahead of their due time and fired by the local timer. Default 20 ms.</summary>
     public TimeSpan ClaimLookahead { get; set; } = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>Most jobs claimed in one transaction. Default 1000.</summary>
+    /// <summary>Most jobs claimed in one transaction (a claim is also never larger than the node's free room: <see cref="MaxConcurrency"/> minus attempts in flight). Default 1000.</summary>
     public int ClaimBatchSize { get; set; } = 1000;
 
     /// <summary>Most outcomes written in one transaction. Default 1000.</summary>

@@ -1,11 +1,13 @@
 using Metronome.Contracts;
 using Metronome.Core.Engine;
+using Metronome.Core.Engine.Cluster;
 using Metronome.Core.Execution;
 using Metronome.Core.Jobs;
 using Metronome.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Metronome.Core.Hosting;
@@ -46,9 +48,7 @@ public static class MetronomeServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MetronomeOptions>, MetronomeOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Engine.Cluster.ClusterOptions>, ClusterOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<EngineProbe>();
-        services.TryAddSingleton<MetronomeEngine>();
-        services.TryAddSingleton<IEngineSignal>(sp => sp.GetRequiredService<MetronomeEngine>());
+        AddEngine(services);
         // AddHostedService is TryAddEnumerable by implementation type; with a factory it is not, so guard against a second call.
         if (!services.Any(d => d.ServiceType == typeof(MetronomeBuilder.EngineMarker)))
         {
@@ -63,6 +63,55 @@ public static class MetronomeServiceCollectionExtensions
             sp.GetServices<IEventExecutor>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IMetronome, EmbeddedMetronome>();
         return new MetronomeBuilder(services);
+    }
+
+    /// <summary>
+    /// The engine and the services it orders. Cluster services are resolved only when the store registered an
+    /// <see cref="IClusterStore"/> (stores register after this runs, so the choice is made when the engine is resolved).
+    /// </summary>
+    private static void AddEngine(IServiceCollection services)
+    {
+        services.TryAddSingleton<EngineProbe>();
+        services.TryAddSingleton(sp => new EventResolver(sp.GetRequiredService<ICatalogStore>(), sp.GetService<ISecretProtector>()));
+        services.TryAddSingleton<CompletionWriter>();
+        services.TryAddSingleton<ProductConcurrencyCaps>();
+        services.TryAddSingleton<RunDispatcher>();
+        services.TryAddSingleton<DueScheduler>();
+        services.TryAddSingleton<IEngineSignal, EngineSignal>();
+        services.TryAddSingleton(sp => new LeaderElector(sp.GetRequiredService<IClusterStore>(), NodeName(sp), Cluster(sp),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElector>>()));
+        services.TryAddSingleton(sp => new EngineChores(Chores(sp)));
+        services.TryAddSingleton(sp => new MetronomeEngine(sp.GetRequiredService<IJobStore>(), sp.GetService<IClusterStore>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MetronomeOptions>>(), sp.GetRequiredService<ILogger<MetronomeEngine>>(),
+            sp.GetRequiredService<EngineProbe>(), sp.GetRequiredService<ProductConcurrencyCaps>(), sp.GetRequiredService<DueScheduler>(),
+            sp.GetRequiredService<RunDispatcher>(), sp.GetRequiredService<CompletionWriter>(), sp.GetRequiredService<EngineChores>()));
+    }
+
+    private static string NodeName(IServiceProvider sp) => sp.GetRequiredService<IOptions<MetronomeOptions>>().Value.NodeName;
+
+    private static ClusterOptions Cluster(IServiceProvider sp) => sp.GetService<IOptions<ClusterOptions>>()?.Value ?? new ClusterOptions();
+
+    private static List<EngineService> Chores(IServiceProvider sp)
+    {
+        var store = sp.GetRequiredService<IJobStore>();
+        var options = sp.GetRequiredService<IOptions<MetronomeOptions>>().Value;
+        var time = sp.GetRequiredService<TimeProvider>();
+        var logs = sp.GetRequiredService<ILoggerFactory>();
+        if (sp.GetService<IClusterStore>() is not { } cluster)
+            return [new RunPruner(store, options, time, () => true, logs.CreateLogger<RunPruner>())];
+        var (node, timing) = (options.NodeName, Cluster(sp));
+        var elector = sp.GetRequiredService<LeaderElector>();
+        var scheduler = sp.GetRequiredService<DueScheduler>();
+        List<EngineService> chores =
+        [
+            new NodeHeartbeat(cluster, node, timing, time, logs.CreateLogger<NodeHeartbeat>()),
+            elector,
+            new RunRescuer(store, cluster, elector, node, timing, time, sp.GetRequiredService<RunDispatcher>().Dispatch, logs.CreateLogger<RunRescuer>()),
+            new RunPruner(store, options, time, () => elector.IsLeader, logs.CreateLogger<RunPruner>()),
+        ];
+        if (sp.GetService<IScheduleChangeFeed>() is { } feed)
+            chores.Add(new ScheduleChangeListener(feed, timing, time, scheduler.Apply, scheduler.ReloadAsync, logs.CreateLogger<ScheduleChangeListener>()));
+        return chores;
     }
 }
 

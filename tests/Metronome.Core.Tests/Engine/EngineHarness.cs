@@ -8,6 +8,9 @@ using Metronome.Core.Execution;
 using Metronome.Core.Hosting;
 using Metronome.Core.Jobs;
 using Metronome.Storage.Sqlite;
+using Metronome.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -25,6 +28,8 @@ internal sealed class EngineHarness : IAsyncDisposable
     public required string DatabasePath { get; init; }
     public required SqliteJobStore Store { get; init; }
     public required MetronomeEngine Engine { get; init; }
+    public required ServiceProvider Services { get; init; }
+    public IEngineSignal Signal => Services.GetRequiredService<IEngineSignal>();
     public required JobService Jobs { get; init; }
     public required RecordingExecutor Executor { get; init; }
     public EngineProbe Probe => Engine.Probe;
@@ -38,15 +43,25 @@ internal sealed class EngineHarness : IAsyncDisposable
         var options = new MetronomeOptions { NodeName = "test-node", ClaimLookahead = TimeSpan.Zero, PruneInterval = TimeSpan.FromDays(1) };
         configure?.Invoke(options);
         executor ??= new RecordingExecutor(time);
-        var engine = new MetronomeEngine(store, store, [executor], time, Options.Create(options), NullLogger<MetronomeEngine>.Instance, new EngineProbe());
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<TimeProvider>(time).AddSingleton<IJobStore>(store).AddSingleton<ICatalogStore>(store).AddSingleton<IEventExecutor>(executor);
+        services.AddMetronome(o => CopyInto(options, o));
+        var provider = services.BuildServiceProvider();
+        var engine = provider.GetRequiredService<MetronomeEngine>();
         await engine.StartAsync(CancellationToken.None);
         if (await store.GetProductAsync("shop", CancellationToken.None) is null)
         {
             await store.CreateProductAsync(new ProductRecord { Tag = "shop", Name = "Shop", CreatedAt = time.GetUtcNow(), UpdatedAt = time.GetUtcNow() }, CancellationToken.None);
             await store.CreateEventAsync(new EventRecord { Product = "shop", Type = "action", Tag = "ping", Name = "Ping", DefinitionJson = "{}" }, CancellationToken.None);
         }
-        var jobs = new JobService(store, store, engine, time, Options.Create(options));
-        return new EngineHarness { Time = time, DatabasePath = path, Store = store, Engine = engine, Jobs = jobs, Executor = executor };
+        var jobs = provider.GetRequiredService<JobService>();
+        return new EngineHarness { Time = time, DatabasePath = path, Store = store, Engine = engine, Services = provider, Jobs = jobs, Executor = executor };
+    }
+
+    private static void CopyInto(MetronomeOptions from, MetronomeOptions to)
+    {
+        foreach (var property in typeof(MetronomeOptions).GetProperties().Where(p => p.CanWrite)) property.SetValue(to, property.GetValue(from));
     }
 
     public static ProductJob Job(string tag, long executions, long intervals, Action<ProductJob>? tweak = null)
@@ -56,8 +71,11 @@ internal sealed class EngineHarness : IAsyncDisposable
         return job;
     }
 
-    /// <summary>Waits (in real time, bounded) until the engine has persisted this many outcomes.</summary>
-    public Task OutcomesAsync(long count) => Probe.WaitForAsync(p => p.OutcomesPersisted >= count).WaitAsync(Patience);
+    /// <summary>Waits (in real time, bounded) until the engine has persisted this many outcomes (the probe's <c>Completed</c> signal).</summary>
+    public Task OutcomesAsync(long count) => Probe.WaitForCompletedAsync(count).WaitAsync(Patience);
+
+    /// <summary>Waits (in real time, bounded) until the engine has claimed this many slots (the probe's <c>Claimed</c> signal).</summary>
+    public Task ClaimedAsync(long slots) => Probe.WaitForClaimedAsync(slots).WaitAsync(Patience);
 
     /// <summary>Waits (in real time, bounded) until the engine is idle: nothing due now, held or unwritten.</summary>
     public Task IdleAsync() => Probe.WaitForIdleAsync().WaitAsync(Patience);
@@ -78,6 +96,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     {
         Executor.ReleaseAll();
         await Engine.DisposeAsync();
+        await Services.DisposeAsync();
         await Store.DisposeAsync();
     }
 }

@@ -1,7 +1,9 @@
 using Metronome.Contracts;
 using Metronome.Core.Execution;
 using Metronome.Core.Jobs;
+using Metronome.Core.Engine;
 using Metronome.Core.Runs;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Metronome.Core.Tests.Engine;
 
@@ -268,24 +270,55 @@ public sealed class EngineTests
     }
 
     [Fact]
-    public async Task Overloaded_node_stops_claiming_until_its_backlog_drains()
+    public async Task A_full_node_claims_nothing_more_until_an_attempt_leaves()
     {
-        await using var h = await EngineHarness.StartAsync(configure: o => o.MaxBacklog = 2);
+        await using var h = await EngineHarness.StartAsync(configure: o => (o.MaxConcurrency, o.ProductMaxConcurrency) = (3, 3));
         h.Executor.Behaviour = (ctx, _) => ctx.Slot == 1 ? h.Executor.Hold() : Task.FromResult<ExecutionOutcome?>(null);
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
             await h.Jobs.CreateAsync("shop", EngineHarness.Job($"busy-{i}", 2, 1000, j => j.Overlap = "allow"));
-        h.Time.Advance(Second);
-        await h.AttemptsAsync(3);                     // three slot-1 attempts hang: backlog 3 > 2
-        h.Time.Advance(Second);                       // slot 2 comes due, but the node must not claim it yet
-        var claimsWhileBacklogged = h.Probe.ClaimCycles;
+        h.Time.Advance(Second);                       // four jobs due, room for three
+        await h.ClaimedAsync(3);
+        await h.AttemptsAsync(3);                     // three slot-1 attempts hang: the node is full
+        h.Time.Advance(Second);                       // more slots come due, but there is no room to claim them
+        Assert.Equal(3, h.Probe.SlotsClaimed);
         Assert.Equal(3, h.Probe.AttemptsStarted);
 
-        h.Executor.ReleaseAll();
-        await h.OutcomesAsync(3);
-        h.Time.Advance(TimeSpan.FromMilliseconds(10)); // the paused loop looks again
-        await h.OutcomesAsync(6);
+        h.Executor.ReleaseAll();                      // attempts leave: the loop claims again without any timer
+        await h.OutcomesAsync(8);
+        await h.IdleAsync();
+        Assert.Equal(8, h.Executor.Calls.Count);
+        Assert.Equal(8, h.Probe.SlotsClaimed);
+    }
 
-        Assert.True(h.Probe.ClaimCycles > claimsWhileBacklogged);
-        Assert.Equal(6, h.Executor.Calls.Count);
+    [Fact]
+    public async Task What_guards_a_cancelled_or_changed_job_is_dropped_once_nothing_can_race_with_it()
+    {
+        await using var h = await EngineHarness.StartAsync();
+        var dispatcher = h.Services.GetRequiredService<RunDispatcher>();
+        var scheduler = h.Services.GetRequiredService<DueScheduler>();
+        h.Executor.Behaviour = async (_, _) =>
+        {
+            await h.Executor.Hold();
+            return ExecutionOutcome.Failure(ErrorKinds.HttpStatus, "503");
+        };
+        for (int i = 0; i < 20; i++)
+            await h.Jobs.CreateAsync("shop", EngineHarness.Job($"job-{i}", 0, 1000,
+                j => j.Retries = new RetryOptions { MaxAttempts = 3, BackoffMs = 1000, MaxBackoffMs = 1000 }));
+        h.Time.Advance(Second);
+        await h.AttemptsAsync(20);
+        for (int i = 0; i < 20; i++)
+        {
+            if (i % 2 == 0) await h.Jobs.PauseAsync("shop", $"job-{i}");
+            else await h.Jobs.DeleteAsync("shop", $"job-{i}");
+        }
+        Assert.Equal(20, dispatcher.CancelledJobs); // each still has a running attempt that must not be retried
+
+        h.Executor.ReleaseAll();
+        await h.OutcomesAsync(20);
+        await h.IdleAsync();                          // a retry would keep the engine busy: none was scheduled
+        Assert.Equal(20, h.Executor.Calls.Count);
+        Assert.Equal(0, dispatcher.CancelledJobs);    // their last runs left: nothing of these jobs can start any more
+        Assert.Equal(0, scheduler.TrackedChanges);    // no claim or reload is reading: no change needs remembering
+        Assert.Equal(0, scheduler.ScheduledJobs);
     }
 }

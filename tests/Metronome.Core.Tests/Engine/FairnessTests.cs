@@ -33,6 +33,26 @@ public sealed class FairnessTests
     }
 
     [Fact]
+    public async Task Attempts_waiting_for_their_products_cap_do_not_stop_the_node_claiming_for_other_products()
+    {
+        await using var h = await EngineHarness.StartAsync(configure: o => { o.MaxConcurrency = 2; o.ProductMaxConcurrency = 1; });
+        await AddProductAsync(h, "quiet");
+        var held = new HeldAttempts(h.Executor);
+        h.Executor.Behaviour = (ctx, _) => ctx.Product == "shop" ? held.Hold(ctx) : Task.FromResult<ExecutionOutcome?>(null);
+        for (int i = 0; i < 3; i++) await h.Jobs.CreateAsync("shop", EngineHarness.Job($"noisy-{i}", 1, 1000));
+        await h.Jobs.CreateAsync("quiet", EngineHarness.Job("tick", 1, 1500));
+
+        // All four are due; the noisy ones are claimed first (due earlier): one runs, two wait in their product's line and
+        // take no node slot, so the node still has room and claims the quiet job into its free slot.
+        h.Time.Advance(TimeSpan.FromMilliseconds(1500));
+        await h.OutcomesAsync(1);
+
+        Assert.Equal(RunStatus.Succeeded, Assert.Single(await RunsOfAsync(h, "quiet", "tick")).Status);
+        Assert.Equal(2, h.Probe.AttemptsStarted);
+        Assert.Equal(4, h.Probe.SlotsClaimed);
+    }
+
+    [Fact]
     public async Task Waiting_attempts_start_round_robin_across_products()
     {
         await using var h = await EngineHarness.StartAsync(configure: o => o.MaxConcurrency = 1);
@@ -73,7 +93,7 @@ public sealed class FairnessTests
         Assert.Equal(1, h.Probe.AttemptsStarted);
 
         await SetCapAsync(h, 3);
-        h.Engine.CatalogChanged("shop"); // what CatalogService does after a PATCH on this node
+        h.Signal.CatalogChanged("shop"); // what CatalogService does after a PATCH on this node
 
         await h.AttemptsAsync(3);
         Assert.Equal(3, h.Probe.AttemptsStarted);

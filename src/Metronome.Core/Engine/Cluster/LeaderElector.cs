@@ -45,11 +45,11 @@ internal sealed class LeaderElector(IClusterStore cluster, string node, ClusterO
         } while (await WaitAsync(renewEvery, time, stop));
     }
 
-    protected override async Task OnStoppedAsync()
+    protected override async Task OnStoppedAsync(CancellationToken shutdown)
     {
         if (!IsLeader) return;
         Interlocked.Exchange(ref _leaderUntilTicks, 0);
-        try { await cluster.ReleaseLeaseAsync(LeaseName, node, CancellationToken.None); }
+        try { await cluster.ReleaseLeaseAsync(LeaseName, node, shutdown); }
         catch (Exception ex) { Logger.LogWarning("Could not release the leader lease at stop: {Error}", ex.Message); }
     }
 }

@@ -27,9 +27,9 @@ internal sealed class NodeHeartbeat(IClusterStore cluster, string node, ClusterO
     }
 
     /// <summary>A graceful stop removes the node, so that it is not reported dead later.</summary>
-    protected override async Task OnStoppedAsync()
+    protected override async Task OnStoppedAsync(CancellationToken shutdown)
     {
-        try { await cluster.RemoveNodeAsync(node, CancellationToken.None); }
+        try { await cluster.RemoveNodeAsync(node, shutdown); }
         catch (Exception ex) { Logger.LogWarning("Could not remove node {Node} at stop: {Error}", node, ex.Message); }
     }
 }
