@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace Metronome.FunctionHost;
 
 /// <summary>One attempt handed to a worker. <c>Input</c> and <c>Context</c> are JSON texts, parsed inside the sandbox.</summary>
-internal sealed record WorkerRequest
+public sealed record WorkerRequest
 {
     public required string Code { get; init; }
     public required string Input { get; init; }
@@ -17,7 +17,7 @@ internal sealed record WorkerRequest
 }
 
 /// <summary>The worker's answer to one <see cref="WorkerRequest"/>.</summary>
-internal sealed record WorkerResponse
+public sealed record WorkerResponse
 {
     public bool Succeeded { get; init; }
     /// <summary>The JSON output (null for <c>undefined</c>); a prefix when <see cref="OutputBytes"/> is set.</summary>
@@ -36,7 +36,7 @@ internal sealed record WorkerResponse
 /// Frames of the worker's stdin/stdout: a 4-byte little-endian length, then that many bytes of UTF-8 JSON. The worker
 /// writes nothing else to stdout (diagnostics go to stderr).
 /// </summary>
-internal static class WorkerProtocol
+public static class WorkerProtocol
 {
     /// <summary>Largest frame accepted either way; requests carry code (at most the API's 1 MiB body) and inputs.</summary>
     public const int MaxFrameBytes = 8 * 1024 * 1024;

@@ -16,22 +16,31 @@ namespace Metronome.Core.Catalog;
 /// embedded hosts: validates input naming each invalid field, writes through <see cref="ICatalogStore"/>, then tells
 /// the engine what changed (cancelled jobs, dropped caches).
 /// </summary>
-public sealed partial class CatalogService(
-    ICatalogStore catalog,
-    IJobStore jobs,
-    IEngineSignal engine,
-    ISecretProtector protector,
-    IEnumerable<IEventExecutor> executors,
-    TimeProvider time)
+public sealed partial class CatalogService
 {
+    private readonly ICatalogStore catalog;
+    private readonly IJobStore jobs;
+    private readonly IEngineSignal engine;
+    private readonly ISecretProtector protector;
+    private readonly TimeProvider time;
+
+    /// <summary>Built by <see cref="Hosting.MetronomeServiceCollectionExtensions.AddMetronome(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{Hosting.MetronomeOptions}?)"/>; hosts resolve it.</summary>
+    internal CatalogService(ICatalogStore catalog, IJobStore jobs, IEngineSignal engine, ISecretProtector protector,
+        IEnumerable<IEventExecutor> executors, TimeProvider time)
+    {
+        (this.catalog, this.jobs, this.engine, this.protector, this.time) = (catalog, jobs, engine, protector, time);
+        _executors = BuildExecutorMap(executors);
+        Cache = new CatalogCache(catalog, time);
+    }
+
     /// <summary>Prefix of every product key, so a leaked key is recognisable by secret scanners.</summary>
     public const string KeyPrefix = "mk_";
 
     private const int MaxDescriptionLength = 2000;
-    private readonly Dictionary<string, IEventExecutor> _executors = BuildExecutorMap(executors);
+    private readonly Dictionary<string, IEventExecutor> _executors;
 
     /// <summary>Cached answers of the per-request checks (product, event, key); this service drops them on every change it makes.</summary>
-    internal CatalogCache Cache { get; } = new(catalog, time);
+    internal CatalogCache Cache { get; }
 
     // \z, not $: "$" also matches before a final "\n".
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,63}\z")]

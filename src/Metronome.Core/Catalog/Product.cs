@@ -15,7 +15,7 @@ public sealed record ProductRecord
 public sealed record ProductKeyRecord(string Id, string Product, string KeyHash, DateTimeOffset CreatedAt);
 
 /// <summary>Bounds of a product's settings.</summary>
-public static class ProductLimits
+internal static class ProductLimits
 {
     /// <summary>Largest <c>max_concurrency</c> a product may be given.</summary>
     public const int MaxConcurrency = 10_000;

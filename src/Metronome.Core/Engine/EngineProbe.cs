@@ -10,7 +10,7 @@ namespace Metronome.Core.Engine;
 /// Counters are lock-free (one <see cref="Interlocked"/> add per event, on the hot path of every fire); waiters are
 /// evaluated under a lock only while someone waits.
 /// </remarks>
-public sealed class EngineProbe
+internal sealed class EngineProbe
 {
     private readonly Lock _lock = new();
     private readonly List<(Func<EngineProbe, bool> Condition, TaskCompletionSource Tcs)> _waiters = [];

@@ -3,7 +3,7 @@ using Metronome.Core.Storage;
 namespace Metronome.Core.Engine;
 
 /// <summary>How commands tell the running engine about changes, so it wakes at once instead of polling.</summary>
-public interface IEngineSignal
+internal interface IEngineSignal
 {
     /// <summary>The job's due time changed (null: nothing scheduled).</summary>
     void Reschedule(ScheduleEntry entry);

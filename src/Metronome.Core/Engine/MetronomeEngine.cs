@@ -21,7 +21,7 @@ namespace Metronome.Core.Engine;
 /// On any other store it is a single node and recovers every interrupted run at start.
 /// </para>
 /// </summary>
-public sealed class MetronomeEngine : IHostedService, IAsyncDisposable
+internal sealed class MetronomeEngine : IHostedService, IAsyncDisposable
 {
     /// <summary>How long <see cref="DisposeAsync"/> gives a stop that no host bounded (running attempts, the final flush).</summary>
     private static readonly TimeSpan DisposeGrace = TimeSpan.FromSeconds(5);

@@ -21,7 +21,7 @@ namespace Metronome.Core.Execution;
 /// case-sensitively, wherever it stands. This can mask unrelated characters of an output; it is the safe side
 /// of the trade, and the documentation asks for secrets of at least 8 characters.</para>
 /// </remarks>
-public static partial class SecretRedactor
+internal static partial class SecretRedactor
 {
     public const string Mask = "***";
 

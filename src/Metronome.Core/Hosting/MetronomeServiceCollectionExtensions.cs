@@ -55,7 +55,9 @@ public static class MetronomeServiceCollectionExtensions
             services.AddSingleton<MetronomeBuilder.EngineMarker>();
             services.AddHostedService(sp => sp.GetRequiredService<MetronomeEngine>());
         }
-        services.TryAddSingleton<JobService>();
+        services.TryAddSingleton(sp => new JobService(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICatalogStore>(),
+            sp.GetRequiredService<Catalog.CatalogService>(), sp.GetRequiredService<IEngineSignal>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<MetronomeOptions>>()));
         // Secrets need a protector; an embedded host without one still gets the catalogue, and only storing a secret fails.
         services.TryAddSingleton(sp => new Catalog.CatalogService(
             sp.GetRequiredService<ICatalogStore>(), sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IEngineSignal>(),

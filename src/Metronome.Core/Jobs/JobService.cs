@@ -28,16 +28,16 @@ public sealed partial class JobService
     private readonly JobCreateBatcher _creates;
 
     /// <summary>A service that reads the product and the event from the store on every create (nothing to invalidate).</summary>
-    public JobService(IJobStore store, ICatalogStore catalog, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
+    internal JobService(IJobStore store, ICatalogStore catalog, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
         : this(store, catalog, cache: null, engine, time, options)
     {
     }
 
     /// <summary>
-    /// The service a host resolves (dependency injection picks the longest constructor): the product and event checks
+    /// The service a host resolves (registered by AddMetronome): the product and event checks
     /// of creates use <paramref name="catalogService"/>'s cache, which that service drops whenever it changes the catalogue.
     /// </summary>
-    public JobService(IJobStore store, ICatalogStore catalog, CatalogService catalogService, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
+    internal JobService(IJobStore store, ICatalogStore catalog, CatalogService catalogService, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
         : this(store, catalog, (catalogService ?? throw new ArgumentNullException(nameof(catalogService))).Cache, engine, time, options)
     {
     }

@@ -1,7 +1,7 @@
 namespace Metronome.Core.Jobs;
 
 /// <summary>The user-settable part of a job, validated and normalised (see <see cref="JobValidator"/>).</summary>
-public sealed record JobSpec
+internal sealed record JobSpec
 {
     public required string Name { get; init; }
     public required string Tag { get; init; }
@@ -20,7 +20,7 @@ public sealed record JobSpec
 }
 
 /// <summary>A validated partial update: null members are left as they are.</summary>
-public sealed record JobChanges
+internal sealed record JobChanges
 {
     public string? Name { get; init; }
     public string? EventType { get; init; }

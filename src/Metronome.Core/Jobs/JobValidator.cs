@@ -6,7 +6,7 @@ using Metronome.Contracts;
 namespace Metronome.Core.Jobs;
 
 /// <summary>Limits a server applies to jobs (SPEC §1).</summary>
-public sealed record JobLimits
+internal sealed record JobLimits
 {
     /// <summary>Smallest <c>intervals</c> accepted, in ms (default 100, may be lowered to 1).</summary>
     public long MinIntervalMs { get; init; } = 100;
@@ -19,7 +19,7 @@ public sealed record JobLimits
 }
 
 /// <summary>Turns wire requests into validated domain values, naming every invalid field.</summary>
-public static partial class JobValidator
+internal static partial class JobValidator
 {
     // \z, not $: "$" also matches before a final "\n", which let "shop\n" pass as a tag.
     [GeneratedRegex(@"^[a-z0-9][a-z0-9_.-]{0,99}\z")]

@@ -29,7 +29,7 @@ public sealed record Run
     public string IdempotencyKey => RunKeys.IdempotencyKey(Product, JobTag, Slot, Id);
 }
 
-public static class RunKeys
+internal static class RunKeys
 {
     public static string IdempotencyKey(string product, string jobTag, long slot, string runId) =>
         slot > 0 ? $"{product}/{jobTag}/{slot}" : $"{product}/{jobTag}/trigger-{runId}";

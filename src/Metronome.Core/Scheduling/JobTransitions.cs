@@ -3,7 +3,7 @@ using Metronome.Core.Jobs;
 namespace Metronome.Core.Scheduling;
 
 /// <summary>Pure state changes of a job by user commands (create, update, pause, resume).</summary>
-public static class JobTransitions
+internal static class JobTransitions
 {
     public static Job Create(string product, JobSpec spec, DateTimeOffset now)
     {

@@ -3,20 +3,20 @@ using Metronome.Core.Jobs;
 namespace Metronome.Core.Scheduling;
 
 /// <summary>A slot the plan records: fired (a run is claimed) or skipped (recorded, not counted).</summary>
-public readonly record struct PlannedSlot(long Slot, DateTimeOffset ScheduledAt, bool Skipped);
+internal readonly record struct PlannedSlot(long Slot, DateTimeOffset ScheduledAt, bool Skipped);
 
 /// <summary>
 /// What to do with a job that may be due: the slots to record now and the job's next state.
 /// <paramref name="Blocked"/> means a slot is due but must wait for a running execution (overlap <c>queue</c>,
 /// or a misfire <c>catch_up</c> that runs missed slots one after another).
 /// </summary>
-public sealed record SlotPlan(IReadOnlyList<PlannedSlot> Slots, Job Next, bool Blocked);
+internal sealed record SlotPlan(IReadOnlyList<PlannedSlot> Slots, Job Next, bool Blocked);
 
 /// <summary>
 /// Pure maths of which slots of a job to fire at a given instant. Stores call it inside the claim
 /// transaction so every store (and every node) applies the same rules.
 /// </summary>
-public static class SlotPlanner
+internal static class SlotPlanner
 {
     /// <param name="job">The job as stored.</param>
     /// <param name="now">The deciding clock (the database's in a cluster).</param>

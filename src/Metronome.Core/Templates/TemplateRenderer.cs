@@ -152,7 +152,7 @@ public static class TemplateRenderer
     }
 
     /// <summary>ISO-8601 in UTC with the fraction only when there is one: <c>2025-01-02T03:04:05.25Z</c>.</summary>
-    internal static string FormatTimestamp(DateTimeOffset value) =>
+    public static string FormatTimestamp(DateTimeOffset value) =>
         value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 
     private static void AppendJsonText(StringBuilder builder, JsonElement value)
