@@ -73,24 +73,15 @@ public sealed partial class InMemoryJobStore
     public Task<PageResult<Job>> ListJobsAsync(JobQuery query, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
-        long after = 0;
-        if (query.Cursor is not null && (!long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
-            throw ValidationFailedException.For("cursor", "cursor is not one returned by this list.");
-        int limit = Math.Max(1, query.Limit);
+        long after = StorePaging.JobsAfter(query);
         List<Job> items;
         lock (_gate)
         {
             items = _jobs.Values
                 .Where(j => j.Product == query.Product && j.Id > after && (query.Status is null || j.Status == query.Status))
-                .OrderBy(j => j.Id).Take(limit + 1).ToList();
+                .OrderBy(j => j.Id).Take(StorePaging.Take(query.Limit)).ToList();
         }
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = items[^1].Id.ToString(CultureInfo.InvariantCulture);
-        }
-        return Task.FromResult(new PageResult<Job>(items, next));
+        return Task.FromResult(StorePaging.Page(items, query.Limit, StorePaging.JobKey));
     }
 
     /// <inheritdoc />

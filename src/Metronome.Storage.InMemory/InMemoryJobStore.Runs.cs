@@ -102,8 +102,7 @@ public sealed partial class InMemoryJobStore
     public Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.Cursor is not null && !RunIdGenerator.IsRunId(query.Cursor))
-            throw ValidationFailedException.For("cursor", "cursor is not one returned by this list.");
+        StorePaging.RunsBefore(query);
         int limit = Math.Max(1, query.Limit);
         var items = new List<Run>();
         lock (_gate)
@@ -122,13 +121,7 @@ public sealed partial class InMemoryJobStore
                 }
         }
         items.Sort((a, b) => string.CompareOrdinal(b.Id, a.Id));
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveRange(limit, items.Count - limit);
-            next = items[^1].Id;
-        }
-        return Task.FromResult(new PageResult<Run>(items, next));
+        return Task.FromResult(StorePaging.Page(items, limit, r => r.Id));
     }
 
     /// <inheritdoc />

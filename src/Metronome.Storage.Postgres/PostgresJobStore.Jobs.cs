@@ -51,24 +51,15 @@ public sealed partial class PostgresJobStore
     public Task<PageResult<Job>> ListJobsAsync(JobQuery query, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
-        long after = 0;
-        if (query.Cursor is not null && (!long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
-            throw ValidationFailedException.For("cursor", "cursor is not one returned by this list.");
-        int limit = Math.Max(1, query.Limit);
+        long after = StorePaging.JobsAfter(query);
         return ReadAsync(async c =>
         {
             var statusFilter = query.Status is null ? "" : " AND status = @status";
             await using var cmd = c.Command(null, $"SELECT {JobRows.Columns} FROM jobs WHERE product = @product AND id > @after{statusFilter} ORDER BY id LIMIT @take")
-                .With("product", query.Product).With("after", after).With("take", (long)limit + 1);
+                .With("product", query.Product).With("after", after).With("take", (long)StorePaging.Take(query.Limit));
             if (query.Status is not null) cmd.With("status", query.Status.Value.ToWire());
             var items = await JobRows.ReadAllAsync(cmd, ct).ConfigureAwait(false);
-            string? next = null;
-            if (items.Count > limit)
-            {
-                items.RemoveAt(limit);
-                next = items[^1].Id.ToString(CultureInfo.InvariantCulture);
-            }
-            return new PageResult<Job>(items, next);
+            return StorePaging.Page(items, query.Limit, StorePaging.JobKey);
         }, ct);
     }
 

@@ -107,9 +107,7 @@ public sealed partial class PostgresJobStore
     public Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.Cursor is not null && !IsRunId(query.Cursor))
-            throw ValidationFailedException.For("cursor", "cursor is not one returned by this list.");
-        int limit = Math.Max(1, query.Limit);
+        StorePaging.RunsBefore(query);
         return ReadAsync(async c =>
         {
             // Only the filters asked for are written into the SQL, so that the planner walks runs_by_job backwards.
@@ -118,18 +116,12 @@ public sealed partial class PostgresJobStore
                 + (query.Status is null ? "" : " AND status = @status")
                 + (query.Cursor is null ? "" : " AND id < @before");
             await using var cmd = c.Command(null, $"SELECT {RunRows.Columns} FROM runs WHERE {where} ORDER BY id DESC LIMIT @take")
-                .With("product", query.Product).With("take", (long)limit + 1);
+                .With("product", query.Product).With("take", (long)StorePaging.Take(query.Limit));
             if (query.JobTag is not null) cmd.With("job_tag", query.JobTag);
             if (query.Status is not null) cmd.With("status", query.Status.Value.ToWire());
             if (query.Cursor is not null) cmd.With("before", query.Cursor);
             var items = await RunRows.ReadAllAsync(cmd, ct).ConfigureAwait(false);
-            string? next = null;
-            if (items.Count > limit)
-            {
-                items.RemoveAt(limit);
-                next = items[^1].Id;
-            }
-            return new PageResult<Run>(items, next);
+            return StorePaging.Page(items, query.Limit, r => r.Id);
         }, ct);
     }
 
@@ -141,5 +133,4 @@ public sealed partial class PostgresJobStore
         return await RunRows.ReadAllAsync(cmd, ct).ConfigureAwait(false) is [var run] ? run : null;
     }, ct);
 
-    private static bool IsRunId(string s) => s.Length == 32 && s.All(char.IsAsciiHexDigitLower);
 }

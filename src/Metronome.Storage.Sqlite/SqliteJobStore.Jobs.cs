@@ -47,26 +47,17 @@ public sealed partial class SqliteJobStore
     public Task<PageResult<Job>> ListJobsAsync(JobQuery query, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
-        long after = 0;
-        if (query.Cursor is not null && (!long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
-            throw ValidationFailedException.For("cursor", "cursor is not one returned by this list.");
-        int limit = Math.Max(1, query.Limit);
+        long after = StorePaging.JobsAfter(query);
         return ReadAsync(c =>
         {
             var statusFilter = query.Status is null ? "" : " AND status = @status";
             using var cmd = c.Command(null, $"SELECT {JobRows.Columns} FROM jobs WHERE product = @product AND id > @after{statusFilter} ORDER BY id LIMIT @take")
                 .With("@product", query.Product).With("@after", after)
-                .With("@status", query.Status?.ToWire()).With("@take", limit + 1);
+                .With("@status", query.Status?.ToWire()).With("@take", StorePaging.Take(query.Limit));
             using var r = cmd.ExecuteReader();
             var items = new List<Job>();
             while (r.Read()) items.Add(JobRows.Read(r));
-            string? next = null;
-            if (items.Count > limit)
-            {
-                items.RemoveAt(limit);
-                next = items[^1].Id.ToString(CultureInfo.InvariantCulture);
-            }
-            return new PageResult<Job>(items, next);
+            return StorePaging.Page(items, query.Limit, StorePaging.JobKey);
         }, ct);
     }
 

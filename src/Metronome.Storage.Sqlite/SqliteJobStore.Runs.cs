@@ -193,9 +193,7 @@ public sealed partial class SqliteJobStore
     public Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.Cursor is not null && !IsRunId(query.Cursor))
-            throw ValidationFailedException.For("cursor", "cursor is not one returned by this list.");
-        int limit = Math.Max(1, query.Limit);
+        StorePaging.RunsBefore(query);
         return ReadAsync(c =>
         {
             // Only the filters asked for are written into the SQL (no "@x IS NULL OR" terms) so that the planner walks
@@ -206,15 +204,9 @@ public sealed partial class SqliteJobStore
                 + (query.Cursor is null ? "" : " AND id < @before");
             using var cmd = c.Command(null, $"SELECT {RunRows.Columns()} FROM runs WHERE {where} ORDER BY id DESC LIMIT @take")
                 .With("@product", query.Product).With("@job_tag", query.JobTag)
-                .With("@status", query.Status?.ToWire()).With("@before", query.Cursor).With("@take", limit + 1);
+                .With("@status", query.Status?.ToWire()).With("@before", query.Cursor).With("@take", StorePaging.Take(query.Limit));
             var items = ReadRuns(cmd);
-            string? next = null;
-            if (items.Count > limit)
-            {
-                items.RemoveAt(limit);
-                next = items[^1].Id;
-            }
-            return new PageResult<Run>(items, next);
+            return StorePaging.Page(items, query.Limit, r => r.Id);
         }, ct);
     }
 
@@ -234,5 +226,4 @@ public sealed partial class SqliteJobStore
         return items;
     }
 
-    private static bool IsRunId(string s) => s.Length == 32 && s.All(char.IsAsciiHexDigitLower);
 }

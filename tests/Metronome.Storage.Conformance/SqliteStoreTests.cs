@@ -172,35 +172,24 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public void AddMetronomeSqlite_registers_one_store_as_both_interfaces_with_the_registered_clock()
+    public async Task AddMetronomeSqlite_registers_one_store_as_both_interfaces_with_the_registered_clock_and_options()
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_time);
         services.AddMetronomeSqlite(PathIn("di.db"), o => o.Synchronous = SqliteSynchronous.Normal);
 
-        var provider = new DescriptorProvider(services);
-        var jobs = provider.GetService(typeof(IJobStore));
-        var catalog = provider.GetService(typeof(ICatalogStore));
+        await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+        var jobs = provider.GetRequiredService<IJobStore>();
+        var catalog = provider.GetRequiredService<ICatalogStore>();
 
         var store = Assert.IsType<SqliteJobStore>(jobs);
-        _stores.Add(store);
         Assert.Same(jobs, catalog);
-        Assert.Same(_time, provider.GetService(typeof(TimeProvider)));
+        Assert.Same(_time, provider.GetRequiredService<TimeProvider>());
         Assert.Single(services, d => d.ServiceType == typeof(TimeProvider)); // TryAdd kept the host's clock
-    }
-
-    /// <summary>Just enough of a container to resolve singletons from descriptors (the tests reference only the abstractions).</summary>
-    private sealed class DescriptorProvider(IServiceCollection services) : IServiceProvider
-    {
-        private readonly Dictionary<Type, object> _singletons = [];
-
-        public object? GetService(Type serviceType)
-        {
-            if (_singletons.TryGetValue(serviceType, out var existing)) return existing;
-            var d = services.Last(x => x.ServiceType == serviceType);
-            var instance = d.ImplementationInstance ?? d.ImplementationFactory?.Invoke(this) ?? throw new NotSupportedException(d.ToString());
-            _singletons[serviceType] = instance;
-            return instance;
-        }
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<SqliteStoreOptions>>().Value;
+        Assert.Equal(PathIn("di.db"), options.DatabasePath);
+        Assert.Equal(SqliteSynchronous.Normal, options.Synchronous);
+        await store.MigrateAsync(default);
+        Assert.True(File.Exists(PathIn("di.db")));
     }
 }
