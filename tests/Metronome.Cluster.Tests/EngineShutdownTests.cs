@@ -60,13 +60,11 @@ public sealed class EngineShutdownTests(ITestOutputHelper output)
 
         using var shutdown = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         var clock = Stopwatch.StartNew();
-        var stop = host.StopAsync(shutdown.Token);
-        var returned = await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(30))) == stop;
+        // A hang guard only: the assertion below is on the measured time.
+        await host.StopAsync(shutdown.Token).WaitAsync(TimeSpan.FromSeconds(30));
         clock.Stop();
         output.WriteLine($"StopAsync returned after {clock.Elapsed.TotalSeconds:F2} s, leaving {writer.LeftAtStop} outcomes unwritten");
 
-        Assert.True(returned, "StopAsync hung while PostgreSQL was down");
-        await stop;
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"StopAsync took {clock.Elapsed}");
         Assert.True(writer.LeftAtStop > 0, "the outcomes queued while PostgreSQL was down were reported as left");
 

@@ -17,7 +17,7 @@ public sealed record StoreUnderTest(IJobStore Jobs, ICatalogStore Catalog, IAsyn
 /// </summary>
 public abstract partial class JobStoreConformanceTests : IAsyncLifetime
 {
-    protected static readonly DateTimeOffset Start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    protected static readonly DateTimeOffset Start = LedgerTables.Start;
     protected static readonly TimeSpan Threshold = TimeSpan.FromHours(1);
     protected const string Product = "shop";
     protected const string Node = "node-a";
@@ -73,25 +73,8 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
 
     /// <summary>A job whose first slot is due one interval after <see cref="Start"/>.</summary>
     protected static Job NewJob(string tag, long executions = 0, long intervalMs = 1000, OverlapPolicy overlap = OverlapPolicy.Allow,
-        MisfirePolicy misfire = MisfirePolicy.CatchUp, int maxAttempts = 1, string product = Product) => new()
-    {
-        Product = product,
-        Tag = tag,
-        Name = $"Job {tag}",
-        EventType = "action",
-        EventTag = "ping",
-        Executions = executions,
-        IntervalMs = intervalMs,
-        InputJson = """{"who":"world"}""",
-        Overlap = overlap,
-        Misfire = misfire,
-        Retries = new RetryPolicy(maxAttempts, 500, 10_000),
-        TimeoutMs = 30_000,
-        NextSlot = 1,
-        NextDueAt = Start + TimeSpan.FromMilliseconds(intervalMs),
-        CreatedAt = Start,
-        UpdatedAt = Start,
-    };
+        MisfirePolicy misfire = MisfirePolicy.CatchUp, int maxAttempts = 1, string product = Product) =>
+        LedgerTables.NewJob(tag, executions, intervalMs, overlap, misfire, maxAttempts, product);
 
     protected Task<Job> CreateAsync(Job job) => Jobs.CreateJobAsync(job, default);
 

@@ -26,9 +26,9 @@ public static partial class LedgerTables
 
     /// <summary>The job of a case before anything runs: its first slot due one interval after <see cref="Start"/>.</summary>
     public static Job NewJob(string tag, long executions = 0, long intervalMs = 1000, OverlapPolicy overlap = OverlapPolicy.Allow,
-        MisfirePolicy misfire = MisfirePolicy.CatchUp, int maxAttempts = 1) => new()
+        MisfirePolicy misfire = MisfirePolicy.CatchUp, int maxAttempts = 1, string product = "shop") => new()
     {
-        Product = "shop",
+        Product = product,
         Tag = tag,
         Name = $"Job {tag}",
         EventType = "action",
