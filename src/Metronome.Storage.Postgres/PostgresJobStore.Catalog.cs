@@ -25,6 +25,7 @@ public sealed partial class PostgresJobStore
                     .With("tag", product.Tag).With("name", product.Name).With("description", product.Description).With("max_concurrency", product.MaxConcurrency)
                     .With("created_at", Sql.Ms(product.CreatedAt)).With("updated_at", Sql.Ms(product.UpdatedAt));
                 await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await CatalogChangedAsync(c, tx, product.Tag, ct).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
             return product;
         }
@@ -57,7 +58,9 @@ public sealed partial class PostgresJobStore
             await using var cmd = c.Command(tx, "UPDATE products SET name = @name, description = @description, max_concurrency = @max_concurrency, updated_at = @updated_at WHERE tag = @tag")
                 .With("tag", product.Tag).With("name", product.Name).With("description", product.Description).With("max_concurrency", product.MaxConcurrency)
                 .With("updated_at", Sql.Ms(product.UpdatedAt));
-            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+            if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1) return false;
+            await CatalogChangedAsync(c, tx, product.Tag, ct).ConfigureAwait(false);
+            return true;
         }, ct);
     }
 
@@ -75,6 +78,7 @@ public sealed partial class PostgresJobStore
             await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
         jobIds.Sort();
+        await CatalogChangedAsync(c, tx, tag, ct).ConfigureAwait(false);
         await NotifyAsync(c, tx, jobIds.ConvertAll(id => new ScheduleChange(id, null, Cancelled: true)), ct).ConfigureAwait(false);
         return jobIds;
     }, ct);
@@ -90,6 +94,7 @@ public sealed partial class PostgresJobStore
                 await using var cmd = c.Command(tx, "INSERT INTO product_keys (id, product, key_hash, created_at) VALUES (@id, @product, @hash, @created_at)")
                     .With("id", key.Id).With("product", key.Product).With("hash", key.KeyHash).With("created_at", Sql.Ms(key.CreatedAt));
                 await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await CatalogChangedAsync(c, tx, key.Product, ct).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.IsUniqueViolation() || e.IsForeignKeyViolation())
@@ -118,6 +123,7 @@ public sealed partial class PostgresJobStore
                     ON CONFLICT (product, name) DO UPDATE SET value = excluded.value
                     """).With("product", product).With("name", name).With("value", protectedValue);
                 await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await CatalogChangedAsync(c, tx, product, ct).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.IsForeignKeyViolation())
@@ -150,6 +156,7 @@ public sealed partial class PostgresJobStore
                     """).With("product", ev.Product).With("type", ev.Type).With("tag", ev.Tag).With("name", ev.Name)
                     .With("definition", ev.DefinitionJson).With("created_at", Sql.Ms(ev.CreatedAt)).With("updated_at", Sql.Ms(ev.UpdatedAt));
                 await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await CatalogChangedAsync(c, tx, ev.Product, ct).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
             return ev;
         }
@@ -186,7 +193,9 @@ public sealed partial class PostgresJobStore
                 WHERE product = @product AND type = @type AND tag = @tag
                 """).With("product", ev.Product).With("type", ev.Type).With("tag", ev.Tag).With("name", ev.Name)
                 .With("definition", ev.DefinitionJson).With("updated_at", Sql.Ms(ev.UpdatedAt));
-            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+            if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1) return false;
+            await CatalogChangedAsync(c, tx, ev.Product, ct).ConfigureAwait(false);
+            return true;
         }, ct);
     }
 
@@ -223,8 +232,25 @@ public sealed partial class PostgresJobStore
             await using var delete = c.Command(tx, "DELETE FROM events WHERE product = @product AND type = @type AND tag = @tag")
                 .With("product", product).With("type", type).With("tag", tag);
             await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await CatalogChangedAsync(c, tx, product, ct).ConfigureAwait(false);
             return users.Select(u => u.Id).ToList();
         }, ct);
+
+    /// <summary>
+    /// Bumps the product's catalogue version and announces it (<see cref="CatalogNotes"/>) in the changing transaction, so
+    /// every node hears of the change exactly when it commits.
+    /// </summary>
+    private async Task CatalogChangedAsync(NpgsqlConnection c, NpgsqlTransaction tx, string product, CancellationToken ct)
+    {
+        await using var cmd = c.Command(tx, """
+            WITH v AS (
+                INSERT INTO catalog_versions (product, version) VALUES (@product, 1)
+                ON CONFLICT (product) DO UPDATE SET version = catalog_versions.version + 1
+                RETURNING version)
+            SELECT pg_notify(@channel, 'k:' || v.version || ':' || @product) FROM v
+            """).With("product", product).With("channel", _channel);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
 
     private static async Task<List<long>> ReadIdsAsync(NpgsqlCommand cmd, CancellationToken ct)
     {

@@ -67,16 +67,26 @@ public sealed partial class PostgresJobStore
     /// LISTEN on a dedicated connection outside the pool. While idle, the connection is probed every few seconds so that a
     /// server restart or a dead network path ends the call with an exception (the engine then polls and listens again).
     /// </remarks>
-    public async Task ListenAsync(Func<Task> listening, Action<ScheduleChange> changed, CancellationToken ct)
+    public Task ListenAsync(Func<Task> listening, Action<ScheduleChange> changed, CancellationToken ct) =>
+        ListenAsync(listening, changed, static _ => { }, ct);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One LISTEN connection and channel for both kinds of note: schedule changes (<see cref="ScheduleNotes"/>) and
+    /// catalogue changes (<see cref="CatalogNotes"/>, sent by every catalogue write in its transaction).
+    /// </remarks>
+    public async Task ListenAsync(Func<Task> listening, Action<ScheduleChange> changed, Action<string> catalogChanged, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(listening);
         ArgumentNullException.ThrowIfNull(changed);
+        ArgumentNullException.ThrowIfNull(catalogChanged);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         await using var connection = new NpgsqlConnection(_listenConnectionString);
         await connection.OpenAsync(ct).ConfigureAwait(false);
         connection.Notification += (_, e) =>
         {
-            if (ScheduleNotes.TryParse(e.Payload, out var change)) changed(change);
+            if (CatalogNotes.TryParse(e.Payload, out var product, out long _)) catalogChanged(product);
+            else if (ScheduleNotes.TryParse(e.Payload, out var change)) changed(change);
         };
         await using (var listen = connection.Command(null, $"LISTEN \"{_channel.Replace("\"", "\"\"", StringComparison.Ordinal)}\""))
             await listen.ExecuteNonQueryAsync(ct).ConfigureAwait(false);

@@ -6,13 +6,14 @@ namespace Metronome.Core.Catalog;
 /// <summary>
 /// What the hot API paths ask the catalogue on every request: does this product exist, does this event exist, whose key
 /// is this. Only positive answers are cached, so a product, event or key created anywhere is seen at once. They are
-/// dropped when this process changes the product (<see cref="Invalidate"/>, called by <see cref="CatalogService"/>) and
-/// expire after <see cref="TimeToLive"/>, which bounds how long a deletion made by another node of a cluster goes unseen.
+/// dropped when the product changes (<see cref="Invalidate"/>, called by <see cref="CatalogService"/> for its own changes
+/// and by the cluster's change listener for changes announced by other nodes) and expire after <see cref="TimeToLive"/>,
+/// which bounds how long a deletion goes unseen when an announcement is lost.
 /// </summary>
-internal sealed class CatalogCache(ICatalogStore catalog, TimeProvider time)
+internal sealed class CatalogCache(ICatalogStore catalog, TimeProvider time, TimeSpan timeToLive)
 {
     /// <summary>How long a positive answer is trusted without asking the store again.</summary>
-    public static readonly TimeSpan TimeToLive = TimeSpan.FromSeconds(5);
+    public TimeSpan TimeToLive => timeToLive;
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _products = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Product, string Type, string Tag), DateTimeOffset> _events = new();
@@ -62,6 +63,15 @@ internal sealed class CatalogCache(ICatalogStore catalog, TimeProvider time)
             if (key.Product == product) _events.TryRemove(key, out _);
         foreach (var (hash, entry) in _keys)
             if (entry.Product == product) _keys.TryRemove(hash, out _);
+    }
+
+    /// <summary>Drops every cached answer (changes may have been missed, e.g. while change notifications were down).</summary>
+    public void Clear()
+    {
+        Interlocked.Increment(ref _generation);
+        _products.Clear();
+        _events.Clear();
+        _keys.Clear();
     }
 
     private void Remember<TKey, TValue>(ConcurrentDictionary<TKey, TValue> map, TKey key, TValue value, long generation) where TKey : notnull

@@ -26,11 +26,11 @@ public sealed partial class CatalogService
 
     /// <summary>Built by <see cref="Hosting.MetronomeServiceCollectionExtensions.AddMetronome(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{Hosting.MetronomeOptions}?)"/>; hosts resolve it.</summary>
     internal CatalogService(ICatalogStore catalog, IJobStore jobs, IEngineSignal engine, ISecretProtector protector,
-        IEnumerable<IEventExecutor> executors, TimeProvider time)
+        IEnumerable<IEventExecutor> executors, TimeProvider time, TimeSpan? cacheTtl = null)
     {
         (this.catalog, this.jobs, this.engine, this.protector, this.time) = (catalog, jobs, engine, protector, time);
         _executors = BuildExecutorMap(executors);
-        Cache = new CatalogCache(catalog, time);
+        Cache = new CatalogCache(catalog, time, cacheTtl ?? new Engine.Cluster.ClusterOptions().CatalogCacheTtl);
     }
 
     /// <summary>Prefix of every product key, so a leaked key is recognisable by secret scanners.</summary>

@@ -16,6 +16,7 @@ internal sealed class ClusterOptionsValidator(SettingNames? names = null) : IVal
             .That(o.LeaseTtl >= TimeSpan.FromMilliseconds(300), nameof(o.LeaseTtl), o.LeaseTtl, "must be at least 300 ms")
             .That(o.PollInterval > TimeSpan.Zero, nameof(o.PollInterval), o.PollInterval, "must be positive")
             .That(o.ClaimTakeoverGrace > TimeSpan.Zero, nameof(o.ClaimTakeoverGrace), o.ClaimTakeoverGrace, "must be positive")
+            .That(o.CatalogCacheTtl > TimeSpan.Zero, nameof(o.CatalogCacheTtl), o.CatalogCacheTtl, "must be positive")
             .Result;
     }
 }

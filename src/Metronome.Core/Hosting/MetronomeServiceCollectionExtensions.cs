@@ -62,7 +62,7 @@ public static class MetronomeServiceCollectionExtensions
         services.TryAddSingleton(sp => new Catalog.CatalogService(
             sp.GetRequiredService<ICatalogStore>(), sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IEngineSignal>(),
             sp.GetService<ISecretProtector>() ?? SecretsUnavailableProtector.Instance,
-            sp.GetServices<IEventExecutor>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetServices<IEventExecutor>(), sp.GetRequiredService<TimeProvider>(), Cluster(sp).CatalogCacheTtl));
         services.TryAddSingleton<IMetronome, EmbeddedMetronome>();
         return new MetronomeBuilder(services);
     }
@@ -74,7 +74,8 @@ public static class MetronomeServiceCollectionExtensions
     private static void AddEngine(IServiceCollection services)
     {
         services.TryAddSingleton<EngineProbe>();
-        services.TryAddSingleton(sp => new EventResolver(sp.GetRequiredService<ICatalogStore>(), sp.GetService<ISecretProtector>()));
+        services.TryAddSingleton(sp => new EventResolver(sp.GetRequiredService<ICatalogStore>(), sp.GetService<ISecretProtector>(),
+            sp.GetRequiredService<TimeProvider>(), Cluster(sp).CatalogCacheTtl));
         services.TryAddSingleton<CompletionWriter>();
         services.TryAddSingleton<ProductConcurrencyCaps>();
         services.TryAddSingleton<RunDispatcher>();
@@ -112,7 +113,16 @@ public static class MetronomeServiceCollectionExtensions
             new RunPruner(store, options, time, () => elector.IsLeader, logs.CreateLogger<RunPruner>()),
         ];
         if (sp.GetService<IScheduleChangeFeed>() is { } feed)
-            chores.Add(new ScheduleChangeListener(feed, timing, time, scheduler.Apply, scheduler.ReloadAsync, logs.CreateLogger<ScheduleChangeListener>()));
+        {
+            // Resolved lazily: the catalogue service depends on the engine's signal, which is built with the engine.
+            var signal = sp.GetRequiredService<IEngineSignal>();
+            var resolver = sp.GetRequiredService<EventResolver>();
+            var catalog = new Lazy<Catalog.CatalogService>(sp.GetRequiredService<Catalog.CatalogService>);
+            chores.Add(new ScheduleChangeListener(feed, timing, time, scheduler.Apply, scheduler.ReloadAsync,
+                product => { signal.CatalogChanged(product); catalog.Value.Cache.Invalidate(product); },
+                () => { resolver.Clear(); catalog.Value.Cache.Clear(); },
+                logs.CreateLogger<ScheduleChangeListener>()));
+        }
         return chores;
     }
 }

@@ -42,6 +42,15 @@ public interface IScheduleChangeFeed
     /// (returns) or the connection fails (throws).
     /// </summary>
     Task ListenAsync(Func<Task> listening, Action<ScheduleChange> changed, CancellationToken ct);
+
+    /// <summary>
+    /// As <see cref="ListenAsync(Func{Task}, Action{ScheduleChange}, CancellationToken)"/>, and also reports the product
+    /// whose catalogue (product, keys, secrets, events) changed to <paramref name="catalogChanged"/>, on the same
+    /// connection. A feed that does not announce catalogue changes keeps this default, which never reports one (nodes then
+    /// rely on the catalogue cache's time to live).
+    /// </summary>
+    Task ListenAsync(Func<Task> listening, Action<ScheduleChange> changed, Action<string> catalogChanged, CancellationToken ct) =>
+        ListenAsync(listening, changed, ct);
 }
 
 /// <summary>A job's schedule changed on some node.</summary>

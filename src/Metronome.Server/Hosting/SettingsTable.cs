@@ -98,6 +98,7 @@ internal static class SettingsTable
         new("METRONOME_POLL_INTERVAL_MS", "Metronome:Cluster:PollInterval", Ms, "5000", "cluster: schedule reload period while change notifications are down"),
         new("METRONOME_PARTITION_CLAIMS", "Metronome:Cluster:PartitionClaims", AsIs, "true", "cluster: `false` lets every node race for every due job instead of splitting them"),
         new("METRONOME_CLAIM_TAKEOVER_GRACE_MS", "Metronome:Cluster:ClaimTakeoverGrace", Ms, "1000", "cluster: lateness after which any node claims a job another node owns"),
+        new("METRONOME_CATALOG_CACHE_TTL_MS", "Metronome:Cluster:CatalogCacheTtl", Ms, "2000", "how long cached events, secrets, products and keys are trusted; bounds a cluster node's staleness when change notifications are lost"),
         new("METRONOME_FUNCTION_WORKERS", "Metronome:Functions:Workers", AsIs, "processor count (at least 2)", "worker processes running JavaScript functions ([security/functions.md](security/functions.md))"),
         new("METRONOME_FUNCTION_QUEUE_PER_PRODUCT", "Metronome:Functions:QueuePerProduct", AsIs, "64", "attempts of one product that may wait for a function worker"),
         new("METRONOME_FUNCTION_WORKER_HEAP_MB", "Metronome:Functions:WorkerHeapLimitMb", AsIs, "768", "hard heap limit of each function worker (at least 64)"),

@@ -124,3 +124,21 @@ internal static class ScheduleNotes
         ? new ScheduleChange(job.Id, null, Cancelled: true)
         : new ScheduleChange(job.Id, job.ScheduledDueAt, Cancelled: false);
 }
+
+/// <summary>
+/// The NOTIFY payload of a catalogue change, <c>k:&lt;version&gt;:&lt;product&gt;</c>, sent on the schedule channel by every
+/// catalogue write (the product, its keys, secrets or events) with the product's new version (table <c>catalog_versions</c>).
+/// </summary>
+internal static class CatalogNotes
+{
+    public static bool TryParse(string payload, out string product, out long version)
+    {
+        (product, version) = ("", 0);
+        if (!payload.StartsWith("k:", StringComparison.Ordinal)) return false;
+        var parts = payload.Split(':', 3);
+        if (parts.Length != 3 || parts[2].Length == 0
+            || !long.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out version)) return false;
+        product = parts[2];
+        return true;
+    }
+}

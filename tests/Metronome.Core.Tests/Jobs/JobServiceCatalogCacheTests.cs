@@ -82,7 +82,7 @@ public sealed class JobServiceCatalogCacheTests : IAsyncLifetime
         // Another node deletes the event: nothing in this process is told.
         await _store.DeleteEventAsync("shop", "action", "ping", force: false, _time.GetUtcNow(), CancellationToken.None);
 
-        _time.Advance(CatalogCache.TimeToLive + TimeSpan.FromMilliseconds(1));
+        _time.Advance(_catalog.Cache.TimeToLive + TimeSpan.FromMilliseconds(1));
 
         await Assert.ThrowsAsync<ValidationFailedException>(() => _jobs.CreateAsync("shop", Job("late")));
     }

@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Metronome.Testing.Peers;
 
-/// <summary>What a provider's API was sent.</summary>
-public sealed record ProviderRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string ContentType, string Body);
+/// <summary>What a provider's API was sent; <paramref name="ReceivedAt"/> is the <see cref="System.Diagnostics.Stopwatch"/> timestamp of its arrival.</summary>
+public sealed record ProviderRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string ContentType, string Body, long ReceivedAt);
 
 /// <summary>
 /// A real Kestrel listener on a free loopback port playing a provider's HTTP API (Expo push, Twilio SMS): each test
@@ -58,8 +58,9 @@ public sealed class ProviderListener : IAsyncLifetime
         var request = context.Request;
         using var reader = new StreamReader(request.Body);
         var body = await reader.ReadToEndAsync(context.RequestAborted);
+        var receivedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        _requests.Enqueue(new ProviderRequest(request.Method, request.Path.Value!, headers, request.ContentType ?? "", body));
+        _requests.Enqueue(new ProviderRequest(request.Method, request.Path.Value!, headers, request.ContentType ?? "", body, receivedAt));
         var mount = string.Join('/', request.Path.Value!.Split('/').Take(3));
         var (status, json) = _answers.TryGetValue(mount, out var answer) ? answer : (404, """{"message":"not mounted"}""");
         context.Response.StatusCode = status;

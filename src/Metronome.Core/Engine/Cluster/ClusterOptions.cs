@@ -31,4 +31,11 @@ public sealed class ClusterOptions
     /// the extra lateness of a dead node's jobs until its heartbeat times out, and of a ring change. Default 1 s.
     /// </summary>
     public TimeSpan ClaimTakeoverGrace { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a node trusts what it cached of the catalogue (events, decrypted secrets, product and key checks) without
+    /// asking the store again. Catalogue changes are announced to every node at once (see Cluster/README.md); this is the
+    /// backstop that bounds how stale a node can be while those announcements are not arriving. Default 2 s.
+    /// </summary>
+    public TimeSpan CatalogCacheTtl { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -4,12 +4,16 @@ using Microsoft.Extensions.Logging;
 namespace Metronome.Core.Engine.Cluster;
 
 /// <summary>
-/// Keeps this node's due queue in step with changes made on other nodes: listens to the store's change feed and applies each
-/// change; reloads the whole schedule whenever listening (re)starts, and every <see cref="ClusterOptions.PollInterval"/> while
-/// the feed is down (polling backs notifications up).
+/// Keeps this node's due queue and catalogue caches in step with changes made on other nodes: listens to the store's change
+/// feed and applies each change (a job's schedule, or a product whose catalogue changed: <paramref name="catalogChanged"/>
+/// drops what this node cached of it); reloads the whole schedule and drops every cached catalogue entry
+/// (<paramref name="catalogStale"/>) whenever listening (re)starts, and reloads every <see cref="ClusterOptions.PollInterval"/>
+/// while the feed is down (polling backs notifications up; cached catalogue entries then expire after
+/// <see cref="ClusterOptions.CatalogCacheTtl"/>).
 /// </summary>
 internal sealed class ScheduleChangeListener(IScheduleChangeFeed feed, ClusterOptions options, TimeProvider time,
-    Action<ScheduleChange> apply, Func<CancellationToken, Task> reload, ILogger logger) : EngineService(logger)
+    Action<ScheduleChange> apply, Func<CancellationToken, Task> reload, Action<string> catalogChanged, Action catalogStale, ILogger logger)
+    : EngineService(logger)
 {
     private bool _down;
 
@@ -21,10 +25,11 @@ internal sealed class ScheduleChangeListener(IScheduleChangeFeed feed, ClusterOp
             {
                 await feed.ListenAsync(async () =>
                 {
+                    catalogStale();
                     await reload(stop);
                     if (_down) Logger.LogInformation("Schedule change notifications are back; schedule reloaded");
                     _down = false;
-                }, apply, stop);
+                }, apply, catalogChanged, stop);
                 return;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
