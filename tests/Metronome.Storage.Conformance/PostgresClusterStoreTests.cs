@@ -1,3 +1,4 @@
+using Metronome.Core;
 using System.Collections.Concurrent;
 using Metronome.Core.Catalog;
 using Metronome.Core.Events;
@@ -90,6 +91,44 @@ public sealed class PostgresClusterStoreTests(PostgresFixture pg) : IClassFixtur
 
         await WaitUntilAsync(() => changes.Count >= 3);
         Assert.Equal([new ScheduleChange(job.Id, due, false), new ScheduleChange(job.Id, null, true), new ScheduleChange(job.Id, null, true)], changes.ToArray());
+        stop.Cancel();
+        await listen;
+    }
+
+    [Fact]
+    public async Task Every_committed_catalog_write_notifies_its_product_on_the_schedule_channel_and_bumps_its_version()
+    {
+        var store = Open();
+        await store.MigrateAsync(default);
+        var listener = Open();
+        var (schedule, catalog) = (new ConcurrentQueue<ScheduleChange>(), new ConcurrentQueue<string>());
+        var listening = new TaskCompletionSource();
+        using var stop = new CancellationTokenSource();
+        var listen = listener.ListenAsync(() => { listening.TrySetResult(); return Task.CompletedTask; }, schedule.Enqueue, catalog.Enqueue, stop.Token);
+        await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var now = DateTimeOffset.UtcNow;
+        var product = new ProductRecord { Tag = "cat", Name = "Cat", CreatedAt = now, UpdatedAt = now };
+        var ev = new EventRecord { Product = "cat", Type = "action", Tag = "ping", Name = "Ping", DefinitionJson = "{}", CreatedAt = now, UpdatedAt = now };
+        await store.CreateProductAsync(product, default);
+        await store.AddKeyAsync(new ProductKeyRecord("k1", "cat", "hash-1", now), default);
+        await store.PutSecretAsync("cat", "TOKEN", "v1", default);
+        await store.CreateEventAsync(ev, default);
+        await Assert.ThrowsAsync<ConflictException>(() => store.CreateEventAsync(ev, default)); // rolled back: announces nothing
+        await store.UpdateEventAsync(ev with { DefinitionJson = """{"a":1}""" }, default);
+        Assert.False(await store.UpdateEventAsync(ev with { Tag = "missing" }, default));       // changed nothing: announces nothing
+        await store.UpdateProductAsync(product with { Name = "Cat 2" }, default);
+        await store.DeleteEventAsync("cat", "action", "ping", force: false, now, default);
+        await store.DeleteProductAsync("cat", default);
+        await store.CreateProductAsync(product with { Tag = "other" }, default);
+
+        await WaitUntilAsync(() => catalog.Count >= 9);
+        Assert.Equal([.. Enumerable.Repeat("cat", 8), "other"], catalog.ToArray());
+        Assert.Empty(schedule);
+        await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var versions = new Npgsql.NpgsqlCommand("SELECT version FROM catalog_versions WHERE product = 'cat'", connection);
+        Assert.Equal(8L, await versions.ExecuteScalarAsync()); // kept after the product's deletion: a re-created product counts on
         stop.Cancel();
         await listen;
     }
