@@ -49,6 +49,7 @@ public sealed class SettingsTableTests
         { "METRONOME_POLL_INTERVAL_MS", "1500", 1.5 * S },
         { "METRONOME_PARTITION_CLAIMS", "false", false },
         { "METRONOME_CLAIM_TAKEOVER_GRACE_MS", "2500", 2.5 * S },
+        { "METRONOME_CATALOG_CACHE_TTL_MS", "1500", 1.5 * S },
         { "METRONOME_FUNCTION_WORKERS", "3", 3 },
         { "METRONOME_FUNCTION_QUEUE_PER_PRODUCT", "16", 16 },
         { "METRONOME_FUNCTION_WORKER_HEAP_MB", "512", 512 },
