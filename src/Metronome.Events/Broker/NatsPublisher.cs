@@ -112,7 +112,9 @@ internal sealed class NatsPublisher : IBrokerPublisher
         {
             Url = url,
             Name = "metronome",
-            ConnectTimeout = _connectTimeout,
+            // The pool's deadline (the same connect timeout) decides a slow connect and reports it as a timeout; NATS.Net's
+            // own timer, were it to fire first, would surface as a NatsException and read as "connection refused".
+            ConnectTimeout = _connectTimeout + TimeSpan.FromSeconds(1),
             RetryOnInitialConnect = false,
             PublishTimeoutOnDisconnected = true,
         });
@@ -141,8 +143,10 @@ internal sealed class NatsPublisher : IBrokerPublisher
             if (inner.Message.Contains("authorization violation", StringComparison.OrdinalIgnoreCase)
                 || inner.Message.Contains("authentication", StringComparison.OrdinalIgnoreCase))
                 return ExecutionOutcome.Failure(ErrorKinds.AuthFailed, "NATS refused the credentials (authorization violation).");
-        if (e is TimeoutException || Find<SocketException>(e) is { SocketErrorCode: SocketError.TimedOut })
-            return ExecutionOutcome.Failure(ErrorKinds.Timeout, e is TimeoutException ? e.Message : "Connecting to NATS timed out.");
+        if (Find<TimeoutException>(e) is { } timeout)
+            return ExecutionOutcome.Failure(ErrorKinds.Timeout, timeout.Message);
+        if (Find<SocketException>(e) is { SocketErrorCode: SocketError.TimedOut })
+            return ExecutionOutcome.Failure(ErrorKinds.Timeout, "Connecting to NATS timed out.");
         if (e is NatsException)
             return ExecutionOutcome.Failure(ErrorKinds.ConnectionRefused, "Could not reach NATS: " + Innermost(e).Message);
         return null;
