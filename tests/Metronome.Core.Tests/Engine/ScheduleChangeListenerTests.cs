@@ -38,7 +38,9 @@ public sealed class ScheduleChangeListenerTests
             changed(new ScheduleChange(7, null, Cancelled: true));
             catalogChanged("shop");
             Done.TrySetResult();
-            await Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            // Listen until the listener stops (as a real feed does), then return quietly.
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await using (ct.Register(() => stopped.TrySetResult())) await stopped.Task;
         }
     }
 }
