@@ -19,6 +19,21 @@ public sealed class PostgresStoreOptions
     /// <see cref="Core.Engine.Cluster.ClusterOptions.PartitionClaims"/>.
     /// </summary>
     public ClaimPartitioning? Partitioning { get; set; }
+
+    /// <summary>Whether <paramref name="text"/> is a connection string Npgsql accepts (checked at start by the store and the server).</summary>
+    public static bool IsValidConnectionString(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(text);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>Claim partitioning between cluster nodes.</summary>

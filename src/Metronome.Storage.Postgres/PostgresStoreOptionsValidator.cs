@@ -1,6 +1,5 @@
 using Metronome.Core.Hosting;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Metronome.Storage.Postgres;
 
@@ -9,24 +8,10 @@ internal sealed class PostgresStoreOptionsValidator(SettingNames? names = null) 
 {
     public ValidateOptionsResult Validate(string? name, PostgresStoreOptions o) => new OptionsCheck<PostgresStoreOptions>(names)
         // The value is never quoted back: a connection string may hold a password.
-        .That(IsConnectionString(o.ConnectionString), nameof(o.ConnectionString), null, "must be a valid Npgsql connection string")
+        .That(PostgresStoreOptions.IsValidConnectionString(o.ConnectionString), nameof(o.ConnectionString), null, "must be a valid Npgsql connection string")
         .That(o.Partitioning is null || o.Partitioning.NodeTimeout > TimeSpan.Zero, nameof(o.Partitioning), o.Partitioning?.NodeTimeout,
             "node timeout must be positive")
         .That(o.Partitioning is null || o.Partitioning.TakeoverGrace > TimeSpan.Zero, nameof(o.Partitioning), o.Partitioning?.TakeoverGrace,
             "takeover grace must be positive")
         .Result;
-
-    private static bool IsConnectionString(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return false;
-        try
-        {
-            _ = new NpgsqlConnectionStringBuilder(text);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 }

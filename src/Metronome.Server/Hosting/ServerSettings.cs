@@ -50,7 +50,7 @@ public sealed class ServerSettings
         if (store == "postgres")
             check.That(postgres is not null, nameof(PostgresConnection), null, $"must be set (an Npgsql connection string) when {check.Name(nameof(Store))} is postgres")
                 // The value is not quoted back: it may hold a password.
-                .That(postgres is null || IsConnectionString(postgres), nameof(PostgresConnection), null, "must be a valid Npgsql connection string");
+                .That(postgres is null || Storage.Postgres.PostgresStoreOptions.IsValidConnectionString(postgres), nameof(PostgresConnection), null, "must be a valid Npgsql connection string");
         if (check.Failures.Count > 0) throw new ServerConfigurationException(string.Join(" ", check.Failures));
         return new ServerSettings
         {
@@ -60,19 +60,6 @@ public sealed class ServerSettings
             PostgresConnection = postgres,
             AdminKey = Value(section, nameof(AdminKey))?.Trim(),
         };
-    }
-
-    private static bool IsConnectionString(string text)
-    {
-        try
-        {
-            _ = new Npgsql.NpgsqlConnectionStringBuilder(text);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 
     private static string? Value(IConfiguration config, string key) => config[key] is { Length: > 0 } v ? v : null;
