@@ -25,6 +25,11 @@ namespace Metronome.Core.Engine;
 /// executor doing synchronous work there would stall it; <see cref="ValueTask"/> all the way), shared timeout deadlines
 /// (<see cref="AttemptTimeouts"/>), parsed inputs cached per job input (<see cref="InputCache"/>), and a counter
 /// instead of a task registry for the drain at stop.
+/// <para>
+/// At stop (<see cref="StopAsync"/>) nothing more starts: attempts waiting for their instant or a slot, and retries scheduled
+/// during the stop, are handed back untouched; attempts running are let finish until the cancel instant the engine gives
+/// (a little before the host's deadline), then cancelled and handed back too, to be run again as the same attempt.
+/// </para>
 /// </remarks>
 internal sealed class RunDispatcher : IAsyncDisposable
 {
@@ -57,7 +62,9 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _outstanding; // attempts started or waiting for a slot (what a stop drains)
     private int _held;        // attempts from Dispatch until they leave: also those waiting for their instant or a retry
-    private int _draining;
+    private int _draining;    // 1 from the stop on: nothing more starts, what has not started is handed back
+    private int _finishedInDrain;
+    private readonly ConcurrentQueue<RunHandBack> _handBacks = new();
 
     public RunDispatcher(IEnumerable<IEventExecutor> executors, EventResolver resolver, CompletionWriter writer, ProductConcurrencyCaps caps,
         TimeProvider time, IOptions<MetronomeOptions> options, ILogger<RunDispatcher> logger, EngineProbe probe)
@@ -102,7 +109,12 @@ internal sealed class RunDispatcher : IAsyncDisposable
     /// <param name="cancelled">Jobs cancelled while these runs were being claimed: their grid slots must not start.</param>
     public void Dispatch(IReadOnlyList<ClaimedRun> runs, IReadOnlyCollection<long>? cancelled = null)
     {
-        if (runs.Count == 0 || _stopping.IsCancellationRequested) return;
+        if (runs.Count == 0) return;
+        if (Volatile.Read(ref _draining) != 0)
+        {
+            foreach (var run in runs) HandBack(run, run.RunAt);
+            return;
+        }
         lock (_jobsLock)
         {
             foreach (var run in runs) _heldByJob[run.Run.JobId] = _heldByJob.GetValueOrDefault(run.Run.JobId) + 1;
@@ -110,7 +122,8 @@ internal sealed class RunDispatcher : IAsyncDisposable
                 foreach (var jobId in cancelled) _cancelledJobs[jobId] = 0;
         }
         Interlocked.Add(ref _held, runs.Count);
-        _timer.Add(runs);
+        if (_timer.Add(runs)) return;
+        foreach (var run in runs) NotStarted(run, outstanding: false); // the stop drained the timer meanwhile
     }
 
     public void Dispatch(IReadOnlyList<ClaimedRun> runs) => Dispatch(runs, null);
@@ -127,7 +140,11 @@ internal sealed class RunDispatcher : IAsyncDisposable
         var lined = false;
         for (int i = from; i < from + count; i++)
         {
-            if (_stopping.IsCancellationRequested) break;
+            if (Volatile.Read(ref _draining) != 0)
+            {
+                NotStarted(runs[i], outstanding: false);
+                continue;
+            }
             if (Volatile.Read(ref _retriesWaiting) > 0 && _retries.TryRemove((runs[i].Run.Id, runs[i].Run.Attempt), out _))
                 Interlocked.Decrement(ref _retriesWaiting);
             Interlocked.Increment(ref _outstanding);
@@ -142,7 +159,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
             StartWaiting();
         }
         // A stop that began while this chunk ran may have emptied the lines before the last attempts joined them.
-        if (_stopping.IsCancellationRequested) StartWaiting();
+        if (Volatile.Read(ref _draining) != 0) StartWaiting();
     }
 
     private sealed class Chunk(RunDispatcher owner, List<ClaimedRun> runs, int from, int count) : IThreadPoolWorkItem
@@ -157,10 +174,10 @@ internal sealed class RunDispatcher : IAsyncDisposable
     /// </summary>
     public void StartWaiting()
     {
-        if (_stopping.IsCancellationRequested)
+        if (Volatile.Read(ref _draining) != 0)
         {
-            // Shutting down: a waiting attempt never starts; its run stays running and is recovered at the next start.
-            for (int n = _slots.DropWaiting(); n > 0; n--) Left(null);
+            // Stopping: a waiting attempt never starts; it is handed back.
+            foreach (var run in _slots.DropWaiting()) NotStarted(run, outstanding: true);
             return;
         }
         if (_slots.Waiting == 0) return;
@@ -199,27 +216,41 @@ internal sealed class RunDispatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>An attempt left the dispatcher (finished, or dropped at stop: <paramref name="jobId"/> null, nothing is kept then).</summary>
-    private void Left(long? jobId)
+    /// <summary>An attempt left the dispatcher (finished, or handed back at stop).</summary>
+    /// <param name="outstanding">It had been started or was waiting for a slot (counted in what a stop drains).</param>
+    private void Left(long jobId, bool outstanding = true)
     {
-        if (jobId is { } id)
-            lock (_jobsLock)
-            {
-                var held = _heldByJob.GetValueOrDefault(id) - 1;
-                if (held > 0) _heldByJob[id] = held;
-                else if (_heldByJob.Remove(id)) _cancelledJobs.TryRemove(id, out _);
-            }
+        lock (_jobsLock)
+        {
+            var held = _heldByJob.GetValueOrDefault(jobId) - 1;
+            if (held > 0) _heldByJob[jobId] = held;
+            else if (_heldByJob.Remove(jobId)) _cancelledJobs.TryRemove(jobId, out _);
+        }
         Interlocked.Decrement(ref _held);
-        if (Interlocked.Decrement(ref _outstanding) == 0 && Volatile.Read(ref _draining) != 0) _drained.TrySetResult();
+        if (outstanding && Interlocked.Decrement(ref _outstanding) == 0 && Volatile.Read(ref _draining) != 0) _drained.TrySetResult();
         _probe.OnAttemptLeft();
         CapacityFreed?.Invoke();
     }
+
+    /// <summary>The stop caught a held attempt before it started: it is handed back as claimed, and leaves.</summary>
+    private void NotStarted(ClaimedRun run, bool outstanding)
+    {
+        HandBack(run, run.RunAt);
+        Left(run.Run.JobId, outstanding);
+    }
+
+    private void HandBack(ClaimedRun run, DateTimeOffset at) => _handBacks.Enqueue(new RunHandBack(run.Run.Id, run.Run.Attempt, at));
 
     private async ValueTask RunAttemptAsync(ClaimedRun claimed)
     {
         try
         {
             var run = claimed.Run;
+            if (Volatile.Read(ref _draining) != 0)
+            {
+                HandBack(claimed, claimed.RunAt); // stopping before it started (left in the finally)
+                return;
+            }
             if (run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId))
             {
                 var at = _time.GetUtcNow();
@@ -230,7 +261,12 @@ internal sealed class RunDispatcher : IAsyncDisposable
             _probe.OnAttemptStarted();
             var started = _time.GetUtcNow();
             var (status, outcome) = await ExecuteAsync(claimed);
-            if (status is null) return; // stopped mid-attempt: left to recovery
+            if (status is null)
+            {
+                HandBack(claimed, _time.GetUtcNow()); // cancelled at the stop's deadline: the next owner runs this attempt again
+                return;
+            }
+            if (Volatile.Read(ref _draining) != 0) Interlocked.Increment(ref _finishedInDrain);
             Complete(claimed, status.Value, started, _time.GetUtcNow(), outcome);
         }
         catch (Exception ex)
@@ -298,6 +334,8 @@ internal sealed class RunDispatcher : IAsyncDisposable
                 Input = _inputs.Get(claimed.InputJson), Secrets = secrets, Timeout = TimeSpan.FromMilliseconds(claimed.TimeoutMs),
             };
             var outcome = await executor.ExecuteAsync(context, token);
+            // An executor may report the stop's cancel as a failure rather than throw: it did not fail, it was stopped.
+            if (!outcome.Succeeded && _stopping.IsCancellationRequested && !deadline.TimedOut) return (null, outcome, secrets);
             return (StatusOf(outcome), outcome, secrets);
         }
         catch (OperationCanceledException) when (deadline.TimedOut)
@@ -336,29 +374,54 @@ internal sealed class RunDispatcher : IAsyncDisposable
         return JsonSerializer.Serialize(cut + "…[truncated]");
     }
 
-    /// <summary>
-    /// Stops starting attempts and lets running ones finish until the host's <paramref name="shutdown"/> token fires, then
-    /// cancels them. A cancelled attempt records nothing: its run stays <c>running</c> and recovery settles it (as after a crash),
-    /// so there is nothing to wait for after the cancel.
-    /// </summary>
-    public async Task StopAsync(CancellationToken shutdown)
+    /// <summary>Nothing starts from now on: attempts not started (and any dispatched later) are handed back; running ones go on.</summary>
+    public void BeginStop()
     {
-        _timer.Dispose();
-        Interlocked.Exchange(ref _draining, 1);
+        if (Interlocked.Exchange(ref _draining, 1) != 0) return;
+        foreach (var run in _timer.Drain()) NotStarted(run, outstanding: false);
+        StartWaiting(); // hands back the attempts waiting for a slot
         if (Volatile.Read(ref _outstanding) == 0) _drained.TrySetResult();
+    }
+
+    /// <summary>
+    /// Stops starting attempts (<see cref="BeginStop"/>): those not started (waiting for their instant or a slot) are handed back at once. Running
+    /// ones finish until <paramref name="cancelAt"/> (on the engine's clock; null: until <paramref name="shutdown"/>), then are
+    /// cancelled and hand themselves back as they unwind, which is awaited until <paramref name="shutdown"/> fires.
+    /// </summary>
+    public async Task<DispatcherStop> StopAsync(DateTimeOffset? cancelAt, CancellationToken shutdown)
+    {
+        BeginStop();
+        try
+        {
+            if (cancelAt is { } at) await _drained.Task.WaitAsync(Max(at - _time.GetUtcNow(), TimeSpan.Zero), _time, shutdown);
+            else await _drained.Task.WaitAsync(shutdown);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException) { }
+        _stopping.Cancel();
+        StartWaiting();
         try { await _drained.Task.WaitAsync(shutdown); }
         catch (OperationCanceledException) { }
-        _stopping.Cancel();
-        StartWaiting(); // drops attempts still waiting for a slot
+        var handBacks = new List<RunHandBack>(_handBacks.Count);
+        while (_handBacks.TryDequeue(out var back)) handBacks.Add(back);
+        return new DispatcherStop(Volatile.Read(ref _finishedInDrain), handBacks, Math.Max(0, Volatile.Read(ref _outstanding)));
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private int _disposed;
 
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
+        Interlocked.Exchange(ref _draining, 1);
         _timer.Dispose();
         _stopping.Cancel(); // not disposed: attempts cancelled by it may still be unwinding and read its token
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>What a stop of the dispatcher left.</summary>
+/// <param name="Finished">Attempts that finished during the stop (their outcomes queued for the writer).</param>
+/// <param name="HandBack">Attempts not started, or cancelled at the deadline, to hand back as the same attempt.</param>
+/// <param name="StillRunning">Attempts that had not unwound when the shutdown token fired (left running for recovery).</param>
+internal sealed record DispatcherStop(int Finished, IReadOnlyList<RunHandBack> HandBack, int StillRunning);
