@@ -100,16 +100,58 @@ public sealed class ShutdownTests(PostgresFixture pg, ITestOutputHelper output) 
         Assert.Equal(2, Assert.Single(cluster.Hits).Value);                  // the same attempt again, under the same idempotency key
     }
 
-    /// <summary>One job: a single execution of an HTTP call to <paramref name="target"/>, now, with no retry.</summary>
-    private static async Task CreateJobAsync(ServerProcess server, string target)
+    [Fact]
+    public async Task Sigterm_to_an_overloaded_server_ends_it_within_the_timeout_and_leaves_no_run_unaccounted()
     {
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        // 1,000 jobs every 100 ms against a target answering in 300 ms: about 3,000 calls would be in flight for a node's 512.
+        await using var target = await SlowTarget.StartAsync(_ => TimeSpan.FromMilliseconds(300));
+        var data = Directory.CreateTempSubdirectory("metronome-overload-").FullName;
+        await using var server = await ServerProcess.StartAsync("overloaded", data, AdminKey);
+        using (var http = Client(server))
+        {
+            await CreateEventAsync(http, target.Url);
+            var jobs = Enumerable.Range(0, 1000).Select(i => new ProductJob
+            {
+                Name = $"Job {i}", Tag = $"job-{i:D4}", EventType = JobEventTypes.Action, EventTag = "hit", Executions = 0, Intervals = 100,
+                StartAt = "now", Overlap = "allow",
+            }).ToArray();
+            await Ok(http.PostAsJsonAsync(Routes.Jobs("shop") + ":bulk", new { items = jobs }, MetronomeJson.Options));
+        }
+        await ClusterHarness.WaitUntilAsync(() => Task.FromResult(target.Hits.Count >= 5_000), Patience);
+
+        var exit = await server.TerminateAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"exited {exit.TotalSeconds:F1} s after SIGTERM with {target.Hits.Count} calls made\n{Tail(server.Output)}");
+
+        Assert.True(exit < TimeSpan.FromSeconds(30), $"the process must exit within the shutdown timeout (30 s), took {exit}");
+        var runs = await SqliteRunsAsync(data);
+        // Every run is finished, or handed back (a pending retry of the same attempt): none is left running unknown to the store.
+        Assert.DoesNotContain(runs, r => r.Status == "running" && !r.PendingRetry);
+        Assert.Contains("handed back", server.Output, StringComparison.Ordinal);
+    }
+
+    private static string Tail(string text) => text.Length <= 3000 ? text : text[^3000..];
+
+    private static HttpClient Client(ServerProcess server)
+    {
+        var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        return http;
+    }
+
+    private static async Task CreateEventAsync(HttpClient http, string target)
+    {
         await Ok(http.PostAsJsonAsync(Routes.Products, new Product { Tag = "shop", Name = "Shop" }, MetronomeJson.Options));
         await Ok(http.PostAsJsonAsync(Routes.Events("shop"), new
         {
             type = "action", tag = "hit", name = "Hit", definition = new { method = "POST", url = $"{target}/hit", body = new { slot = "{{run.slot}}" } },
         }));
+    }
+
+    /// <summary>One job: a single execution of an HTTP call to <paramref name="target"/>, now, with no retry.</summary>
+    private static async Task CreateJobAsync(ServerProcess server, string target)
+    {
+        using var http = Client(server);
+        await CreateEventAsync(http, target);
         await Ok(http.PostAsJsonAsync(Routes.Jobs("shop"), new ProductJob
         {
             Name = "Slow", Tag = "slow", EventType = JobEventTypes.Action, EventTag = "hit", Executions = 1, Intervals = 3_600_000, StartAt = "now",
