@@ -1,6 +1,5 @@
 using ExecutionContext = Metronome.Core.Execution.ExecutionContext;
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Metronome.Core.Execution;
 using Metronome.Core.Hosting;
 using Metronome.Core.Runs;
@@ -63,8 +62,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private int _outstanding; // attempts started or waiting for a slot (what a stop drains)
     private int _held;        // attempts from Dispatch until they leave: also those waiting for their instant or a retry
     private int _draining;    // 1 from the stop on: nothing more starts, what has not started is handed back
-    private int _finishedInDrain;
-    private readonly ConcurrentQueue<RunHandBack> _handBacks = new();
+    private readonly StopHandBacks _handBacks = new();
 
     public RunDispatcher(IEnumerable<IEventExecutor> executors, EventResolver resolver, CompletionWriter writer, ProductConcurrencyCaps caps,
         TimeProvider time, IOptions<MetronomeOptions> options, ILogger<RunDispatcher> logger, EngineProbe probe)
@@ -239,7 +237,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         Left(run.Run.JobId, outstanding);
     }
 
-    private void HandBack(ClaimedRun run, DateTimeOffset at) => _handBacks.Enqueue(new RunHandBack(run.Run.Id, run.Run.Attempt, at));
+    private void HandBack(ClaimedRun run, DateTimeOffset at) => _handBacks.Add(run, at);
 
     private async ValueTask RunAttemptAsync(ClaimedRun claimed)
     {
@@ -266,7 +264,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
                 HandBack(claimed, _time.GetUtcNow()); // cancelled at the stop's deadline: the next owner runs this attempt again
                 return;
             }
-            if (Volatile.Read(ref _draining) != 0) Interlocked.Increment(ref _finishedInDrain);
+            if (Volatile.Read(ref _draining) != 0) _handBacks.Finished();
             Complete(claimed, status.Value, started, _time.GetUtcNow(), outcome);
         }
         catch (Exception ex)
@@ -290,7 +288,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         if (status != RunStatus.Succeeded && RetryDelay.HasAttemptsLeft(claimed.Retries, run.Attempt) && !_cancelledJobs.ContainsKey(run.JobId))
             retryAt = finished + RetryDelay.For(claimed.Retries, run.Attempt, Random.Shared.NextDouble());
         _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, status, started, finished,
-            outcome.ErrorMessage, outcome.ErrorKind, Truncate(outcome.OutputJson), retryAt));
+            outcome.ErrorMessage, outcome.ErrorKind, AttemptOutcomes.Truncate(outcome.OutputJson), retryAt));
         if (retryAt is { } when)
         {
             _retries[(run.Id, run.Attempt + 1)] = 0;
@@ -336,7 +334,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
             var outcome = await executor.ExecuteAsync(context, token);
             // An executor may report the stop's cancel as a failure rather than throw: it did not fail, it was stopped.
             if (!outcome.Succeeded && _stopping.IsCancellationRequested && !deadline.TimedOut) return (null, outcome, secrets);
-            return (StatusOf(outcome), outcome, secrets);
+            return (AttemptOutcomes.StatusOf(outcome), outcome, secrets);
         }
         catch (OperationCanceledException) when (deadline.TimedOut)
         {
@@ -357,21 +355,6 @@ internal sealed class RunDispatcher : IAsyncDisposable
         {
             _timeouts.Release(deadline);
         }
-    }
-
-    /// <summary>
-    /// The status an executor's outcome is recorded with: a timeout is <c>timed_out</c> whoever measured it (the
-    /// definition's own <c>timeout_ms</c> inside the executor, or the attempt's timeout here), as the contract says.
-    /// </summary>
-    internal static RunStatus StatusOf(ExecutionOutcome outcome) =>
-        outcome.Succeeded ? RunStatus.Succeeded : outcome.ErrorKind == ErrorKinds.Timeout ? RunStatus.TimedOut : RunStatus.Failed;
-
-    internal static string? Truncate(string? output)
-    {
-        if (output is null || output.Length <= RunLimits.MaxOutputBytes / 4 || System.Text.Encoding.UTF8.GetByteCount(output) <= RunLimits.MaxOutputBytes)
-            return output;
-        var cut = output[..(RunLimits.MaxOutputBytes / 4)];
-        return JsonSerializer.Serialize(cut + "…[truncated]");
     }
 
     /// <summary>Nothing starts from now on: attempts not started (and any dispatched later) are handed back; running ones go on.</summary>
@@ -401,9 +384,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         StartWaiting();
         try { await _drained.Task.WaitAsync(shutdown); }
         catch (OperationCanceledException) { }
-        var handBacks = new List<RunHandBack>(_handBacks.Count);
-        while (_handBacks.TryDequeue(out var back)) handBacks.Add(back);
-        return new DispatcherStop(Volatile.Read(ref _finishedInDrain), handBacks, Math.Max(0, Volatile.Read(ref _outstanding)));
+        return _handBacks.Take(stillRunning: Math.Max(0, Volatile.Read(ref _outstanding)));
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
@@ -419,9 +400,3 @@ internal sealed class RunDispatcher : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 }
-
-/// <summary>What a stop of the dispatcher left.</summary>
-/// <param name="Finished">Attempts that finished during the stop (their outcomes queued for the writer).</param>
-/// <param name="HandBack">Attempts not started, or cancelled at the deadline, to hand back as the same attempt.</param>
-/// <param name="StillRunning">Attempts that had not unwound when the shutdown token fired (left running for recovery).</param>
-internal sealed record DispatcherStop(int Finished, IReadOnlyList<RunHandBack> HandBack, int StillRunning);
