@@ -110,7 +110,9 @@ internal sealed class RunDispatcher : IAsyncDisposable
         if (runs.Count == 0) return;
         if (Volatile.Read(ref _draining) != 0)
         {
-            foreach (var run in runs) HandBack(run, run.RunAt);
+            foreach (var run in runs)
+                if (cancelled?.Contains(run.Run.JobId) == true && run.Run.Slot > 0) Abandon(run.Run, _time.GetUtcNow());
+                else GiveBack(run);
             return;
         }
         lock (_jobsLock)
@@ -201,9 +203,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         var run = claimed.Run;
         try
         {
-            if (run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId))
-                _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, RunStatus.Abandoned, now, now,
-                    "the job was paused or deleted before this attempt started", ErrorKinds.Abandoned, null, null));
+            if (IsCancelled(run)) Abandon(run, now);
             else
                 Complete(claimed, RunStatus.TimedOut, now, now, ExecutionOutcome.Failure(ErrorKinds.Timeout,
                     $"the attempt waited {(long)(now - claimed.RunAt).TotalMilliseconds} ms for a slot of product '{run.Product}' (its max_concurrency), longer than its timeout of {claimed.TimeoutMs} ms, and was not started"));
@@ -230,14 +230,28 @@ internal sealed class RunDispatcher : IAsyncDisposable
         CapacityFreed?.Invoke();
     }
 
-    /// <summary>The stop caught a held attempt before it started: it is handed back as claimed, and leaves.</summary>
+    /// <summary>The stop caught a held attempt before it started: it is given back (<see cref="GiveBack"/>), and leaves.</summary>
     private void NotStarted(ClaimedRun run, bool outstanding)
     {
-        HandBack(run, run.RunAt);
+        GiveBack(run);
         Left(run.Run.JobId, outstanding);
     }
 
+    /// <summary>An attempt the stop caught before it started is handed back as claimed, unless its job was paused or deleted
+    /// meanwhile: then it is abandoned here, as it would have been at its turn.</summary>
+    private void GiveBack(ClaimedRun claimed)
+    {
+        if (IsCancelled(claimed.Run)) Abandon(claimed.Run, _time.GetUtcNow());
+        else HandBack(claimed, claimed.RunAt);
+    }
+
     private void HandBack(ClaimedRun run, DateTimeOffset at) => _handBacks.Add(run, at);
+
+    /// <summary>A grid slot of a job paused or deleted while this node held it: it must not start.</summary>
+    private bool IsCancelled(Run run) => run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId);
+
+    private void Abandon(Run run, DateTimeOffset at) => _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, RunStatus.Abandoned,
+        at, at, "the job was paused or deleted before this attempt started", ErrorKinds.Abandoned, null, null));
 
     private async ValueTask RunAttemptAsync(ClaimedRun claimed)
     {
@@ -246,14 +260,12 @@ internal sealed class RunDispatcher : IAsyncDisposable
             var run = claimed.Run;
             if (Volatile.Read(ref _draining) != 0)
             {
-                HandBack(claimed, claimed.RunAt); // stopping before it started (left in the finally)
+                GiveBack(claimed); // stopping before it started (left in the finally)
                 return;
             }
-            if (run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId))
+            if (IsCancelled(run))
             {
-                var at = _time.GetUtcNow();
-                _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, RunStatus.Abandoned, at, at,
-                    "the job was paused or deleted before this attempt started", ErrorKinds.Abandoned, null, null));
+                Abandon(run, _time.GetUtcNow());
                 return;
             }
             _probe.OnAttemptStarted();

@@ -127,6 +127,29 @@ public sealed class EngineStopTests
         Assert.Equal((RunStatus.Succeeded, 2), (done.Status, done.Attempt));
     }
 
+    [Fact]
+    public async Task An_attempt_of_a_job_paused_before_it_started_is_abandoned_at_the_stop_not_handed_back()
+    {
+        await using var h = await EngineHarness.StartAsync(shutdownTimeout: TimeSpan.FromSeconds(10), configure: o => o.ProductMaxConcurrency = 1);
+        h.Executor.Behaviour = async (_, ct) => { await Task.Delay(TimeSpan.FromMinutes(1), h.Time, ct); return null; };
+        await h.Jobs.CreateAsync("shop", EngineHarness.Job("first", 1, 1000));
+        await h.Jobs.CreateAsync("shop", EngineHarness.Job("second", 1, 1000));
+        h.Time.Advance(Second);
+        await h.ClaimedAsync(2);
+        await h.AttemptsAsync(1);                     // one runs, the other waits in its product's line
+        var running = Assert.Single(h.Executor.Calls).Key.StartsWith("shop/first/", StringComparison.Ordinal) ? "first" : "second";
+        var waiting = running == "first" ? "second" : "first";
+        await h.Jobs.PauseAsync("shop", waiting);
+
+        var stopping = h.Engine.StopAsync(CancellationToken.None);
+        h.Time.Advance(TimeSpan.FromSeconds(8));      // the cancel instant (10 s less its 2 s reserve)
+        await stopping.WaitAsync(Patience);
+
+        Assert.Equal(RunStatus.Running, Assert.Single(await h.RunsAsync(running)).Status);    // handed back
+        Assert.Equal(RunStatus.Abandoned, Assert.Single(await h.RunsAsync(waiting)).Status);  // as it would have been at its turn
+        Assert.Single(h.Executor.Calls);
+    }
+
     [Theory]
     [InlineData(30_000, 5_000)]
     [InlineData(10_000, 2_000)]
