@@ -37,7 +37,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     public required LogLines Logs { get; init; }
 
     public static async Task<EngineHarness> StartAsync(string? databasePath = null, FakeTimeProvider? time = null, RecordingExecutor? executor = null,
-        Action<MetronomeOptions>? configure = null, TimeSpan? shutdownTimeout = null)
+        Action<MetronomeOptions>? configure = null, TimeSpan? shutdownTimeout = null, Func<IJobStore, IJobStore>? wrapStore = null)
     {
         time ??= new FakeTimeProvider(T0);
         var path = databasePath ?? Path.Combine(Path.GetTempPath(), $"metronome-engine-{Guid.NewGuid():N}.db");
@@ -49,7 +49,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         var services = new ServiceCollection()
             .AddLogging(b => b.AddProvider(logs))
             .Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout ?? o.ShutdownTimeout)
-            .AddSingleton<TimeProvider>(time).AddSingleton<IJobStore>(store).AddSingleton<ICatalogStore>(store).AddSingleton<IEventExecutor>(executor);
+            .AddSingleton<TimeProvider>(time).AddSingleton(wrapStore?.Invoke(store) ?? store).AddSingleton<ICatalogStore>(store).AddSingleton<IEventExecutor>(executor);
         services.AddMetronome(o => CopyInto(options, o));
         var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<MetronomeEngine>();

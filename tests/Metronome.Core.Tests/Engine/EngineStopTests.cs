@@ -2,6 +2,7 @@ using Metronome.Contracts;
 using Metronome.Core.Engine;
 using Metronome.Core.Execution;
 using Metronome.Core.Runs;
+using Metronome.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -148,6 +149,55 @@ public sealed class EngineStopTests
         Assert.Equal(RunStatus.Running, Assert.Single(await h.RunsAsync(running)).Status);    // handed back
         Assert.Equal(RunStatus.Abandoned, Assert.Single(await h.RunsAsync(waiting)).Status);  // as it would have been at its turn
         Assert.Single(h.Executor.Calls);
+    }
+
+    [Fact]
+    public async Task A_hand_back_that_cannot_be_written_leaves_the_run_running_for_recovery_and_is_reported_in_the_stop_line()
+    {
+        var time = new FakeTimeProvider(EngineHarness.T0);
+        string path;
+        await using (var first = await EngineHarness.StartAsync(time: time, shutdownTimeout: TimeSpan.FromSeconds(10),
+            wrapStore: HandBackFails.Around))
+        {
+            path = first.DatabasePath;
+            first.Executor.Behaviour = async (_, ct) => { await Task.Delay(TimeSpan.FromMinutes(1), time, ct); return null; };
+            await first.Jobs.CreateAsync("shop", EngineHarness.Job("stuck", 1, 1000));
+            time.Advance(Second);
+            await first.AttemptsAsync(1);
+
+            var stopping = first.Engine.StopAsync(CancellationToken.None);
+            time.Advance(TimeSpan.FromSeconds(8));
+            await stopping.WaitAsync(Patience);
+
+            var line = Assert.Single(first.Logs.Lines, l => l.Message.Contains("stopped after", StringComparison.Ordinal));
+            Assert.Equal(LogLevel.Warning, line.Level);
+            Assert.True(line.Message.Contains("0 handed back; not written, left running for recovery: 0 outcomes, 1 hand-backs (database unreachable)",
+                StringComparison.Ordinal), line.Message);
+            var run = Assert.Single(await first.RunsAsync("stuck"));
+            Assert.Equal((RunStatus.Running, 1), (run.Status, run.Attempt));
+        }
+
+        // Not handed back, the run is an interrupted attempt, as after a crash: its last attempt, so it is abandoned.
+        await using var second = await EngineHarness.StartAsync(path, time);
+        Assert.Equal(RunStatus.Abandoned, Assert.Single(await second.RunsAsync("stuck")).Status);
+    }
+
+    /// <summary>A store whose hand-back fails (the database went away at the end of the stop); everything else reaches the real store.</summary>
+    public class HandBackFails : System.Reflection.DispatchProxy
+    {
+        private IJobStore _inner = null!;
+
+        public static IJobStore Around(IJobStore inner)
+        {
+            var proxy = Create<IJobStore, HandBackFails>();
+            ((HandBackFails)(object)proxy)._inner = inner;
+            return proxy;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? method, object?[]? args) =>
+            method!.Name == nameof(IJobStore.HandBackRunsAsync)
+                ? Task.FromException<int>(new InvalidOperationException("database unreachable"))
+                : method.Invoke(_inner, args);
     }
 
     [Theory]
