@@ -78,6 +78,8 @@ public static class MetronomeServer
     {
         var services = builder.Services;
         services.AddSingleton(settings);
+        // The engine paces a graceful stop by the host's shutdown timeout (attempts in flight finish, the rest are handed back).
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
         services.AddSingleton(AdminKey.Load(settings, Console.Out));
 
         var dataProtection = services.AddDataProtection().SetApplicationName("Metronome");

@@ -77,6 +77,26 @@ public sealed partial class InMemoryJobStore
     }
 
     /// <inheritdoc />
+    public Task<int> HandBackRunsAsync(HandBackParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        int handedBack = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        lock (_gate)
+        {
+            foreach (var back in p.Runs)
+            {
+                if (!seen.Add(back.RunId) || !_runs.TryGetValue(back.RunId, out var row)) continue;
+                if (JobLedger.HandBack(new Orphan(row.Run, row.RetryAt, row.MaxAttempts), back, p.Node) is not { } pending) continue;
+                row.Run = pending.Run;
+                row.RetryAt = pending.RetryAt;
+                handedBack++;
+            }
+        }
+        return Task.FromResult(handedBack);
+    }
+
+    /// <inheritdoc />
     public Task<int> PruneRunsAsync(PruneParams p, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(p);

@@ -85,6 +85,42 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
+    /// <remarks>The runs are locked (<c>FOR UPDATE</c>), so a rescuer taking them over at the same moment either sees the hand-back or wins first.</remarks>
+    public Task<int> HandBackRunsAsync(HandBackParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        if (p.Runs.Count == 0) return Task.FromResult(0);
+        return WriteAsync(async (c, tx) =>
+        {
+            var held = new Dictionary<string, Orphan>(p.Runs.Count);
+            await using (var select = c.Command(tx, $"SELECT {RunRows.Columns} FROM runs WHERE id = ANY(@ids) FOR UPDATE")
+                .With("ids", p.Runs.Select(r => r.RunId).Distinct().ToArray(), Sql.Array(NpgsqlDbType.Text)))
+            await using (var r = await select.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                while (await r.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    var run = RunRows.Read(r);
+                    held[run.Id] = new Orphan(run, r.AtOrNull(RunRows.RetryAtOrdinal), r.GetInt32(RunRows.MaxAttemptsOrdinal));
+                }
+            }
+            var pending = new Dictionary<string, Orphan>();
+            foreach (var back in p.Runs)
+                if (held.TryGetValue(back.RunId, out var run) && !pending.ContainsKey(back.RunId) && JobLedger.HandBack(run, back, p.Node) is { } decided)
+                    pending[back.RunId] = decided;
+            if (pending.Count == 0) return 0;
+            await using var update = c.Command(tx, """
+                UPDATE runs SET attempt = u.attempt, retry_at = u.retry_at FROM unnest(@id, @attempt, @retry_at) AS u(id, attempt, retry_at)
+                WHERE runs.id = u.id
+                """)
+                .With("id", pending.Keys.ToArray(), Sql.Array(NpgsqlDbType.Text))
+                .With("attempt", pending.Values.Select(o => o.Run.Attempt).ToArray(), Sql.Array(NpgsqlDbType.Integer))
+                .With("retry_at", pending.Values.Select(o => Sql.Ms(o.RetryAt!.Value)).ToArray(), Sql.Array(NpgsqlDbType.Bigint));
+            await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return pending.Count;
+        }, ct);
+    }
+
+    /// <inheritdoc />
     /// <remarks>Runs still <c>running</c> are never deleted, but they count toward <see cref="PruneParams.KeepPerJob"/>.</remarks>
     public Task<int> PruneRunsAsync(PruneParams p, CancellationToken ct)
     {

@@ -170,6 +170,44 @@ public sealed partial class SqliteJobStore
     }
 
     /// <inheritdoc />
+    public Task<int> HandBackRunsAsync(HandBackParams p, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        if (p.Runs.Count == 0) return Task.FromResult(0);
+        var ids = System.Text.Json.JsonSerializer.Serialize(p.Runs.Select(r => r.RunId));
+        return WriteAsync((c, tx) =>
+        {
+            var held = new Dictionary<string, Orphan>(p.Runs.Count);
+            using (var select = c.Command(tx, $"SELECT {RunRows.Columns()} FROM runs WHERE id IN (SELECT value FROM json_each(@ids))")
+                .With("@ids", ids))
+            using (var r = select.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    var run = RunRows.Read(r);
+                    held[run.Id] = new Orphan(run, r.AtOrNull(RunRows.RetryAtOrdinal), r.GetInt32(RunRows.MaxAttemptsOrdinal));
+                }
+            }
+            using var update = c.Command(tx, "UPDATE runs SET attempt = @attempt, retry_at = @retry_at WHERE id = @id");
+            var uId = update.Param("@id");
+            var uAttempt = update.Param("@attempt");
+            var uAt = update.Param("@retry_at");
+            int handedBack = 0;
+            foreach (var back in p.Runs)
+            {
+                if (!held.TryGetValue(back.RunId, out var run) || JobLedger.HandBack(run, back, p.Node) is not { } pending) continue;
+                uId.Value = back.RunId;
+                uAttempt.Value = pending.Run.Attempt;
+                uAt.Value = Sql.Ms(pending.RetryAt!.Value);
+                update.ExecuteNonQuery();
+                held.Remove(back.RunId); // a repeated id hands back once
+                handedBack++;
+            }
+            return handedBack;
+        }, ct);
+    }
+
+    /// <inheritdoc />
     /// <remarks>Runs still <c>running</c> are never deleted, but they count toward <see cref="PruneParams.KeepPerJob"/>.</remarks>
     public Task<int> PruneRunsAsync(PruneParams p, CancellationToken ct)
     {

@@ -39,6 +39,9 @@ internal sealed class ClusterHarness : IAsyncDisposable
     public string ConnectionString { get; }
     public List<ServerProcess> Nodes { get; } = [];
     public ConcurrentDictionary<string, int> Hits { get; } = new();
+
+    /// <summary>How long the target takes to answer the n-th hit (1-based) of an idempotency key; 30 ms by default.</summary>
+    public Func<int, TimeSpan> HitDuration { get; set; } = _ => TimeSpan.FromMilliseconds(30);
     public string TargetUrl => _target!.Urls.Single();
 
     public static async Task<ClusterHarness> StartAsync(PostgresServer pg, int nodes, IDictionary<string, string>? env = null)
@@ -172,8 +175,8 @@ internal sealed class ClusterHarness : IAsyncDisposable
         _target = builder.Build();
         _target.MapPost("/hit", async (HttpRequest request) =>
         {
-            Hits.AddOrUpdate(request.Headers["Idempotency-Key"].ToString(), 1, (_, n) => n + 1);
-            await Task.Delay(30); // keep some attempts in flight when a node is killed
+            var nth = Hits.AddOrUpdate(request.Headers["Idempotency-Key"].ToString(), 1, (_, n) => n + 1);
+            await Task.Delay(HitDuration(nth)); // keep some attempts in flight when a node is killed
             return Results.Ok(new { ok = true });
         });
         await _target.StartAsync();

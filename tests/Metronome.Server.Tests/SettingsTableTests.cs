@@ -27,6 +27,7 @@ public sealed class SettingsTableTests
         { "METRONOME_ADMIN_KEY", " admin-key-0123456789 ", "admin-key-0123456789" },
         { "METRONOME_STORE", "Postgres", "postgres" },
         { "METRONOME_POSTGRES", "Host=db.example;Database=jobs", "Host=db.example;Database=jobs" },
+        { "METRONOME_SHUTDOWN_TIMEOUT_MS", "12000", 12 * S },
         { "METRONOME_SQLITE_SYNCHRONOUS", "normal", SqliteSynchronous.Normal },
         { "METRONOME_SQLITE_BUSY_TIMEOUT_MS", "4000", 4 * S },
         { "METRONOME_NODE", "node-7", "node-7" },
@@ -123,6 +124,7 @@ public sealed class SettingsTableTests
     [InlineData("METRONOME_EGRESS_DENY", "10.0.0.0/8,10.0.0.0/99", "METRONOME_EGRESS_DENY (Metronome:Events:EgressDeny) must list CIDRs (10.0.0.0/8), IP addresses or host names (example.com, *.example.com), not '10.0.0.0/99'.")]
     [InlineData("METRONOME_SQLITE_SYNCHRONOUS", "off", "METRONOME_SQLITE_SYNCHRONOUS (Metronome:Sqlite:Synchronous) must be one of Full, Normal, not 'off'.")]
     [InlineData("METRONOME_SQLITE_BUSY_TIMEOUT_MS", "-1", "METRONOME_SQLITE_BUSY_TIMEOUT_MS (Metronome:Sqlite:BusyTimeout) must be between 0 and 2147483647 ms, not '-1'.")]
+    [InlineData("METRONOME_SHUTDOWN_TIMEOUT_MS", "0", "METRONOME_SHUTDOWN_TIMEOUT_MS (Metronome:Server:ShutdownTimeout) must be between 1 and 2147483647 ms, not '0'.")]
     [InlineData("METRONOME_STORE", "mysql", "METRONOME_STORE (Metronome:Server:Store) must be 'sqlite' or 'postgres', not 'mysql'.")]
     [InlineData("METRONOME_STORE", "postgres", "METRONOME_POSTGRES (Metronome:Server:PostgresConnection) must be set (an Npgsql connection string) when METRONOME_STORE (Metronome:Server:Store) is postgres.")]
     public void A_bad_value_stops_the_start_naming_the_variable_and_the_key(string name, string value, string message)
@@ -134,6 +136,23 @@ public sealed class SettingsTableTests
                 b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["METRONOME_DATA"] = data, [name] = value })));
 
             Assert.Equal(message, error.Message);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_shutdown_timeout_is_the_hosts_which_paces_the_engines_stop()
+    {
+        var data = Directory.CreateTempSubdirectory("metronome-settings-").FullName;
+        try
+        {
+            var app = MetronomeServer.Build(["--urls=http://127.0.0.1:0"],
+                b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["METRONOME_DATA"] = data, ["METRONOME_SHUTDOWN_TIMEOUT_MS"] = "2500" }));
+            using (app as IDisposable)
+                Assert.Equal(TimeSpan.FromMilliseconds(2500), app.Services.GetRequiredService<IOptions<Microsoft.Extensions.Hosting.HostOptions>>().Value.ShutdownTimeout);
         }
         finally
         {

@@ -19,6 +19,13 @@ public sealed class JobLedgerConformanceTests
         Assert.Equal(c.Expected, LedgerReference.Recover(c));
     }
 
+    [Theory, MemberData(nameof(HandBackNames), MemberType = typeof(LedgerTables))]
+    public void Hand_back_case(string name)
+    {
+        var c = HandBack.Single(x => x.Name == name);
+        Assert.Equal(c.Expected, LedgerReference.HandBack(c));
+    }
+
     [Theory, MemberData(nameof(TriggerNames), MemberType = typeof(LedgerTables))]
     public void Trigger_case(string name)
     {

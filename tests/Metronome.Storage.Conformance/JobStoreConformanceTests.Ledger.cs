@@ -61,6 +61,58 @@ public abstract partial class JobStoreConformanceTests
         Assert.Equal(LedgerReference.Recover(c), outcome);
     }
 
+    [Theory, MemberData(nameof(T.HandBackNames), MemberType = typeof(T))]
+    public async Task Ledger_hand_back_case(string name)
+    {
+        var c = T.HandBack.Single(x => x.Name == name);
+        var job = await CreateAsync(c.Job);
+        var claimed = (await TriggerAsync(job, 1))[0];
+        switch (c.Setup)
+        {
+            case T.HandBackSetup.PendingRetry:
+                await Jobs.CompleteRunsAsync([Failed(claimed, T.At(1.5), retryAt: T.RetryAt)], default);
+                break;
+            case T.HandBackSetup.Finished:
+                await Jobs.CompleteRunsAsync([new RunCompletion(claimed.Run.Id, job.Id, 1, RunStatus.Succeeded, T.StartedAt(0),
+                    T.StartedAt(0) + TimeSpan.FromSeconds(1), null, null, null, null)], default);
+                break;
+            case T.HandBackSetup.TakenOver:
+                Assert.Single((await Jobs.RecoverRunsAsync(new RecoverParams(T.OtherNode, T.TakenOverAt, [T.Node]), default)).Resume);
+                break;
+        }
+
+        var handedBack = await Jobs.HandBackRunsAsync(new HandBackParams(T.Node, [new RunHandBack(claimed.Run.Id, c.Attempt, c.RunAt)]), default);
+        var result = await Jobs.RecoverRunsAsync(new RecoverParams(T.OtherNode, T.RecoveredAt, [T.Node]), default);
+
+        Assert.Equal(0, result.Abandoned);
+        var resumed = result.Resume.SingleOrDefault();
+        var run = (await Jobs.GetRunAsync(job.Product, claimed.Run.Id, default))!;
+        if (resumed is not null)
+        {
+            Assert.Equal((run.Id, run.Attempt, run.Node), (resumed.Run.Id, resumed.Run.Attempt, resumed.Run.Node));
+            Assert.Equal(claimed.Run.IdempotencyKey, resumed.Run.IdempotencyKey);
+        }
+        var outcome = new T.HandBackOutcome(handedBack, run.Attempt, resumed?.RunAt,
+            new RunState(run.Status, run.Node, run.ErrorKind, run.ErrorMessage, run.FinishedAt), LedgerState.Of(await ReloadAsync(job)));
+        Assert.Equal(c.Expected, outcome);
+        Assert.Equal(LedgerReference.HandBack(c), outcome);
+    }
+
+    [Fact]
+    public async Task Hand_back_of_a_repeated_or_unknown_run_changes_it_once()
+    {
+        var job = await CreateAsync(T.NewJob("h-repeat", maxAttempts: 1));
+        var claimed = (await TriggerAsync(job, 1))[0];
+        var back = new RunHandBack(claimed.Run.Id, 1, T.HandedBackAt);
+
+        var handedBack = await Jobs.HandBackRunsAsync(new HandBackParams(T.Node, [back, back, back with { RunId = "f".PadLeft(32, '0') }]), default);
+
+        Assert.Equal(1, handedBack);
+        Assert.Equal(0, await Jobs.HandBackRunsAsync(new HandBackParams(T.Node, []), default));
+        var resumed = Assert.Single((await Jobs.RecoverRunsAsync(new RecoverParams(T.OtherNode, T.RecoveredAt, null), default)).Resume);
+        Assert.Equal((1, T.HandedBackAt), (resumed.Run.Attempt, resumed.RunAt));
+    }
+
     [Theory, MemberData(nameof(T.TriggerNames), MemberType = typeof(T))]
     public async Task Ledger_trigger_case(string name)
     {

@@ -68,6 +68,37 @@ public static class LedgerReference
             decision.Job is null ? null : LedgerState.Of(decision.Job));
     }
 
+    public static HandBackOutcome HandBack(HandBackCase c)
+    {
+        var (job, runs) = Triggered(c.Job, 1);
+        var held = new Orphan(runs[0], null, job.Retries.MaxAttempts);
+        switch (c.Setup)
+        {
+            case HandBackSetup.PendingRetry:
+                held = held with { Run = held.Run with { Attempt = 2, ErrorKind = "http_status", ErrorMessage = "HTTP 503" }, RetryAt = RetryAt };
+                break;
+            case HandBackSetup.Finished:
+                held = held with { Run = held.Run with { Status = RunStatus.Succeeded, StartedAt = StartedAt(0), FinishedAt = StartedAt(0) + TimeSpan.FromSeconds(1) } };
+                job = JobLedger.Release(job, StartedAt(0), RunStatus.Succeeded);
+                break;
+            case HandBackSetup.TakenOver:
+                held = held with { Run = JobLedger.Recover(held, job, OtherNode, TakenOverAt).Resume!.Run };
+                break;
+        }
+        var back = JobLedger.HandBack(held, new RunHandBack(held.Run.Id, c.Attempt, c.RunAt), Node);
+        if (back is { } pending) held = pending;
+        ClaimedRun? resumed = null;
+        if (held.Run.Status == RunStatus.Running && held.Run.Node == Node)
+        {
+            var decision = JobLedger.Recover(held, job, OtherNode, RecoveredAt);
+            resumed = decision.Resume;
+            held = held with { Run = decision.Resume?.Run ?? decision.Abandoned! };
+        }
+        var run = held.Run;
+        return new HandBackOutcome(back is null ? 0 : 1, run.Attempt, resumed?.RunAt,
+            new RunState(run.Status, run.Node, run.ErrorKind, run.ErrorMessage, run.FinishedAt), LedgerState.Of(job));
+    }
+
     public static TriggerOutcome Trigger(TriggerCase c)
     {
         var decision = JobLedger.Trigger(c.Job with { Id = 1 }, RunId(0), Node, TriggeredAt);

@@ -5,7 +5,7 @@ namespace Metronome.Testing;
 
 /// <summary>
 /// The real Metronome server as a separate OS process on a free loopback port, so that a test can kill it with SIGKILL
-/// (no shutdown code runs) or run several as the nodes of a cluster. Output is captured for diagnostics.
+/// (no shutdown code runs) or SIGTERM (a graceful stop), or run several as the nodes of a cluster. Output is captured for diagnostics.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
@@ -70,6 +70,31 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit(10_000);
     }
+
+    /// <summary>
+    /// SIGTERM, the graceful stop an orchestrator sends (<c>kill -TERM</c>), then waits up to <paramref name="patience"/> for the
+    /// process to exit. Returns how long it took, from the signal to the exit.
+    /// </summary>
+    public async Task<TimeSpan> TerminateAsync(TimeSpan patience)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("could not run kill"))
+            await kill.WaitForExitAsync();
+        using var wait = new CancellationTokenSource(patience);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"server {Name} still running {patience} after SIGTERM:\n{Output}");
+        }
+        return clock.Elapsed;
+    }
+
+    /// <summary>The exit code, once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
 
     private void Append(string? line)
     {

@@ -27,14 +27,16 @@ internal sealed class ClaimedRunTimer : IDisposable
         _timer = time.CreateTimer(static s => ((ClaimedRunTimer)s!).FireDue(fromTimer: true), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    public void Add(IReadOnlyList<ClaimedRun> runs)
+    /// <summary>Holds <paramref name="runs"/> until their instant; false (nothing held) once drained.</summary>
+    public bool Add(IReadOnlyList<ClaimedRun> runs)
     {
         lock (_lock)
         {
-            if (_disposed) return;
+            if (_disposed) return false;
             for (int i = 0; i < runs.Count; i++) _pending.Enqueue(runs[i], runs[i].RunAt.UtcTicks);
         }
         FireDue(fromTimer: false);
+        return true;
     }
 
     private static readonly long MaxDelayTicks = TimeSpan.FromHours(1).Ticks;
@@ -66,15 +68,20 @@ internal sealed class ClaimedRunTimer : IDisposable
         if (due is not null) _fire(due);
     }
 
-    /// <summary>Drops every waiting attempt (they stay <c>running</c> in the store, for recovery) and stops the timer.</summary>
-    public void Dispose()
+    /// <summary>Stops the timer and returns every attempt still waiting for its instant (none of them started).</summary>
+    public List<ClaimedRun> Drain()
     {
+        List<ClaimedRun> waiting;
         lock (_lock)
         {
-            if (_disposed) return;
+            if (_disposed) return [];
             _disposed = true;
-            _pending.Clear();
+            waiting = new List<ClaimedRun>(_pending.Count);
+            while (_pending.TryDequeue(out var run, out _)) waiting.Add(run);
         }
         _timer.Dispose();
+        return waiting;
     }
+
+    public void Dispose() => Drain();
 }

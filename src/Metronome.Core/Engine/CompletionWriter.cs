@@ -10,8 +10,8 @@ namespace Metronome.Core.Engine;
 /// Group commit of run outcomes (River's completer): attempts finish concurrently and queue their outcome here; one loop,
 /// on a thread of its own, writes everything queued so far in one transaction. While the engine runs, a failed write is
 /// retried with backoff, never dropped. At stop it takes no more outcomes and flushes what is queued until the host's
-/// shutdown token fires; then it gives up and logs how many it left: those runs stay <c>running</c> in the store and
-/// recovery settles them, exactly as after a crash.
+/// shutdown token fires; then it gives up and counts what it left (<see cref="LeftAtStop"/>, in the engine's stop line): those
+/// runs stay <c>running</c> in the store and recovery settles them, exactly as after a crash.
 /// </summary>
 internal sealed class CompletionWriter(IJobStore store, TimeProvider time, IOptions<MetronomeOptions> options, ILogger<CompletionWriter> logger,
     EngineProbe probe) : EngineService(logger, "metronome-writer")
@@ -56,8 +56,7 @@ internal sealed class CompletionWriter(IJobStore store, TimeProvider time, IOpti
         catch (Exception) when (stop.IsCancellationRequested)
         {
             // The shutdown token fired (the write in progress may have failed otherwise: a dropped connection).
-            LeftAtStop = Pending; // queued and not written, the batch in hand included
-            Logger.LogWarning("Stopped with {Count} run outcomes unwritten: those runs stay running and recovery settles them", LeftAtStop);
+            LeftAtStop = Pending; // queued and not written, the batch in hand included; the engine's stop line reports them
         }
     }
 

@@ -30,6 +30,7 @@ internal sealed class DueScheduler : EngineService
     private readonly Lock _lock = new();
     private readonly AsyncSignal _wake = new();
     private int _starved; // 1 while the loop waits for room to claim
+    private readonly CancellationTokenSource _quit = new();
 
     public DueScheduler(IJobStore store, RunDispatcher dispatcher, CompletionWriter writer, TimeProvider time, IOptions<MetronomeOptions> options,
         ILogger<DueScheduler> logger, EngineProbe probe) : base(logger, "metronome-due-loop")
@@ -108,8 +109,14 @@ internal sealed class DueScheduler : EngineService
         }
     }
 
-    protected override async Task RunAsync(CancellationToken stop)
+    /// <summary>Claims no more: the loop ends at its next wait, and a claim in progress is let commit and its runs dispatched
+    /// (bounded by the host's token), so that they are handed back at the stop rather than left running unknown to the engine.</summary>
+    protected override void RequestStop() => _quit.Cancel();
+
+    protected override async Task RunAsync(CancellationToken shutdown)
     {
+        using var quitting = CancellationTokenSource.CreateLinkedTokenSource(shutdown, _quit.Token);
+        var stop = quitting.Token; // every wait ends at the stop; a claim only when the host's token fires
         var due = new List<(long JobId, long DueTicks)>();
         var backoff = TimeSpan.FromMilliseconds(100);
         while (!stop.IsCancellationRequested)
@@ -139,7 +146,7 @@ internal sealed class DueScheduler : EngineService
             try
             {
                 var result = await _store.ClaimDueSlotsAsync(
-                    new ClaimParams(_options.NodeName, now, horizon, due.ConvertAll(d => d.JobId), _options.MisfireThreshold), stop);
+                    new ClaimParams(_options.NodeName, now, horizon, due.ConvertAll(d => d.JobId), _options.MisfireThreshold), shutdown);
                 _probe.OnClaim(result.Runs.Count);
                 lock (_lock)
                 {
@@ -148,7 +155,7 @@ internal sealed class DueScheduler : EngineService
                 }
                 backoff = TimeSpan.FromMilliseconds(100);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
             {
                 return;
             }

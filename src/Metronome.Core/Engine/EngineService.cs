@@ -36,7 +36,9 @@ internal abstract class EngineService(ILogger logger, string? threadName = null)
     {
         if (Interlocked.Exchange(ref _state, 2) == 2)
         {
-            await _stopped.Task.ConfigureAwait(false);
+            // Another stop is under way (the host's StoppingAsync, say): wait for it, within this caller's token too.
+            try { await _stopped.Task.WaitAsync(shutdown).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
             return;
         }
         try

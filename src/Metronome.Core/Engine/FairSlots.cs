@@ -119,14 +119,15 @@ internal sealed class FairSlots(int maxConcurrency, Func<string, int> capOf)
         }
     }
 
-    /// <summary>Empties every line (the engine is stopping); returns how many attempts were waiting.</summary>
-    public int DropWaiting()
+    /// <summary>Empties every line (the engine is stopping); returns the attempts that were waiting (none started).</summary>
+    public List<ClaimedRun> DropWaiting()
     {
         lock (_lock)
         {
-            int dropped = _waiting;
+            var dropped = new List<ClaimedRun>(_waiting);
             foreach (var line in _turns)
             {
+                dropped.AddRange(line.Waiting);
                 line.Waiting.Clear();
                 line.InTurn = false;
             }

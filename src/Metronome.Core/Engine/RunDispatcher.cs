@@ -1,6 +1,5 @@
 using ExecutionContext = Metronome.Core.Execution.ExecutionContext;
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Metronome.Core.Execution;
 using Metronome.Core.Hosting;
 using Metronome.Core.Runs;
@@ -25,6 +24,11 @@ namespace Metronome.Core.Engine;
 /// executor doing synchronous work there would stall it; <see cref="ValueTask"/> all the way), shared timeout deadlines
 /// (<see cref="AttemptTimeouts"/>), parsed inputs cached per job input (<see cref="InputCache"/>), and a counter
 /// instead of a task registry for the drain at stop.
+/// <para>
+/// At stop (<see cref="StopAsync"/>) nothing more starts: attempts waiting for their instant or a slot, and retries scheduled
+/// during the stop, are handed back untouched; attempts running are let finish until the cancel instant the engine gives
+/// (a little before the host's deadline), then cancelled and handed back too, to be run again as the same attempt.
+/// </para>
 /// </remarks>
 internal sealed class RunDispatcher : IAsyncDisposable
 {
@@ -57,7 +61,8 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _outstanding; // attempts started or waiting for a slot (what a stop drains)
     private int _held;        // attempts from Dispatch until they leave: also those waiting for their instant or a retry
-    private int _draining;
+    private int _draining;    // 1 from the stop on: nothing more starts, what has not started is handed back
+    private readonly StopHandBacks _handBacks = new();
 
     public RunDispatcher(IEnumerable<IEventExecutor> executors, EventResolver resolver, CompletionWriter writer, ProductConcurrencyCaps caps,
         TimeProvider time, IOptions<MetronomeOptions> options, ILogger<RunDispatcher> logger, EngineProbe probe)
@@ -102,7 +107,14 @@ internal sealed class RunDispatcher : IAsyncDisposable
     /// <param name="cancelled">Jobs cancelled while these runs were being claimed: their grid slots must not start.</param>
     public void Dispatch(IReadOnlyList<ClaimedRun> runs, IReadOnlyCollection<long>? cancelled = null)
     {
-        if (runs.Count == 0 || _stopping.IsCancellationRequested) return;
+        if (runs.Count == 0) return;
+        if (Volatile.Read(ref _draining) != 0)
+        {
+            foreach (var run in runs)
+                if (cancelled?.Contains(run.Run.JobId) == true && run.Run.Slot > 0) Abandon(run.Run, _time.GetUtcNow());
+                else GiveBack(run);
+            return;
+        }
         lock (_jobsLock)
         {
             foreach (var run in runs) _heldByJob[run.Run.JobId] = _heldByJob.GetValueOrDefault(run.Run.JobId) + 1;
@@ -110,7 +122,8 @@ internal sealed class RunDispatcher : IAsyncDisposable
                 foreach (var jobId in cancelled) _cancelledJobs[jobId] = 0;
         }
         Interlocked.Add(ref _held, runs.Count);
-        _timer.Add(runs);
+        if (_timer.Add(runs)) return;
+        foreach (var run in runs) NotStarted(run, outstanding: false); // the stop drained the timer meanwhile
     }
 
     public void Dispatch(IReadOnlyList<ClaimedRun> runs) => Dispatch(runs, null);
@@ -127,7 +140,11 @@ internal sealed class RunDispatcher : IAsyncDisposable
         var lined = false;
         for (int i = from; i < from + count; i++)
         {
-            if (_stopping.IsCancellationRequested) break;
+            if (Volatile.Read(ref _draining) != 0)
+            {
+                NotStarted(runs[i], outstanding: false);
+                continue;
+            }
             if (Volatile.Read(ref _retriesWaiting) > 0 && _retries.TryRemove((runs[i].Run.Id, runs[i].Run.Attempt), out _))
                 Interlocked.Decrement(ref _retriesWaiting);
             Interlocked.Increment(ref _outstanding);
@@ -142,7 +159,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
             StartWaiting();
         }
         // A stop that began while this chunk ran may have emptied the lines before the last attempts joined them.
-        if (_stopping.IsCancellationRequested) StartWaiting();
+        if (Volatile.Read(ref _draining) != 0) StartWaiting();
     }
 
     private sealed class Chunk(RunDispatcher owner, List<ClaimedRun> runs, int from, int count) : IThreadPoolWorkItem
@@ -157,10 +174,10 @@ internal sealed class RunDispatcher : IAsyncDisposable
     /// </summary>
     public void StartWaiting()
     {
-        if (_stopping.IsCancellationRequested)
+        if (Volatile.Read(ref _draining) != 0)
         {
-            // Shutting down: a waiting attempt never starts; its run stays running and is recovered at the next start.
-            for (int n = _slots.DropWaiting(); n > 0; n--) Left(null);
+            // Stopping: a waiting attempt never starts; it is handed back.
+            foreach (var run in _slots.DropWaiting()) NotStarted(run, outstanding: true);
             return;
         }
         if (_slots.Waiting == 0) return;
@@ -186,9 +203,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         var run = claimed.Run;
         try
         {
-            if (run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId))
-                _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, RunStatus.Abandoned, now, now,
-                    "the job was paused or deleted before this attempt started", ErrorKinds.Abandoned, null, null));
+            if (IsCancelled(run)) Abandon(run, now);
             else
                 Complete(claimed, RunStatus.TimedOut, now, now, ExecutionOutcome.Failure(ErrorKinds.Timeout,
                     $"the attempt waited {(long)(now - claimed.RunAt).TotalMilliseconds} ms for a slot of product '{run.Product}' (its max_concurrency), longer than its timeout of {claimed.TimeoutMs} ms, and was not started"));
@@ -199,38 +214,69 @@ internal sealed class RunDispatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>An attempt left the dispatcher (finished, or dropped at stop: <paramref name="jobId"/> null, nothing is kept then).</summary>
-    private void Left(long? jobId)
+    /// <summary>An attempt left the dispatcher (finished, or handed back at stop).</summary>
+    /// <param name="outstanding">It had been started or was waiting for a slot (counted in what a stop drains).</param>
+    private void Left(long jobId, bool outstanding = true)
     {
-        if (jobId is { } id)
-            lock (_jobsLock)
-            {
-                var held = _heldByJob.GetValueOrDefault(id) - 1;
-                if (held > 0) _heldByJob[id] = held;
-                else if (_heldByJob.Remove(id)) _cancelledJobs.TryRemove(id, out _);
-            }
+        lock (_jobsLock)
+        {
+            var held = _heldByJob.GetValueOrDefault(jobId) - 1;
+            if (held > 0) _heldByJob[jobId] = held;
+            else if (_heldByJob.Remove(jobId)) _cancelledJobs.TryRemove(jobId, out _);
+        }
         Interlocked.Decrement(ref _held);
-        if (Interlocked.Decrement(ref _outstanding) == 0 && Volatile.Read(ref _draining) != 0) _drained.TrySetResult();
+        if (outstanding && Interlocked.Decrement(ref _outstanding) == 0 && Volatile.Read(ref _draining) != 0) _drained.TrySetResult();
         _probe.OnAttemptLeft();
         CapacityFreed?.Invoke();
     }
+
+    /// <summary>The stop caught a held attempt before it started: it is given back (<see cref="GiveBack"/>), and leaves.</summary>
+    private void NotStarted(ClaimedRun run, bool outstanding)
+    {
+        GiveBack(run);
+        Left(run.Run.JobId, outstanding);
+    }
+
+    /// <summary>An attempt the stop caught before it started is handed back as claimed, unless its job was paused or deleted
+    /// meanwhile: then it is abandoned here, as it would have been at its turn.</summary>
+    private void GiveBack(ClaimedRun claimed)
+    {
+        if (IsCancelled(claimed.Run)) Abandon(claimed.Run, _time.GetUtcNow());
+        else HandBack(claimed, claimed.RunAt);
+    }
+
+    private void HandBack(ClaimedRun run, DateTimeOffset at) => _handBacks.Add(run, at);
+
+    /// <summary>A grid slot of a job paused or deleted while this node held it: it must not start.</summary>
+    private bool IsCancelled(Run run) => run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId);
+
+    private void Abandon(Run run, DateTimeOffset at) => _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, RunStatus.Abandoned,
+        at, at, "the job was paused or deleted before this attempt started", ErrorKinds.Abandoned, null, null));
 
     private async ValueTask RunAttemptAsync(ClaimedRun claimed)
     {
         try
         {
             var run = claimed.Run;
-            if (run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId))
+            if (Volatile.Read(ref _draining) != 0)
             {
-                var at = _time.GetUtcNow();
-                _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, RunStatus.Abandoned, at, at,
-                    "the job was paused or deleted before this attempt started", ErrorKinds.Abandoned, null, null));
+                GiveBack(claimed); // stopping before it started (left in the finally)
+                return;
+            }
+            if (IsCancelled(run))
+            {
+                Abandon(run, _time.GetUtcNow());
                 return;
             }
             _probe.OnAttemptStarted();
             var started = _time.GetUtcNow();
             var (status, outcome) = await ExecuteAsync(claimed);
-            if (status is null) return; // stopped mid-attempt: left to recovery
+            if (status is null)
+            {
+                HandBack(claimed, _time.GetUtcNow()); // cancelled at the stop's deadline: the next owner runs this attempt again
+                return;
+            }
+            if (Volatile.Read(ref _draining) != 0) _handBacks.Finished();
             Complete(claimed, status.Value, started, _time.GetUtcNow(), outcome);
         }
         catch (Exception ex)
@@ -254,7 +300,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         if (status != RunStatus.Succeeded && RetryDelay.HasAttemptsLeft(claimed.Retries, run.Attempt) && !_cancelledJobs.ContainsKey(run.JobId))
             retryAt = finished + RetryDelay.For(claimed.Retries, run.Attempt, Random.Shared.NextDouble());
         _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, status, started, finished,
-            outcome.ErrorMessage, outcome.ErrorKind, Truncate(outcome.OutputJson), retryAt));
+            outcome.ErrorMessage, outcome.ErrorKind, AttemptOutcomes.Truncate(outcome.OutputJson), retryAt));
         if (retryAt is { } when)
         {
             _retries[(run.Id, run.Attempt + 1)] = 0;
@@ -298,7 +344,9 @@ internal sealed class RunDispatcher : IAsyncDisposable
                 Input = _inputs.Get(claimed.InputJson), Secrets = secrets, Timeout = TimeSpan.FromMilliseconds(claimed.TimeoutMs),
             };
             var outcome = await executor.ExecuteAsync(context, token);
-            return (StatusOf(outcome), outcome, secrets);
+            // An executor may report the stop's cancel as a failure rather than throw: it did not fail, it was stopped.
+            if (!outcome.Succeeded && _stopping.IsCancellationRequested && !deadline.TimedOut) return (null, outcome, secrets);
+            return (AttemptOutcomes.StatusOf(outcome), outcome, secrets);
         }
         catch (OperationCanceledException) when (deadline.TimedOut)
         {
@@ -321,42 +369,44 @@ internal sealed class RunDispatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The status an executor's outcome is recorded with: a timeout is <c>timed_out</c> whoever measured it (the
-    /// definition's own <c>timeout_ms</c> inside the executor, or the attempt's timeout here), as the contract says.
-    /// </summary>
-    internal static RunStatus StatusOf(ExecutionOutcome outcome) =>
-        outcome.Succeeded ? RunStatus.Succeeded : outcome.ErrorKind == ErrorKinds.Timeout ? RunStatus.TimedOut : RunStatus.Failed;
-
-    internal static string? Truncate(string? output)
+    /// <summary>Nothing starts from now on: attempts not started (and any dispatched later) are handed back; running ones go on.</summary>
+    public void BeginStop()
     {
-        if (output is null || output.Length <= RunLimits.MaxOutputBytes / 4 || System.Text.Encoding.UTF8.GetByteCount(output) <= RunLimits.MaxOutputBytes)
-            return output;
-        var cut = output[..(RunLimits.MaxOutputBytes / 4)];
-        return JsonSerializer.Serialize(cut + "…[truncated]");
+        if (Interlocked.Exchange(ref _draining, 1) != 0) return;
+        foreach (var run in _timer.Drain()) NotStarted(run, outstanding: false);
+        StartWaiting(); // hands back the attempts waiting for a slot
+        if (Volatile.Read(ref _outstanding) == 0) _drained.TrySetResult();
     }
 
     /// <summary>
-    /// Stops starting attempts and lets running ones finish until the host's <paramref name="shutdown"/> token fires, then
-    /// cancels them. A cancelled attempt records nothing: its run stays <c>running</c> and recovery settles it (as after a crash),
-    /// so there is nothing to wait for after the cancel.
+    /// Stops starting attempts (<see cref="BeginStop"/>): those not started (waiting for their instant or a slot) are handed back at once. Running
+    /// ones finish until <paramref name="cancelAt"/> (on the engine's clock; null: until <paramref name="shutdown"/>), then are
+    /// cancelled and hand themselves back as they unwind, which is awaited until <paramref name="shutdown"/> fires.
     /// </summary>
-    public async Task StopAsync(CancellationToken shutdown)
+    public async Task<DispatcherStop> StopAsync(DateTimeOffset? cancelAt, CancellationToken shutdown)
     {
-        _timer.Dispose();
-        Interlocked.Exchange(ref _draining, 1);
-        if (Volatile.Read(ref _outstanding) == 0) _drained.TrySetResult();
+        BeginStop();
+        try
+        {
+            if (cancelAt is { } at) await _drained.Task.WaitAsync(Max(at - _time.GetUtcNow(), TimeSpan.Zero), _time, shutdown);
+            else await _drained.Task.WaitAsync(shutdown);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException) { }
+        _stopping.Cancel();
+        StartWaiting();
         try { await _drained.Task.WaitAsync(shutdown); }
         catch (OperationCanceledException) { }
-        _stopping.Cancel();
-        StartWaiting(); // drops attempts still waiting for a slot
+        return _handBacks.Take(stillRunning: Math.Max(0, Volatile.Read(ref _outstanding)));
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private int _disposed;
 
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
+        Interlocked.Exchange(ref _draining, 1);
         _timer.Dispose();
         _stopping.Cancel(); // not disposed: attempts cancelled by it may still be unwinding and read its token
         return ValueTask.CompletedTask;

@@ -83,31 +83,31 @@ public static class MetronomeServiceCollectionExtensions
         services.TryAddSingleton<IEngineSignal, EngineSignal>();
         services.TryAddSingleton(sp => new LeaderElector(sp.GetRequiredService<IClusterStore>(), NodeName(sp), Cluster(sp),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElector>>()));
-        services.TryAddSingleton(sp => new EngineChores(Chores(sp)));
+        services.TryAddSingleton(Chores);
         services.TryAddSingleton(sp => new MetronomeEngine(sp.GetRequiredService<IJobStore>(), sp.GetService<IClusterStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MetronomeOptions>>(), sp.GetRequiredService<ILogger<MetronomeEngine>>(),
             sp.GetRequiredService<EngineProbe>(), sp.GetRequiredService<ProductConcurrencyCaps>(), sp.GetRequiredService<DueScheduler>(),
-            sp.GetRequiredService<RunDispatcher>(), sp.GetRequiredService<CompletionWriter>(), sp.GetRequiredService<EngineChores>()));
+            sp.GetRequiredService<RunDispatcher>(), sp.GetRequiredService<CompletionWriter>(), sp.GetRequiredService<EngineChores>(),
+            sp.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout));
     }
 
     private static string NodeName(IServiceProvider sp) => sp.GetRequiredService<IOptions<MetronomeOptions>>().Value.NodeName;
 
     private static ClusterOptions Cluster(IServiceProvider sp) => sp.GetService<IOptions<ClusterOptions>>()?.Value ?? new ClusterOptions();
 
-    private static List<EngineService> Chores(IServiceProvider sp)
+    private static EngineChores Chores(IServiceProvider sp)
     {
         var store = sp.GetRequiredService<IJobStore>();
         var options = sp.GetRequiredService<IOptions<MetronomeOptions>>().Value;
         var time = sp.GetRequiredService<TimeProvider>();
         var logs = sp.GetRequiredService<ILoggerFactory>();
         if (sp.GetService<IClusterStore>() is not { } cluster)
-            return [new RunPruner(store, options, time, () => true, logs.CreateLogger<RunPruner>())];
+            return new EngineChores([new RunPruner(store, options, time, () => true, logs.CreateLogger<RunPruner>())]);
         var (node, timing) = (options.NodeName, Cluster(sp));
         var elector = sp.GetRequiredService<LeaderElector>();
         var scheduler = sp.GetRequiredService<DueScheduler>();
         List<EngineService> chores =
         [
-            new NodeHeartbeat(cluster, node, timing, time, logs.CreateLogger<NodeHeartbeat>()),
             elector,
             new RunRescuer(store, cluster, elector, node, timing, time, sp.GetRequiredService<RunDispatcher>().Dispatch, logs.CreateLogger<RunRescuer>()),
             new RunPruner(store, options, time, () => elector.IsLeader, logs.CreateLogger<RunPruner>()),
@@ -123,7 +123,7 @@ public static class MetronomeServiceCollectionExtensions
                 () => { resolver.Clear(); catalog.Value.Cache.Clear(); },
                 logs.CreateLogger<ScheduleChangeListener>()));
         }
-        return chores;
+        return new EngineChores(chores, new NodeHeartbeat(cluster, node, timing, time, logs.CreateLogger<NodeHeartbeat>()));
     }
 }
 

@@ -113,6 +113,24 @@ public static class JobLedger
         return new OrphanDecision(null, abandoned, job is null ? null : Release(job, run.StartedAt, RunStatus.Abandoned));
     }
 
+    /// <summary>
+    /// A stopping node gives back an attempt it holds and will not finish: claimed and not started, or cancelled a little
+    /// before the host's shutdown deadline. The run stays <c>running</c> as a pending retry of the same attempt at
+    /// <see cref="RunHandBack.RunAt"/>, so whoever recovers it (another node's rescuer once this node has left the cluster,
+    /// or this node's next start) re-issues it as is (<see cref="Recover"/>): the same attempt, with the same idempotency
+    /// key. The job does not change (the execution is still in flight). A run no longer running, or now held by another
+    /// node (taken over meanwhile), is left as it is: null.
+    /// </summary>
+    /// <param name="held">The run as stored, with its retry time and attempt limit.</param>
+    /// <param name="back">The attempt handed back and when it should run.</param>
+    /// <param name="node">The node handing it back.</param>
+    public static Orphan? HandBack(Orphan held, RunHandBack back, string node)
+    {
+        var run = held.Run;
+        if (run.Id != back.RunId || run.Status != RunStatus.Running || run.Node != node) return null;
+        return held with { Run = run with { Attempt = back.Attempt }, RetryAt = back.RunAt };
+    }
+
     /// <summary>One extra execution now: a running slot-0 run, counted in the job's executions and in flight.</summary>
     public static TriggerDecision Trigger(Job job, string runId, string node, DateTimeOffset now)
     {

@@ -39,6 +39,13 @@ public interface IJobStore
     /// </summary>
     Task<RecoverResult> RecoverRunsAsync(RecoverParams p, CancellationToken ct);
 
+    /// <summary>
+    /// A stopping node gives back the attempts it holds and will not finish, in one transaction, each as
+    /// <see cref="Scheduling.JobLedger.HandBack"/> decides: a run of <see cref="HandBackParams.Node"/> still running becomes a
+    /// pending retry of the same attempt, which recovery re-issues as is. Returns how many runs were handed back.
+    /// </summary>
+    Task<int> HandBackRunsAsync(HandBackParams p, CancellationToken ct);
+
     /// <summary>Deletes finished runs beyond the retention (per job count and age). Returns how many were deleted.</summary>
     Task<int> PruneRunsAsync(PruneParams p, CancellationToken ct);
 
@@ -114,6 +121,16 @@ public sealed record ClaimedRun
 public sealed record RunCompletion(
     string RunId, long JobId, int Attempt, RunStatus Status, DateTimeOffset StartedAt, DateTimeOffset FinishedAt,
     string? ErrorMessage, string? ErrorKind, string? OutputJson, DateTimeOffset? RetryAt);
+
+/// <summary>An attempt a stopping node gives back (<see cref="Scheduling.JobLedger.HandBack"/>).</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="Attempt">The attempt handed back (the next owner runs this same attempt).</param>
+/// <param name="RunAt">When it should run: the claimed instant of an attempt not started, the stop's instant for one cancelled.</param>
+public readonly record struct RunHandBack(string RunId, int Attempt, DateTimeOffset RunAt);
+
+/// <param name="Node">The node handing the runs back; only runs it still holds change.</param>
+/// <param name="Runs">The attempts it gives back.</param>
+public sealed record HandBackParams(string Node, IReadOnlyList<RunHandBack> Runs);
 
 /// <param name="Node">The node taking the runs over.</param>
 /// <param name="OwnerNodes">Nodes whose runs are orphaned; null = every node (a single-node store at start).</param>

@@ -26,6 +26,15 @@ public sealed class ServerSettings
     /// <summary>Admin key given by the operator (<c>METRONOME_ADMIN_KEY</c>); when null one is generated into the data directory.</summary>
     public string? AdminKey { get; init; }
 
+    /// <summary>
+    /// The host's shutdown timeout (<c>METRONOME_SHUTDOWN_TIMEOUT_MS</c>, default 30 s): how long a stop lets attempts in flight
+    /// finish; a little before it ends, the rest are handed back for the next owner to run as the same attempt.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = DefaultShutdownTimeout;
+
+    /// <summary>The default <see cref="ShutdownTimeout"/>, that of .NET's host.</summary>
+    public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>The SQLite database file.</summary>
     public string DatabasePath => Path.Combine(DataDirectory, "metronome.db");
 
@@ -45,8 +54,13 @@ public sealed class ServerSettings
         var section = config.GetSection(SettingsTable.Sections[typeof(ServerSettings)]);
         var store = (Value(section, nameof(Store)) ?? "sqlite").Trim().ToLowerInvariant();
         var postgres = Value(section, nameof(PostgresConnection));
+        // SettingsTable.Apply has checked that the value is a time span.
+        var shutdownTimeout = Value(section, nameof(ShutdownTimeout)) is { } text
+            ? TimeSpan.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : DefaultShutdownTimeout;
         var check = new OptionsCheck<ServerSettings>(ServerSettingNames.Instance)
-            .That(store is "sqlite" or "postgres", nameof(Store), store, "must be 'sqlite' or 'postgres'");
+            .That(store is "sqlite" or "postgres", nameof(Store), store, "must be 'sqlite' or 'postgres'")
+            .That(shutdownTimeout > TimeSpan.Zero && shutdownTimeout.TotalMilliseconds <= int.MaxValue, nameof(ShutdownTimeout), shutdownTimeout,
+                $"must be between 1 and {int.MaxValue} ms");
         if (store == "postgres")
             check.That(postgres is not null, nameof(PostgresConnection), null, $"must be set (an Npgsql connection string) when {check.Name(nameof(Store))} is postgres")
                 // The value is not quoted back: it may hold a password.
@@ -59,6 +73,7 @@ public sealed class ServerSettings
             Store = store,
             PostgresConnection = postgres,
             AdminKey = Value(section, nameof(AdminKey))?.Trim(),
+            ShutdownTimeout = shutdownTimeout,
         };
     }
 

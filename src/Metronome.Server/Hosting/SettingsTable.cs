@@ -76,6 +76,7 @@ internal static class SettingsTable
         new("METRONOME_ADMIN_KEY", "Metronome:Server:AdminKey", AsIs, "generated into `<data>/admin.key` (0600)", "the admin key, at least 16 characters"),
         new("METRONOME_STORE", "Metronome:Server:Store", AsIs, "`sqlite`", "`postgres` joins a cluster (needs `METRONOME_POSTGRES`)"),
         new("METRONOME_POSTGRES", "Metronome:Server:PostgresConnection", AsIs, "—", "the cluster's database (Npgsql connection string)"),
+        new("METRONOME_SHUTDOWN_TIMEOUT_MS", "Metronome:Server:ShutdownTimeout", Ms, "30000", "how long a stop (SIGTERM) lets attempts in flight finish before the rest are handed back to run again as the same attempt ([clustering.md](clustering.md#stopping-a-node))"),
         new("METRONOME_SQLITE_SYNCHRONOUS", "Metronome:Sqlite:Synchronous", AsIs, "`Full`", "SQLite store: `Normal` fsyncs the WAL at checkpoints only (faster commits; a power loss may lose the last ones, a crash never)"),
         new("METRONOME_SQLITE_BUSY_TIMEOUT_MS", "Metronome:Sqlite:BusyTimeout", Ms, "30000", "SQLite store: how long a write waits for another holder of the database's write lock"),
         new("METRONOME_NODE", "Metronome:NodeName", AsIs, "machine name + pid", "node name recorded on every run"),

@@ -10,6 +10,7 @@ using Metronome.Core.Jobs;
 using Metronome.Storage.Sqlite;
 using Metronome.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -33,9 +34,10 @@ internal sealed class EngineHarness : IAsyncDisposable
     public required JobService Jobs { get; init; }
     public required RecordingExecutor Executor { get; init; }
     public EngineProbe Probe => Engine.Probe;
+    public required LogLines Logs { get; init; }
 
     public static async Task<EngineHarness> StartAsync(string? databasePath = null, FakeTimeProvider? time = null, RecordingExecutor? executor = null,
-        Action<MetronomeOptions>? configure = null)
+        Action<MetronomeOptions>? configure = null, TimeSpan? shutdownTimeout = null, Func<IJobStore, IJobStore>? wrapStore = null)
     {
         time ??= new FakeTimeProvider(T0);
         var path = databasePath ?? Path.Combine(Path.GetTempPath(), $"metronome-engine-{Guid.NewGuid():N}.db");
@@ -43,9 +45,11 @@ internal sealed class EngineHarness : IAsyncDisposable
         var options = new MetronomeOptions { NodeName = "test-node", ClaimLookahead = TimeSpan.Zero, PruneInterval = TimeSpan.FromDays(1) };
         configure?.Invoke(options);
         executor ??= new RecordingExecutor(time);
+        var logs = new LogLines();
         var services = new ServiceCollection()
-            .AddLogging()
-            .AddSingleton<TimeProvider>(time).AddSingleton<IJobStore>(store).AddSingleton<ICatalogStore>(store).AddSingleton<IEventExecutor>(executor);
+            .AddLogging(b => b.AddProvider(logs))
+            .Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout ?? o.ShutdownTimeout)
+            .AddSingleton<TimeProvider>(time).AddSingleton(wrapStore?.Invoke(store) ?? store).AddSingleton<ICatalogStore>(store).AddSingleton<IEventExecutor>(executor);
         services.AddMetronome(o => CopyInto(options, o));
         var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<MetronomeEngine>();
@@ -56,7 +60,7 @@ internal sealed class EngineHarness : IAsyncDisposable
             await store.CreateEventAsync(new EventRecord { Product = "shop", Type = "action", Tag = "ping", Name = "Ping", DefinitionJson = "{}" }, CancellationToken.None);
         }
         var jobs = provider.GetRequiredService<JobService>();
-        return new EngineHarness { Time = time, DatabasePath = path, Store = store, Engine = engine, Services = provider, Jobs = jobs, Executor = executor };
+        return new EngineHarness { Time = time, DatabasePath = path, Store = store, Engine = engine, Services = provider, Jobs = jobs, Executor = executor, Logs = logs };
     }
 
     private static void CopyInto(MetronomeOptions from, MetronomeOptions to)
@@ -126,4 +130,23 @@ internal sealed class RecordingExecutor(TimeProvider time) : IEventExecutor
     public Task<ExecutionOutcome?> Hold() => _release.Task.ContinueWith(_ => (ExecutionOutcome?)null, TaskScheduler.Default);
 
     public void ReleaseAll() => _release.TrySetResult();
+}
+
+/// <summary>The engine's log lines (Information and above), for tests that assert what a stop reports.</summary>
+internal sealed class LogLines : ILoggerProvider
+{
+    public ConcurrentQueue<(LogLevel Level, string Category, string Message)> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Category(this, categoryName);
+    public void Dispose() { }
+
+    private sealed class Category(LogLines owner, string name) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) owner.Lines.Enqueue((logLevel, name, formatter(state, exception)));
+        }
+    }
 }

@@ -176,6 +176,7 @@ public sealed class JobCreateBatcherTests : IAsyncLifetime
         public Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct) => Inner.ClaimDueSlotsAsync(p, ct);
         public Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct) => Inner.CompleteRunsAsync(completions, ct);
         public Task<RecoverResult> RecoverRunsAsync(RecoverParams p, CancellationToken ct) => Inner.RecoverRunsAsync(p, ct);
+        public Task<int> HandBackRunsAsync(HandBackParams p, CancellationToken ct) => Inner.HandBackRunsAsync(p, ct);
         public Task<int> PruneRunsAsync(PruneParams p, CancellationToken ct) => Inner.PruneRunsAsync(p, ct);
         public Task<Job> CreateJobAsync(Job job, CancellationToken ct) => Inner.CreateJobAsync(job, ct);
         public Task<Job?> GetJobAsync(string product, string tag, CancellationToken ct) => Inner.GetJobAsync(product, tag, ct);
