@@ -1,11 +1,13 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Metronome.Testing;
 
 /// <summary>
 /// The real Metronome server as a separate OS process on a free loopback port, so that a test can kill it with SIGKILL
-/// (no shutdown code runs) or run several as the nodes of a cluster. Output is captured for diagnostics.
+/// (no shutdown code runs), pause it (SIGSTOP/SIGCONT), stop it gracefully (SIGTERM) or run several as the nodes of a cluster.
+/// Output is captured for diagnostics.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
@@ -21,7 +23,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
     public string Name { get; }
+    /// <summary>The loopback port it serves on (a restart under the same name passes it again).</summary>
+    public int Port => BaseAddress.Port;
+    /// <summary>The data directory it was started with (a restart under the same name reuses it).</summary>
+    public string DataDirectory { get; private init; } = "";
     public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
     /// <summary>The server's process id (e.g. to read <c>/proc/&lt;pid&gt;/status</c>).</summary>
     public int Pid => _process.Id;
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -47,7 +54,7 @@ public sealed class ServerProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) info.Environment[k] = v;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the server process");
-        var server = new ServerProcess(process, baseAddress, name);
+        var server = new ServerProcess(process, baseAddress, name) { DataDirectory = dataDir };
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
@@ -70,6 +77,47 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit(10_000);
     }
+
+    /// <summary>SIGSTOP: the process freezes at once (threads, timers, sockets stay open and silent), as in a long GC or a VM freeze.</summary>
+    public void Pause() => Signal(SigStop);
+
+    /// <summary>SIGCONT: a paused process carries on where it stopped.</summary>
+    public void Resume() => Signal(SigCont);
+
+    /// <summary>SIGTERM: the host's graceful shutdown (what systemd, Kubernetes or Ctrl+C in a container send).</summary>
+    public void Terminate() => Signal(SigTerm);
+
+    /// <summary>Waits for the process to exit; false when it is still running after <paramref name="patience"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan patience)
+    {
+        using var cts = new CancellationTokenSource(patience);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed for {Name}: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    // Linux signal numbers (x86-64 and arm64 agree on these).
+    private const int SigTerm = 15;
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
+    // A blittable signature needs no marshalling, so the classic DllImport is enough (LibraryImport would need unsafe code).
+#pragma warning disable SYSLIB1054
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+#pragma warning restore SYSLIB1054
 
     private void Append(string? line)
     {
