@@ -19,7 +19,7 @@ public sealed class CatalogFeedTests(PostgresFixture pg, ITestOutputHelper outpu
     [Fact]
     public async Task An_event_edit_and_a_secret_rotation_through_node_A_during_load_are_used_by_every_node_within_a_second()
     {
-        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(10));
+        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(6));
         var cluster = chaos.Cluster;
         var nodeA = cluster.Nodes[0];
 
@@ -42,7 +42,7 @@ public sealed class CatalogFeedTests(PostgresFixture pg, ITestOutputHelper outpu
     [Fact]
     public async Task A_change_no_node_is_told_of_is_used_by_every_node_within_the_cache_time_to_live()
     {
-        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(10));
+        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(6));
 
         await chaos.UnderChaosAsync("an edit behind Metronome's back", async () =>
         {

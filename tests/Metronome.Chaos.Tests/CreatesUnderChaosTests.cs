@@ -12,7 +12,7 @@ public sealed class CreatesUnderChaosTests(PostgresFixture pg, ITestOutputHelper
     [Fact]
     public async Task Every_create_acknowledged_during_the_chaos_exists_and_runs_exactly()
     {
-        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(10));
+        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(6));
 
         await chaos.UnderChaosAsync("creates under kill -9, SIGSTOP, pg_terminate_backend, pg_ctl restart", async () =>
         {

@@ -50,7 +50,7 @@ public sealed class NodeFaultTests(PostgresFixture pg, ITestOutputHelper output)
     [Fact]
     public async Task A_node_frozen_beyond_the_node_timeout_then_resumed_loses_no_execution_and_records_no_slot_twice()
     {
-        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(20));
+        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(12));
         var freeze = ChaosCluster.NodeTimeout + TimeSpan.FromSeconds(3);
 
         await chaos.UnderChaosAsync("SIGSTOP/SIGCONT", async () =>

@@ -13,7 +13,7 @@ public sealed class PostgresFaultTests(PostgresFixture pg, ITestOutputHelper out
     [Fact]
     public async Task Pg_ctl_restarts_under_load_lose_no_execution_and_record_no_slot_twice()
     {
-        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(15));
+        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(8));
 
         await chaos.UnderChaosAsync("pg_ctl restart", async () =>
         {
@@ -33,7 +33,7 @@ public sealed class PostgresFaultTests(PostgresFixture pg, ITestOutputHelper out
     [Fact]
     public async Task Pg_terminate_backend_of_every_node_connection_under_load_loses_no_execution_and_records_no_slot_twice()
     {
-        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(15));
+        await using var chaos = await ChaosCluster.StartAsync(pg.Server, output, LoadShape.Spanning(8));
 
         await chaos.UnderChaosAsync("pg_terminate_backend", async () =>
         {
