@@ -25,7 +25,7 @@ public sealed class NodeFaultTests(PostgresFixture pg, ITestOutputHelper output)
             var up = () => { lock (restarting) return chaos.Cluster.Nodes.Select(n => n.Name).Where(n => !restarting.Contains(n)).ToList(); };
             for (int kill = 1; kill <= Kills; kill++)
             {
-                await Task.Delay(random.Next(200, 1200));
+                await Task.Delay(random.Next(100, 800));
                 await ClusterHarness.WaitUntilAsync(() => Task.FromResult(up().Count >= 2), ChaosCluster.Patience);
                 var candidates = up();
                 var victim = candidates[random.Next(candidates.Count)];
