@@ -13,6 +13,7 @@ public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private bool _disposed;
 
     private ServerProcess(Process process, Uri baseAddress, string name)
     {
@@ -27,7 +28,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public int Port => BaseAddress.Port;
     /// <summary>The data directory it was started with (a restart under the same name reuses it).</summary>
     public string DataDirectory { get; private init; } = "";
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _disposed || _process.HasExited;
     public int ExitCode => _process.ExitCode;
     /// <summary>The server's process id (e.g. to read <c>/proc/&lt;pid&gt;/status</c>).</summary>
     public int Pid => _process.Id;
@@ -155,6 +156,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

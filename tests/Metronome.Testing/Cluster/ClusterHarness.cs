@@ -92,15 +92,29 @@ public sealed class ClusterHarness : IAsyncDisposable
         return node;
     }
 
-    /// <summary>Starts a node that exited (killed or stopped) again under the same name, port and data directory.</summary>
+    /// <summary>
+    /// Starts a node that exited (killed or stopped) again under the same name, port and data directory. Like a supervisor
+    /// (systemd's <c>Restart=on-failure</c>), it starts it again when it exits before it is ready, up to three times: a node
+    /// starting while PostgreSQL restarts fails its start.
+    /// </summary>
     public async Task<ServerProcess> RestartAsync(string name)
     {
         var old = Node(name);
         if (!old.HasExited) throw new InvalidOperationException($"{name} is still running: kill or stop it first");
         await old.DisposeAsync();
-        var fresh = await ServerProcess.StartAsync(name, old.DataDirectory, AdminKey, NodeEnvironment(name), TimeSpan.FromSeconds(90), old.Port);
-        lock (_gate) _nodes[_nodes.IndexOf(old)] = fresh;
-        return fresh;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var fresh = await ServerProcess.StartAsync(name, old.DataDirectory, AdminKey, NodeEnvironment(name), TimeSpan.FromSeconds(90), old.Port);
+                lock (_gate) _nodes[_nodes.IndexOf(old)] = fresh;
+                return fresh;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
     }
 
     /// <summary>SIGSTOP of the node: it freezes with its connections open.</summary>
