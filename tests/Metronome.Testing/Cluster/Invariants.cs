@@ -130,15 +130,15 @@ public sealed class Invariants(ClusterHarness cluster, Action<string>? log = nul
     {
         var before = cluster.Target.CountsNow();
         var runs = (await cluster.RowsAsync("""
-            SELECT r.product || '/' || r.job_tag || '/' || r.slot, r.attempt, r.status FROM runs r JOIN jobs j ON j.id = r.job_id
+            SELECT r.product || '/' || r.job_tag || '/' || r.slot, r.attempt, r.status, coalesce(r.node, '?') FROM runs r JOIN jobs j ON j.id = r.job_id
             WHERE r.slot > 0 AND r.status <> 'skipped' AND j.event_type = 'action'
-            """)).ToDictionary(r => (string)r[0], r => (Attempt: (int)r[1], Status: (string)r[2]));
+            """)).ToDictionary(r => (string)r[0], r => (Attempt: (int)r[1], Status: (string)r[2], Node: (string)r[3]));
         var after = cluster.Target.CountsNow();
 
         var unrecorded = before.Keys.Where(k => !runs.ContainsKey(k)).ToList();
         Assert.True(unrecorded.Count == 0, $"the target saw {unrecorded.Count} slots that have no run: {string.Join(", ", unrecorded.Take(20))}");
         var over = before.Where(h => h.Value > runs[h.Key].Attempt).ToList();
-        Assert.True(over.Count == 0, "slots seen more often than their attempts: " + string.Join(", ", over.Take(20).Select(h => $"{h.Key} {h.Value}× for attempt {runs[h.Key].Attempt}")));
+        Assert.True(over.Count == 0, "slots seen more often than their attempts: " + string.Join(", ", over.Take(20).Select(h => $"{h.Key} {h.Value}× for attempt {runs[h.Key].Attempt} ({runs[h.Key].Status} on {runs[h.Key].Node})")));
         var unseen = runs.Where(r => r.Value.Status == "succeeded" && !after.ContainsKey(r.Key)).Select(r => r.Key).ToList();
         Assert.True(unseen.Count == 0, $"{unseen.Count} succeeded runs never reached the target: {string.Join(", ", unseen.Take(20))}");
         _log($"invariant: the target saw {before.Count} slots at most once per attempt; seen n times: "
