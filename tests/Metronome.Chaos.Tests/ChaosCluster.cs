@@ -90,12 +90,12 @@ internal sealed class ChaosCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The event every job of the load executes: a POST to <paramref name="url"/> sending secret <c>TOKEN</c> and the run's id and slot.</summary>
+    /// <summary>The event every job of the load executes: a POST to <paramref name="url"/> sending secret <c>TOKEN</c> and the run's id, slot and attempt.</summary>
     public static object HitDefinition(string url) => new
     {
         method = "POST", url, timeout_ms = 5000,
         headers = new Dictionary<string, string> { ["X-Token"] = "{{secrets.TOKEN}}" },
-        body = new { run = "{{run.id}}", slot = "{{run.slot}}" },
+        body = new { run = "{{run.id}}", slot = "{{run.slot}}", attempt = "{{run.attempt}}" },
     };
 
     public static ProductJob Job(string tag, long executions, long intervalMs, int maxAttempts = 3) => new()

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -20,6 +21,24 @@ public sealed record Hit(string Path, string Key, string Token, string Body, lon
 {
     /// <summary>The job tag of the key <c>product/job/slot</c>.</summary>
     public string Job => Key.Split('/') is [_, var job, _] ? job : "";
+
+    /// <summary>The attempt the body names (<c>"attempt": "{{run.attempt}}"</c> in the event), or null when it names none.</summary>
+    public int? Attempt
+    {
+        get
+        {
+            try
+            {
+                using var body = JsonDocument.Parse(Body);
+                return body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("attempt", out var a)
+                    && int.TryParse(a.ToString(), out var attempt) ? attempt : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+    }
 }
 
 /// <summary>

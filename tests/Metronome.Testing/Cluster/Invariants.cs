@@ -12,7 +12,7 @@ namespace Metronome.Testing.Cluster;
 /// left running: no execution it owes is lost, none is added;</item>
 /// <item>an infinite job keeps firing after the chaos;</item>
 /// <item>every create the API acknowledged (201) exists;</item>
-/// <item>the target sees a slot at most once per attempt the run records (a takeover re-runs the slot as the next attempt,
+/// <item>the target sees each attempt of a slot at most once, and a slot at most once per attempt the run records (a takeover re-runs the slot as the next attempt,
 /// with the same idempotency key), never a slot that has no run, and at least once for every succeeded run.</item>
 /// </list>
 /// </summary>
@@ -122,8 +122,9 @@ public sealed class Invariants(ClusterHarness cluster, Action<string>? log = nul
     }
 
     /// <summary>
-    /// At the target, per idempotency key (<c>product/job/slot</c>) of an HTTP job: no more requests than the attempts its run
-    /// records, no request for a slot with no run, and at least one for a succeeded run. Counts are read before the runs for
+    /// At the target, per idempotency key (<c>product/job/slot</c>) of an HTTP job: no attempt sent twice (when the event's body
+    /// names <c>{{run.attempt}}</c>), no more requests than the attempts its run records, no request for a slot with no run,
+    /// and at least one for a succeeded run. Counts are read before the runs for
     /// the upper bound (attempts only grow) and after them for the lower one (requests only grow).
     /// </summary>
     public async Task TargetSawEachAttemptAtMostOnceAsync()
@@ -135,10 +136,15 @@ public sealed class Invariants(ClusterHarness cluster, Action<string>? log = nul
             """)).ToDictionary(r => (string)r[0], r => (Attempt: (int)r[1], Status: (string)r[2], Node: (string)r[3]));
         var after = cluster.Target.CountsNow();
 
+        var hits = cluster.Target.Hits;
+        string Attempts(string key) => string.Join(",", hits.Where(h => h.Key == key).Select(h => h.Attempt?.ToString() ?? "?"));
+        var repeated = hits.Where(h => h.Attempt is not null).GroupBy(h => (h.Key, h.Attempt)).Where(g => g.Count() > 1).Select(g => g.Key.Key).Distinct().ToList();
+        Assert.True(repeated.Count == 0, "slots whose same attempt reached the target twice: "
+            + string.Join(", ", repeated.Take(20).Select(k => $"{k} attempts [{Attempts(k)}]" + (runs.TryGetValue(k, out var r) ? $" ({r.Status} attempt {r.Attempt} on {r.Node})" : ""))));
         var unrecorded = before.Keys.Where(k => !runs.ContainsKey(k)).ToList();
         Assert.True(unrecorded.Count == 0, $"the target saw {unrecorded.Count} slots that have no run: {string.Join(", ", unrecorded.Take(20))}");
         var over = before.Where(h => h.Value > runs[h.Key].Attempt).ToList();
-        Assert.True(over.Count == 0, "slots seen more often than their attempts: " + string.Join(", ", over.Take(20).Select(h => $"{h.Key} {h.Value}× for attempt {runs[h.Key].Attempt} ({runs[h.Key].Status} on {runs[h.Key].Node})")));
+        Assert.True(over.Count == 0, "slots seen more often than their attempts: " + string.Join(", ", over.Take(20).Select(h => $"{h.Key} {h.Value}× for attempt {runs[h.Key].Attempt} ({runs[h.Key].Status} on {runs[h.Key].Node}; attempts sent [{Attempts(h.Key)}])")));
         var unseen = runs.Where(r => r.Value.Status == "succeeded" && !after.ContainsKey(r.Key)).Select(r => r.Key).ToList();
         Assert.True(unseen.Count == 0, $"{unseen.Count} succeeded runs never reached the target: {string.Join(", ", unseen.Take(20))}");
         _log($"invariant: the target saw {before.Count} slots at most once per attempt; seen n times: "
