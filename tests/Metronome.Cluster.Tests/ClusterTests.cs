@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Metronome.Testing.Cluster;
 using Xunit.Abstractions;
 
 namespace Metronome.Cluster.Tests;
@@ -22,7 +23,7 @@ public sealed class ClusterTests(PostgresFixture pg, ITestOutputHelper output) :
         await cluster.CreateJobsAsync(Jobs, Executions, Intervals);
         await cluster.WaitAllCompletedAsync(Jobs, Patience);
 
-        await cluster.AssertEveryJobExecutedExactlyAsync(Jobs, Executions);
+        await AssertExecutedExactlyAsync(cluster);
         Assert.Equal(Jobs * Executions, cluster.Hits.Count);
         Assert.All(cluster.Hits, hit => Assert.Equal(1, hit.Value));          // no slot executed twice
         var nodes = (await cluster.RowsAsync("SELECT node, count(*) FROM runs GROUP BY node ORDER BY node")).ToDictionary(r => (string)r[0], r => (long)r[1]);
@@ -49,7 +50,7 @@ public sealed class ClusterTests(PostgresFixture pg, ITestOutputHelper output) :
         output.WriteLine($"{inFlightAtKill} runs of {victim.Name} in flight at the kill; taken over after {recovery.TotalSeconds:F1} s (defaults: heartbeat 5 s, node timeout 20 s, lease 15 s)");
         await cluster.WaitAllCompletedAsync(Jobs, Patience);
 
-        await cluster.AssertEveryJobExecutedExactlyAsync(Jobs, Executions);
+        await AssertExecutedExactlyAsync(cluster);
         // A slot in flight at the kill may reach the target twice (same idempotency key), never more.
         Assert.All(cluster.Hits, hit => Assert.InRange(hit.Value, 1, 2));
         Assert.True(cluster.Hits.Count(h => h.Value == 2) <= inFlightAtKill, "only slots in flight at the kill may run twice");
@@ -70,8 +71,17 @@ public sealed class ClusterTests(PostgresFixture pg, ITestOutputHelper output) :
 
         await cluster.WaitAllCompletedAsync(Jobs, Patience);
         Assert.All(cluster.Nodes, n => Assert.False(n.HasExited, $"{n.Name} crashed:\n{n.Output}"));
-        await cluster.AssertEveryJobExecutedExactlyAsync(Jobs, Executions);
+        await AssertExecutedExactlyAsync(cluster);
         Assert.All(cluster.Hits, hit => Assert.InRange(hit.Value, 1, 2));
         output.WriteLine($"{cluster.Hits.Count(h => h.Value == 2)} slots reached the target twice across the restart");
+    }
+
+    /// <summary>Exact counts, no slot recorded twice, at most one request per attempt at the target (see <see cref="Invariants"/>).</summary>
+    private async Task AssertExecutedExactlyAsync(ClusterHarness cluster)
+    {
+        var invariants = new Invariants(cluster, output.WriteLine);
+        await invariants.FiniteJobsExecutedExactlyAsync(Jobs);
+        await invariants.NoSlotRecordedTwiceAsync();
+        await invariants.TargetSawEachAttemptAtMostOnceAsync();
     }
 }

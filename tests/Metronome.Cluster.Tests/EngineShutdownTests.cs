@@ -11,6 +11,7 @@ using Metronome.Core.Jobs;
 using Metronome.Core.Storage;
 using Metronome.Storage.Postgres;
 using Metronome.Testing;
+using Metronome.Testing.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

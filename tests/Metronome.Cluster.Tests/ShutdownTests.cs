@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Metronome.Contracts;
 using Metronome.Testing;
+using Metronome.Testing.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -78,7 +79,7 @@ public sealed class ShutdownTests(PostgresFixture pg, ITestOutputHelper output) 
     {
         await using var cluster = await ClusterHarness.StartAsync(pg.Server, nodes: 2,
             env: new Dictionary<string, string> { ["METRONOME_SHUTDOWN_TIMEOUT_MS"] = "2000" });
-        cluster.HitDuration = nth => nth == 1 ? TenSeconds : TimeSpan.FromMilliseconds(20);
+        cluster.Target.HitDuration = nth => nth == 1 ? TenSeconds : TimeSpan.FromMilliseconds(20);
         await cluster.CreateJobsAsync(jobs: 1, executions: 1, intervals: 3_600_000, maxAttempts: 1);
         await ClusterHarness.WaitUntilAsync(() => Task.FromResult(cluster.Hits.Count == 1), Patience);
         var owner = await cluster.ScalarAsync<string>("SELECT node FROM runs WHERE status = 'running'");

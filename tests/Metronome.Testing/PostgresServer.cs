@@ -64,7 +64,8 @@ public sealed class PostgresServer : IAsyncDisposable
     public async Task<string> CreateDatabaseAsync(string? name = null)
     {
         name ??= $"t_{Guid.NewGuid():N}";
-        await using var conn = new NpgsqlConnection(AdminConnectionString);
+        // Unpooled: a pooled connection may have been cut by a restart of this server (a chaos test's, say) since its last use.
+        await using var conn = new NpgsqlConnection(AdminConnectionString + ";Pooling=false");
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", conn);
         await cmd.ExecuteNonQueryAsync();

@@ -1,16 +1,19 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Metronome.Testing;
 
 /// <summary>
 /// The real Metronome server as a separate OS process on a free loopback port, so that a test can kill it with SIGKILL
-/// (no shutdown code runs) or SIGTERM (a graceful stop), or run several as the nodes of a cluster. Output is captured for diagnostics.
+/// (no shutdown code runs), pause it (SIGSTOP/SIGCONT), stop it gracefully (SIGTERM) or run several as the nodes of a cluster.
+/// Output is captured for diagnostics.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private bool _disposed;
 
     private ServerProcess(Process process, Uri baseAddress, string name)
     {
@@ -21,7 +24,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
     public string Name { get; }
-    public bool HasExited => _process.HasExited;
+    /// <summary>The loopback port it serves on (a restart under the same name passes it again).</summary>
+    public int Port => BaseAddress.Port;
+    /// <summary>The data directory it was started with (a restart under the same name reuses it).</summary>
+    public string DataDirectory { get; private init; } = "";
+    public bool HasExited => _disposed || _process.HasExited;
+    public int ExitCode => _process.ExitCode;
     /// <summary>The server's process id (e.g. to read <c>/proc/&lt;pid&gt;/status</c>).</summary>
     public int Pid => _process.Id;
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -47,7 +55,7 @@ public sealed class ServerProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) info.Environment[k] = v;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the server process");
-        var server = new ServerProcess(process, baseAddress, name);
+        var server = new ServerProcess(process, baseAddress, name) { DataDirectory = dataDir };
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
@@ -71,6 +79,47 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.WaitForExit(10_000);
     }
 
+    /// <summary>SIGSTOP: the process freezes at once (threads, timers, sockets stay open and silent), as in a long GC or a VM freeze.</summary>
+    public void Pause() => Signal(SigStop);
+
+    /// <summary>SIGCONT: a paused process carries on where it stopped.</summary>
+    public void Resume() => Signal(SigCont);
+
+    /// <summary>SIGTERM: the host's graceful shutdown (what systemd, Kubernetes or Ctrl+C in a container send).</summary>
+    public void Terminate() => Signal(SigTerm);
+
+    /// <summary>Waits for the process to exit; false when it is still running after <paramref name="patience"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan patience)
+    {
+        using var cts = new CancellationTokenSource(patience);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed for {Name}: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    // Linux signal numbers (x86-64 and arm64 agree on these).
+    private const int SigTerm = 15;
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
+    // A blittable signature needs no marshalling, so the classic DllImport is enough (LibraryImport would need unsafe code).
+#pragma warning disable SYSLIB1054
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+#pragma warning restore SYSLIB1054
+
     /// <summary>
     /// SIGTERM, the graceful stop an orchestrator sends (<c>kill -TERM</c>), then waits up to <paramref name="patience"/> for the
     /// process to exit. Returns how long it took, from the signal to the exit.
@@ -78,9 +127,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public async Task<TimeSpan> TerminateAsync(TimeSpan patience)
     {
         var clock = Stopwatch.StartNew();
-        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })
-            ?? throw new InvalidOperationException("could not run kill"))
-            await kill.WaitForExitAsync();
+        Terminate();
         using var wait = new CancellationTokenSource(patience);
         try
         {
@@ -92,9 +139,6 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         return clock.Elapsed;
     }
-
-    /// <summary>The exit code, once <see cref="HasExited"/>.</summary>
-    public int ExitCode => _process.ExitCode;
 
     private void Append(string? line)
     {
@@ -132,6 +176,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
