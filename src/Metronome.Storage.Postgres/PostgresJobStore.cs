@@ -24,6 +24,7 @@ public sealed partial class PostgresJobStore : IJobStore, ICatalogStore, ICluste
     private readonly PostgresStoreOptions _options;
     private readonly NpgsqlDataSource _data;
     private readonly string _listenConnectionString;
+    private readonly string _presenceConnectionString;
     private readonly string _channel;
     private readonly RunIdGenerator _runIds;
     private int _disposed;
@@ -50,6 +51,14 @@ public sealed partial class PostgresJobStore : IJobStore, ICatalogStore, ICluste
         builder.Pooling = false;
         if (builder.KeepAlive == 0) builder.KeepAlive = 10;
         _listenConnectionString = builder.ConnectionString;
+        // The presence connection (PostgresJobStore.Presence.cs) also has TCP keepalives, so that a dead network path fails
+        // its next check within seconds rather than when the operating system gives up on the socket.
+        builder.KeepAlive = 0; // it queries every fraction of a second anyway
+        builder.TcpKeepAlive = true;
+        if (builder.TcpKeepAliveTime == 0) builder.TcpKeepAliveTime = 5;
+        if (builder.TcpKeepAliveInterval == 0) builder.TcpKeepAliveInterval = 1;
+        builder.ApplicationName = string.IsNullOrEmpty(builder.ApplicationName) ? "metronome presence" : builder.ApplicationName + " (presence)";
+        _presenceConnectionString = builder.ConnectionString;
     }
 
     /// <summary>Runs <paramref name="work"/> in one transaction (READ COMMITTED) and commits it.</summary>

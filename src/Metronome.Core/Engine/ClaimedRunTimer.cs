@@ -66,6 +66,17 @@ internal sealed class ClaimedRunTimer : IDisposable
         if (due is not null) _fire(due);
     }
 
+    /// <summary>Removes and returns every waiting attempt.</summary>
+    public List<ClaimedRun> TakeAll()
+    {
+        lock (_lock)
+        {
+            var all = new List<ClaimedRun>(_pending.Count);
+            while (_pending.TryDequeue(out var run, out _)) all.Add(run);
+            return all;
+        }
+    }
+
     /// <summary>Drops every waiting attempt (they stay <c>running</c> in the store, for recovery) and stops the timer.</summary>
     public void Dispose()
     {

@@ -35,16 +35,18 @@ internal sealed class MetronomeEngine : IHostedService, IAsyncDisposable
     private readonly DueScheduler _scheduler;
     private readonly RunDispatcher _dispatcher;
     private readonly CompletionWriter _writer;
+    private readonly NodePresence _presence;
     private readonly IReadOnlyList<EngineService> _chores;
     private int _state; // 0 new, 1 started, 2 stopped
     private int _disposed;
 
     internal MetronomeEngine(IJobStore store, IClusterStore? cluster, TimeProvider time, IOptions<MetronomeOptions> options,
         ILogger<MetronomeEngine> logger, EngineProbe probe, ProductConcurrencyCaps caps, DueScheduler scheduler, RunDispatcher dispatcher,
-        CompletionWriter writer, EngineChores chores)
+        CompletionWriter writer, EngineChores chores, NodePresence presence)
     {
         (_store, _cluster, _time, _options, _logger, Probe) = (store, cluster, time, options.Value, logger, probe);
-        (_caps, _scheduler, _dispatcher, _writer, _chores) = (caps, scheduler, dispatcher, writer, chores.Services);
+        (_caps, _scheduler, _dispatcher, _writer, _chores, _presence) = (caps, scheduler, dispatcher, writer, chores.Services, presence);
+        presence.ResetAsync = ResetAfterDeclaredDeadAsync;
     }
 
     /// <summary>Progress counters and named signals tests and metrics can await.</summary>
@@ -58,8 +60,13 @@ internal sealed class MetronomeEngine : IHostedService, IAsyncDisposable
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) return;
         await _store.MigrateAsync(cancellationToken);
         // Single-node start: every run left running belongs to a previous life of this store's node(s). In a cluster, only
-        // this node's own (node names are unique): other nodes' runs are the leader's to recover once they stop heartbeating.
-        if (_cluster is not null) await _cluster.HeartbeatAsync(_options.NodeName, cancellationToken);
+        // this node's own: its presence (taken first) guarantees no other live process uses this node name, and other nodes'
+        // runs are the leader's to recover once they are declared dead.
+        if (_cluster is not null)
+        {
+            await _presence.JoinAsync(cancellationToken);
+            await _cluster.HeartbeatAsync(_options.NodeName, cancellationToken);
+        }
         var recovered = await _store.RecoverRunsAsync(
             new RecoverParams(_options.NodeName, _time.GetUtcNow(), _cluster is null ? null : [_options.NodeName]), cancellationToken);
         if (recovered.Resume.Count + recovered.Abandoned > 0)
@@ -84,6 +91,22 @@ internal sealed class MetronomeEngine : IHostedService, IAsyncDisposable
         await _caps.StopAsync(cancellationToken);
         await _dispatcher.StopAsync(cancellationToken);
         await _writer.StopAsync(cancellationToken);
+        await _presence.ReleaseAsync();
+    }
+
+    /// <summary>
+    /// This node joined again after the leader declared it dead (its running runs were taken over): it drops every attempt
+    /// it held but had not started, takes back its own runs still left running (claimed in the moment before the declaration
+    /// reached it; usually none), and reloads the schedule, as a restart would.
+    /// </summary>
+    private async Task ResetAfterDeclaredDeadAsync(CancellationToken ct)
+    {
+        var dropped = _dispatcher.DropHeld();
+        var recovered = await _store.RecoverRunsAsync(new RecoverParams(_options.NodeName, _time.GetUtcNow(), [_options.NodeName]), ct);
+        _logger.LogWarning("Dropped {Dropped} attempts held when declared dead; took back {Resumed} own runs and abandoned {Abandoned}",
+            dropped, recovered.Resume.Count, recovered.Abandoned);
+        await _scheduler.ReloadAsync(ct);
+        _dispatcher.Dispatch(recovered.Resume);
     }
 
     /// <summary>Stops the engine (within a few seconds) if no host did; safe to call more than once.</summary>

@@ -81,13 +81,16 @@ public static class MetronomeServiceCollectionExtensions
         services.TryAddSingleton<RunDispatcher>();
         services.TryAddSingleton<DueScheduler>();
         services.TryAddSingleton<IEngineSignal, EngineSignal>();
-        services.TryAddSingleton(sp => new LeaderElector(sp.GetRequiredService<IClusterStore>(), NodeName(sp), Cluster(sp),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElector>>()));
+        services.TryAddSingleton(sp => new NodePresence(sp.GetService<IClusterStore>(), NodeName(sp), Cluster(sp),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NodePresence>>()));
+        services.TryAddSingleton(sp => new LeaderElector(sp.GetRequiredService<IClusterStore>(), sp.GetRequiredService<NodePresence>(), NodeName(sp),
+            Cluster(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElector>>()));
         services.TryAddSingleton(sp => new EngineChores(Chores(sp)));
         services.TryAddSingleton(sp => new MetronomeEngine(sp.GetRequiredService<IJobStore>(), sp.GetService<IClusterStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MetronomeOptions>>(), sp.GetRequiredService<ILogger<MetronomeEngine>>(),
             sp.GetRequiredService<EngineProbe>(), sp.GetRequiredService<ProductConcurrencyCaps>(), sp.GetRequiredService<DueScheduler>(),
-            sp.GetRequiredService<RunDispatcher>(), sp.GetRequiredService<CompletionWriter>(), sp.GetRequiredService<EngineChores>()));
+            sp.GetRequiredService<RunDispatcher>(), sp.GetRequiredService<CompletionWriter>(), sp.GetRequiredService<EngineChores>(),
+            sp.GetRequiredService<NodePresence>()));
     }
 
     private static string NodeName(IServiceProvider sp) => sp.GetRequiredService<IOptions<MetronomeOptions>>().Value.NodeName;
@@ -105,11 +108,14 @@ public static class MetronomeServiceCollectionExtensions
         var (node, timing) = (options.NodeName, Cluster(sp));
         var elector = sp.GetRequiredService<LeaderElector>();
         var scheduler = sp.GetRequiredService<DueScheduler>();
+        var presence = sp.GetRequiredService<NodePresence>();
         List<EngineService> chores =
         [
+            presence, // joined by the engine before anything else; its confirmations stop last (its session is released after the drain)
             new NodeHeartbeat(cluster, node, timing, time, logs.CreateLogger<NodeHeartbeat>()),
             elector,
-            new RunRescuer(store, cluster, elector, node, timing, time, sp.GetRequiredService<RunDispatcher>().Dispatch, logs.CreateLogger<RunRescuer>()),
+            new RunRescuer(store, cluster, elector, presence, node, timing, time, sp.GetRequiredService<RunDispatcher>().Dispatch,
+                logs.CreateLogger<RunRescuer>()),
             new RunPruner(store, options, time, () => elector.IsLeader, logs.CreateLogger<RunPruner>()),
         ];
         if (sp.GetService<IScheduleChangeFeed>() is { } feed)
