@@ -46,6 +46,11 @@ public sealed partial class PostgresJobStore : IJobStore, ICatalogStore, ICluste
         // No automatic preparation (Max Auto Prepare): after five executions PostgreSQL may switch a prepared statement to a generic
         // plan that estimates 10 rows per array (EXPLAIN showed a nested loop over two CTEs, quadratic in the batch, for an earlier
         // form of the completion statement). Planning each batch costs well under a microsecond per row.
+        // A transaction left open by a paused process (SIGSTOP, a VM freeze) would keep its jobs' rows locked, and every other
+        // node skipping them (SKIP LOCKED), for as long as the pause: the server ends such a session after 5 s idle in a
+        // transaction. Every transaction of the store runs its statements back to back, in milliseconds.
+        if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.Ordinal) != true)
+            builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout=5000".Trim();
         _data = NpgsqlDataSource.Create(builder.ConnectionString);
         // The listening connection lives as long as listening does; outside the pool, with TCP keepalive to notice a dead peer.
         builder.Pooling = false;

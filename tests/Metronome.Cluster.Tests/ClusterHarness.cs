@@ -39,6 +39,8 @@ internal sealed class ClusterHarness : IAsyncDisposable
     public string ConnectionString { get; }
     public List<ServerProcess> Nodes { get; } = [];
     public ConcurrentDictionary<string, int> Hits { get; } = new();
+    /// <summary>Every hit in arrival order: its idempotency key and <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> at arrival.</summary>
+    public ConcurrentQueue<(string Key, long At)> HitLog { get; } = new();
     public string TargetUrl => _target!.Urls.Single();
 
     public static async Task<ClusterHarness> StartAsync(PostgresServer pg, int nodes, IDictionary<string, string>? env = null)
@@ -172,7 +174,9 @@ internal sealed class ClusterHarness : IAsyncDisposable
         _target = builder.Build();
         _target.MapPost("/hit", async (HttpRequest request) =>
         {
-            Hits.AddOrUpdate(request.Headers["Idempotency-Key"].ToString(), 1, (_, n) => n + 1);
+            var key = request.Headers["Idempotency-Key"].ToString();
+            HitLog.Enqueue((key, System.Diagnostics.Stopwatch.GetTimestamp()));
+            Hits.AddOrUpdate(key, 1, (_, n) => n + 1);
             await Task.Delay(30); // keep some attempts in flight when a node is killed
             return Results.Ok(new { ok = true });
         });
