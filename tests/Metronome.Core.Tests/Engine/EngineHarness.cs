@@ -7,8 +7,8 @@ using Metronome.Core.Events;
 using Metronome.Core.Execution;
 using Metronome.Core.Hosting;
 using Metronome.Core.Jobs;
-using Metronome.Storage.Sqlite;
 using Metronome.Core.Storage;
+using Metronome.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -35,7 +35,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     public EngineProbe Probe => Engine.Probe;
 
     public static async Task<EngineHarness> StartAsync(string? databasePath = null, FakeTimeProvider? time = null, RecordingExecutor? executor = null,
-        Action<MetronomeOptions>? configure = null)
+        Action<MetronomeOptions>? configure = null, IClusterStore? cluster = null)
     {
         time ??= new FakeTimeProvider(T0);
         var path = databasePath ?? Path.Combine(Path.GetTempPath(), $"metronome-engine-{Guid.NewGuid():N}.db");
@@ -46,6 +46,8 @@ internal sealed class EngineHarness : IAsyncDisposable
         var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton<TimeProvider>(time).AddSingleton<IJobStore>(store).AddSingleton<ICatalogStore>(store).AddSingleton<IEventExecutor>(executor);
+        if (cluster is not null) // a node of a cluster: presence, heartbeat, leader, rescuer
+            services.AddSingleton(cluster).Configure<Core.Engine.Cluster.ClusterOptions>(o => o.PresenceTimeout = TimeSpan.FromSeconds(2));
         services.AddMetronome(o => CopyInto(options, o));
         var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<MetronomeEngine>();

@@ -222,61 +222,67 @@ public sealed class PresenceTests
             return Task.FromResult(new RecoverResult([], 0));
         }
     }
+}
 
-    private sealed class FakeSession(bool declaredDead) : INodePresenceSession
+internal sealed class FakeSession(bool declaredDead) : INodePresenceSession
+{
+    public bool Broken { get; set; }
+    public bool DeclaredDead { get; set; }
+    public bool Disposed { get; private set; }
+    public bool WasDeclaredDead => declaredDead;
+
+    public int Confirms;
+
+    public Task<bool> ConfirmAsync(CancellationToken ct)
     {
-        public bool Broken { get; set; }
-        public bool DeclaredDead { get; set; }
-        public bool Disposed { get; private set; }
-        public bool WasDeclaredDead => declaredDead;
-
-        public Task<bool> ConfirmAsync(CancellationToken ct) =>
-            Broken ? Task.FromException<bool>(new IOException("connection reset")) : Task.FromResult(!DeclaredDead);
-
-        public ValueTask DisposeAsync()
-        {
-            Disposed = true;
-            return ValueTask.CompletedTask;
-        }
+        Interlocked.Increment(ref Confirms);
+        return Broken ? Task.FromException<bool>(new IOException("connection reset")) : Task.FromResult(!DeclaredDead);
     }
 
-    private sealed class FakeCluster : IClusterStore
+    public ValueTask DisposeAsync()
     {
-        public List<FakeSession> Sessions { get; } = [];
-        public bool NameHeld { get; set; }
-        public bool NextJoinDeclaredDead { get; set; }
-        public int JoinCalls;
-        public int AbsentLooks;
-        public IReadOnlyList<string> Absent { get; set; } = [];
-        public IReadOnlyList<string> Silent { get; set; } = [];
-        public List<(IReadOnlyList<string> Nodes, bool EndPresence)> Declared { get; } = [];
-
-        public Task<INodePresenceSession?> JoinAsync(string node, CancellationToken ct)
-        {
-            Interlocked.Increment(ref JoinCalls);
-            if (NameHeld) return Task.FromResult<INodePresenceSession?>(null);
-            var session = new FakeSession(NextJoinDeclaredDead);
-            NextJoinDeclaredDead = false;
-            Sessions.Add(session);
-            return Task.FromResult<INodePresenceSession?>(session);
-        }
-
-        public Task<IReadOnlyList<string>> ListAbsentNodesAsync(CancellationToken ct)
-        {
-            AbsentLooks++;
-            return Task.FromResult(Absent);
-        }
-
-        public Task<IReadOnlyList<string>> DeclareDeadAsync(IReadOnlyList<string> nodes, bool endPresence, CancellationToken ct)
-        {
-            Declared.Add((nodes, endPresence));
-            return Task.FromResult(nodes);
-        }
-
-        public Task<IReadOnlyList<string>> ListDeadNodesAsync(TimeSpan nodeTimeout, CancellationToken ct) => Task.FromResult(Silent);
-        public Task HeartbeatAsync(string node, CancellationToken ct) => Task.CompletedTask;
-        public Task<bool> TryAcquireLeaseAsync(string name, string node, TimeSpan ttl, CancellationToken ct) => Task.FromResult(true);
-        public Task ReleaseLeaseAsync(string name, string node, CancellationToken ct) => Task.CompletedTask;
-        public Task RemoveNodeAsync(string node, CancellationToken ct) => Task.CompletedTask;
+        Disposed = true;
+        return ValueTask.CompletedTask;
     }
+}
+
+internal sealed class FakeCluster : IClusterStore
+{
+    public List<FakeSession> Sessions { get; } = [];
+    public FakeSession Current => Sessions[^1];
+    public bool NameHeld { get; set; }
+    public bool NextJoinDeclaredDead { get; set; }
+    public int JoinCalls;
+    public int AbsentLooks;
+    public IReadOnlyList<string> Absent { get; set; } = [];
+    public IReadOnlyList<string> Silent { get; set; } = [];
+    public List<(IReadOnlyList<string> Nodes, bool EndPresence)> Declared { get; } = [];
+
+    public Task<INodePresenceSession?> JoinAsync(string node, CancellationToken ct)
+    {
+        Interlocked.Increment(ref JoinCalls);
+        if (NameHeld) return Task.FromResult<INodePresenceSession?>(null);
+        var session = new FakeSession(NextJoinDeclaredDead);
+        NextJoinDeclaredDead = false;
+        Sessions.Add(session);
+        return Task.FromResult<INodePresenceSession?>(session);
+    }
+
+    public Task<IReadOnlyList<string>> ListAbsentNodesAsync(CancellationToken ct)
+    {
+        AbsentLooks++;
+        return Task.FromResult(Absent);
+    }
+
+    public Task<IReadOnlyList<string>> DeclareDeadAsync(IReadOnlyList<string> nodes, bool endPresence, CancellationToken ct)
+    {
+        Declared.Add((nodes, endPresence));
+        return Task.FromResult(nodes);
+    }
+
+    public Task<IReadOnlyList<string>> ListDeadNodesAsync(TimeSpan nodeTimeout, CancellationToken ct) => Task.FromResult(Silent);
+    public Task HeartbeatAsync(string node, CancellationToken ct) => Task.CompletedTask;
+    public Task<bool> TryAcquireLeaseAsync(string name, string node, TimeSpan ttl, CancellationToken ct) => Task.FromResult(true);
+    public Task ReleaseLeaseAsync(string name, string node, CancellationToken ct) => Task.CompletedTask;
+    public Task RemoveNodeAsync(string node, CancellationToken ct) => Task.CompletedTask;
 }
