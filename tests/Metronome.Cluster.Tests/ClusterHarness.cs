@@ -177,7 +177,8 @@ internal sealed class ClusterHarness : IAsyncDisposable
             var key = request.Headers["Idempotency-Key"].ToString();
             HitLog.Enqueue((key, System.Diagnostics.Stopwatch.GetTimestamp()));
             Hits.AddOrUpdate(key, 1, (_, n) => n + 1);
-            await Task.Delay(30); // keep some attempts in flight when a node is killed
+            // Keep some attempts in flight when a node is killed (30 ms, or ?delay_ms=N).
+            await Task.Delay(int.TryParse(request.Query["delay_ms"], out var ms) ? ms : 30);
             return Results.Ok(new { ok = true });
         });
         await _target.StartAsync();

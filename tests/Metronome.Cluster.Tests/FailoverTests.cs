@@ -22,7 +22,7 @@ public sealed class FailoverTests(PostgresFixture pg, ITestOutputHelper output) 
     public async Task A_node_killed_with_runs_in_flight_leaves_no_job_silent_for_more_than_a_few_seconds(bool killLeader)
     {
         await using var cluster = await ClusterHarness.StartAsync(pg.Server, nodes: 3);
-        await cluster.CreateJobsAsync(Jobs, executions: 0, Intervals);
+        await CreateJobsAsync(cluster);
         await WaitSteadyAsync(cluster);
 
         var leader = await cluster.ScalarAsync<string>("SELECT holder FROM leases WHERE name = 'metronome-leader'");
@@ -33,6 +33,7 @@ public sealed class FailoverTests(PostgresFixture pg, ITestOutputHelper output) 
         victim.KillHard();
         var killedAt = Stopwatch.GetTimestamp();
         var inFlight = await cluster.ScalarAsync<long>($"SELECT count(*) FROM runs WHERE node = '{victim.Name}' AND status = 'running'");
+        Assert.True(inFlight > 0, "the kill must catch runs in flight");
 
         await ClusterHarness.WaitUntilAsync(async () =>
             await cluster.ScalarAsync<long>($"SELECT count(*) FROM runs WHERE node = '{victim.Name}' AND status = 'running'") == 0, Patience);
@@ -58,7 +59,7 @@ public sealed class FailoverTests(PostgresFixture pg, ITestOutputHelper output) 
             ["METRONOME_LEASE_TTL_MS"] = "3000",
         };
         await using var cluster = await ClusterHarness.StartAsync(pg.Server, nodes: 3, timing);
-        await cluster.CreateJobsAsync(Jobs, executions: 0, Intervals);
+        await CreateJobsAsync(cluster);
         await WaitSteadyAsync(cluster);
         var leader = await cluster.ScalarAsync<string>("SELECT holder FROM leases WHERE name = 'metronome-leader'");
         var victim = cluster.Nodes.First(n => n.Name != leader);
@@ -92,6 +93,10 @@ public sealed class FailoverTests(PostgresFixture pg, ITestOutputHelper output) 
         var woken = await cluster.ScalarAsync<long>($"SELECT count(*) FROM runs WHERE node = '{victim.Name}' AND scheduled_at > (extract(epoch from now()) * 1000)::bigint - 2000");
         output.WriteLine($"{victim.Name} recorded {woken} runs in the last 2 s after it joined again");
     }
+
+    /// <summary>Jobs every 200 ms whose target holds each call 150 ms, so that each node has attempts in flight most of the time.</summary>
+    private static Task CreateJobsAsync(ClusterHarness cluster) => cluster.CreateJobsAsync(Jobs, executions: 0, Intervals,
+        definition: new { method = "POST", url = $"{cluster.TargetUrl}/hit?delay_ms=150", body = new { slot = "{{run.slot}}" } });
 
     /// <summary>Waits until every job has fired a few times (the cluster is in its steady state).</summary>
     private static Task WaitSteadyAsync(ClusterHarness cluster) => ClusterHarness.WaitUntilAsync(() =>

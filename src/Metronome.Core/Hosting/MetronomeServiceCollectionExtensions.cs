@@ -111,7 +111,6 @@ public static class MetronomeServiceCollectionExtensions
         var presence = sp.GetRequiredService<NodePresence>();
         List<EngineService> chores =
         [
-            presence, // joined by the engine before anything else; its confirmations stop last (its session is released after the drain)
             new NodeHeartbeat(cluster, node, timing, time, logs.CreateLogger<NodeHeartbeat>()),
             elector,
             new RunRescuer(store, cluster, elector, presence, node, timing, time, sp.GetRequiredService<RunDispatcher>().Dispatch,
@@ -129,6 +128,9 @@ public static class MetronomeServiceCollectionExtensions
                 () => { resolver.Clear(); catalog.Value.Cache.Clear(); },
                 logs.CreateLogger<ScheduleChangeListener>()));
         }
+        // Joined by the engine before anything else. Last here, so its confirmations stop first, before the heartbeat removes
+        // the node's row; the session itself is released after the drain (MetronomeEngine.StopAsync).
+        chores.Add(presence);
         return chores;
     }
 }

@@ -17,6 +17,7 @@ internal sealed class NodePresence(IClusterStore? cluster, string node, ClusterO
     private INodePresenceSession? _session;
     private long _presentUntil; // timestamp (TimeProvider.GetTimestamp) up to which this node may act
     private long _presentSince; // timestamp of the join the current presence started with
+    private bool _resetPending; // joined after being declared dead, and the reset has not completed yet (the mark is cleared by then)
 
     /// <summary>Whether this node may claim and start attempts now.</summary>
     public bool IsPresent => cluster is null || (Volatile.Read(ref _session) is not null && time.GetTimestamp() < Interlocked.Read(ref _presentUntil));
@@ -131,11 +132,22 @@ internal sealed class NodePresence(IClusterStore? cluster, string node, ClusterO
                 var asked = time.GetTimestamp();
                 if (await cluster!.JoinAsync(node, stop) is { } session)
                 {
-                    if (session.WasDeclaredDead && ResetAsync is { } reset)
+                    // Joining cleared the mark: remember it until the reset is done, in case the reset fails and we join again.
+                    _resetPending |= session.WasDeclaredDead;
+                    try
                     {
-                        Logger.LogWarning("Node {Node} was declared dead while away: dropping what it held and reloading", node);
-                        await reset(stop);
+                        if (_resetPending && ResetAsync is { } reset)
+                        {
+                            Logger.LogWarning("Node {Node} was declared dead while away: dropping what it held and reloading", node);
+                            await reset(stop);
+                        }
                     }
+                    catch
+                    {
+                        await session.DisposeAsync(); // give the lock up: the next join must be able to take it
+                        throw;
+                    }
+                    _resetPending = false;
                     Accept(session, asked);
                     Logger.LogInformation("Node {Node} is present again", node);
                     Regained?.Invoke();
