@@ -74,6 +74,25 @@ public sealed class PresenceTests
     }
 
     [Fact]
+    public async Task A_reset_that_fails_gives_the_presence_up_and_is_done_at_the_next_join_though_the_mark_is_gone()
+    {
+        var presence = NewPresence();
+        await presence.JoinAsync(default);
+        _cluster.Current.Broken = true;
+        Assert.False(await presence.ConfirmAsync(_cluster.Current, default));
+        _cluster.NextJoinDeclaredDead = true; // only the first join sees the mark: joining clears it
+        int resets = 0;
+        presence.ResetAsync = _ => ++resets == 1 ? throw new IOException("database down") : Task.CompletedTask;
+
+        await DriveAsync(presence.RejoinAsync(default), TimeSpan.FromMilliseconds(100));
+
+        Assert.Equal(2, resets);
+        Assert.True(_cluster.Sessions[^2].Disposed); // the session of the failed reset was given up (its lock with it)
+        Assert.False(_cluster.Current.WasDeclaredDead);
+        Assert.True(presence.IsPresent);
+    }
+
+    [Fact]
     public async Task Joining_again_after_a_blip_keeps_what_the_node_held()
     {
         var presence = NewPresence();
