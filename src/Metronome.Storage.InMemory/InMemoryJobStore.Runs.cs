@@ -22,7 +22,7 @@ public sealed partial class InMemoryJobStore
             HashSet<RunHistory>? grown = null;
             foreach (var done in completions)
             {
-                if (!_runs.TryGetValue(done.RunId, out var row) || row.Status != RunStatus.Running) continue;
+                if (!_runs.TryGetValue(done.RunId, out var row) || row.Status != RunStatus.Running || !JobLedger.Applies(row.Run, done)) continue;
                 if (done.RetryAt is { } retryAt)
                 {
                     row.Run = row.Run with { Attempt = done.Attempt + 1, ErrorMessage = done.ErrorMessage, ErrorKind = done.ErrorKind };

@@ -49,6 +49,7 @@ public sealed partial class PostgresJobStore
                     WHERE id = ANY(@ids) AND status = 'active' AND next_due_at <= CASE WHEN @db_clock THEN metronome_now_ms() + @lookahead ELSE @horizon END
                       AND (ring.names IS NULL OR NOT (@node = ANY(ring.names)) OR ring.names[1 + (id % cardinality(ring.names))::int] = @node
                            OR next_due_at <= metronome_now_ms() - @grace)
+                      AND NOT EXISTS (SELECT 1 FROM nodes WHERE name = @node AND lost_at IS NOT NULL) -- declared dead: claims nothing until it joins again
                     ORDER BY id FOR UPDATE OF jobs SKIP LOCKED
                     """)
                     .With("ids", ids, Sql.Array(NpgsqlDbType.Bigint))
@@ -101,11 +102,13 @@ public sealed partial class PostgresJobStore
     }
 
     /// <summary>
-    /// The ring of live nodes (heartbeat within the node timeout, by the database's clock), ordered by name; NULL when claims are
-    /// not partitioned or no node is alive. A job belongs to <c>names[1 + id % n]</c>.
+    /// The ring of live nodes (heartbeat within the node timeout, by the database's clock, and not declared dead by the leader:
+    /// a node whose presence ended leaves at once), ordered by name; NULL when claims are not partitioned or no node is alive.
+    /// A job belongs to <c>names[1 + id % n]</c>.
     /// </summary>
     private const string RingSql =
-        "SELECT array_agg(name ORDER BY name COLLATE \"C\") AS names FROM nodes WHERE @partition AND heartbeat_at >= metronome_now_ms() - @node_timeout";
+        "SELECT array_agg(name ORDER BY name COLLATE \"C\") AS names FROM nodes WHERE @partition AND heartbeat_at >= metronome_now_ms() - @node_timeout" +
+        " AND lost_at IS NULL";
 
     /// <summary>Whether <paramref name="node"/> claims <paramref name="jobId"/> on time: no ring, a node outside it (claims all), or its place.</summary>
     private static bool IsOwner(string[]? ring, string node, long jobId) =>

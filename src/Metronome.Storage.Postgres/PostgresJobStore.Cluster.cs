@@ -20,14 +20,18 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     /// <remarks>
     /// One statement, so two nodes can never both win: the row lock of the upsert serialises them, and the second sees the
-    /// first's fresh expiry. Expiry is decided by the database's clock, so nodes' clocks need not agree.
+    /// first's fresh expiry. Expiry is decided by the database's clock, so nodes' clocks need not agree. The lease is also
+    /// free, before it expires, when its holder's presence is gone (its lock is free, or it was declared dead): a killed
+    /// leader is replaced as soon as another node asks, not a lease TTL later.
     /// </remarks>
     public Task<bool> TryAcquireLeaseAsync(string name, string node, TimeSpan ttl, CancellationToken ct) => WriteAsync(async (c, tx) =>
     {
-        await using var cmd = c.Command(tx, """
+        await using var cmd = c.Command(tx, $"""
             INSERT INTO leases (name, holder, expires_at) VALUES (@name, @node, metronome_now_ms() + @ttl)
             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
             WHERE leases.holder = excluded.holder OR leases.expires_at < metronome_now_ms()
+               OR EXISTS (SELECT 1 FROM nodes n WHERE n.name = leases.holder
+                          AND (n.lost_at IS NOT NULL OR (n.presence_pid IS NOT NULL AND pg_try_advisory_xact_lock({PresenceKey}, n.id))))
             RETURNING holder
             """).With("name", name).With("node", node).With("ttl", (long)ttl.TotalMilliseconds);
         return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is string;
@@ -44,10 +48,12 @@ public sealed partial class PostgresJobStore
     public Task<IReadOnlyList<string>> ListDeadNodesAsync(TimeSpan nodeTimeout, CancellationToken ct) => ReadAsync<IReadOnlyList<string>>(async c =>
     {
         await using var cmd = c.Command(null, """
-            SELECT DISTINCT r.node FROM runs r
+            SELECT r.node FROM runs r
             WHERE r.status = 'running' AND r.node IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.name = r.node AND n.heartbeat_at >= metronome_now_ms() - @timeout)
-            ORDER BY r.node
+              AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.name = r.node AND n.heartbeat_at >= metronome_now_ms() - @timeout AND n.lost_at IS NULL)
+            UNION
+            SELECT name FROM nodes WHERE lost_at IS NULL AND presence_pid IS NOT NULL AND heartbeat_at < metronome_now_ms() - @timeout
+            ORDER BY 1
             """).With("timeout", (long)nodeTimeout.TotalMilliseconds);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var dead = new List<string>();

@@ -10,7 +10,8 @@ namespace Metronome.Storage.Postgres;
 public sealed partial class PostgresJobStore
 {
     /// <summary>
-    /// Final outcomes of one batch in one statement: finish the runs still <c>running</c>, count them per job, lock those jobs in
+    /// Final outcomes of one batch in one statement: finish the runs still <c>running</c> as the attempt reported, on the node
+    /// that reported it (<see cref="JobLedger.Applies"/>), count them per job, lock those jobs in
     /// id order (concurrent writers never deadlock) and release them with one UPDATE aggregated per job: the in-flight count
     /// drops by the runs finished, the last of them (in the order reported) becomes the job's last run, and a job with nothing
     /// running and nothing left to run (executions exhausted, or past <c>end_at</c>) completes: the SQL form of
@@ -19,12 +20,12 @@ public sealed partial class PostgresJobStore
     /// </summary>
     private const string FinishRunsSql = """
         WITH u AS (
-            SELECT * FROM unnest(@id, @status, @started_at, @finished_at, @error_message, @error_kind, @output, @ord)
-                AS u(id, status, started_at, finished_at, error_message, error_kind, output, ord)
+            SELECT * FROM unnest(@id, @status, @started_at, @finished_at, @error_message, @error_kind, @output, @ord, @reported, @node)
+                AS u(id, status, started_at, finished_at, error_message, error_kind, output, ord, reported, node)
         ), finished AS (
             UPDATE runs SET status = u.status, started_at = u.started_at, finished_at = u.finished_at, error_message = u.error_message,
                 error_kind = u.error_kind, output = u.output, retry_at = NULL
-            FROM u WHERE runs.id = u.id AND runs.status = 'running'
+            FROM u WHERE runs.id = u.id AND runs.status = 'running' AND runs.attempt = u.reported AND runs.node IS NOT DISTINCT FROM u.node
             RETURNING runs.job_id, u.ord, u.started_at, u.status
         ), per_job AS (
             SELECT job_id, count(*) AS n, (array_agg(started_at ORDER BY ord DESC))[1] AS last_run_at,
@@ -49,9 +50,10 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     /// <remarks>
     /// Group commit in one round trip: one array UPDATE for the retries and one statement for the final outcomes
-    /// (<see cref="FinishRunsSql"/>), sent together, then COMMIT. A final outcome only applies to a run still <c>running</c>:
-    /// replaying a batch whose COMMIT was lost in a connection failure, or a late report of an attempt recovery re-issued,
-    /// changes nothing and releases no in-flight slot twice. The runs are found by primary key (see <c>runs_running</c> in the
+    /// (<see cref="FinishRunsSql"/>), sent together, then COMMIT. An outcome only applies to a run still <c>running</c> as the
+    /// attempt reported, on the node that reported it (<see cref="JobLedger.Applies"/>): replaying a batch whose COMMIT was lost
+    /// in a connection failure, or a late report of an attempt recovery re-issued, changes nothing and releases no in-flight
+    /// slot twice. The runs are found by primary key (see <c>runs_running</c> in the
     /// schema), and no index covers a column of <c>jobs</c> the release changes, so releasing is a HOT update.
     /// </remarks>
     public Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct)
@@ -77,14 +79,15 @@ public sealed partial class PostgresJobStore
                 var r = retries.Values.OrderBy(x => x.RunId, StringComparer.Ordinal).ToArray();
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("""
                     UPDATE runs SET attempt = u.attempt, retry_at = u.retry_at, error_message = u.error_message, error_kind = u.error_kind
-                    FROM unnest(@id, @attempt, @retry_at, @error_message, @error_kind) AS u(id, attempt, retry_at, error_message, error_kind)
-                    WHERE runs.id = u.id AND runs.status = 'running'
+                    FROM unnest(@id, @attempt, @retry_at, @error_message, @error_kind, @node) AS u(id, attempt, retry_at, error_message, error_kind, node)
+                    WHERE runs.id = u.id AND runs.status = 'running' AND runs.attempt = u.attempt - 1 AND runs.node IS NOT DISTINCT FROM u.node
                     """)
                     .With("id", r.Select(x => x.RunId).ToArray(), Sql.Array(NpgsqlDbType.Text))
                     .With("attempt", r.Select(x => x.Attempt + 1).ToArray(), Sql.Array(NpgsqlDbType.Integer))
                     .With("retry_at", r.Select(x => Sql.Ms(x.RetryAt!.Value)).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
                     .With("error_message", r.Select(x => x.ErrorMessage).ToArray(), Sql.Array(NpgsqlDbType.Text))
-                    .With("error_kind", r.Select(x => x.ErrorKind).ToArray(), Sql.Array(NpgsqlDbType.Text)));
+                    .With("error_kind", r.Select(x => x.ErrorKind).ToArray(), Sql.Array(NpgsqlDbType.Text))
+                    .With("node", r.Select(x => x.Node).ToArray(), Sql.Array(NpgsqlDbType.Text)));
             }
             if (finals.Count > 0)
             {
@@ -99,6 +102,8 @@ public sealed partial class PostgresJobStore
                 var errorKind = new string?[n];
                 var output = new string?[n];
                 var ord = new int[n];
+                var reported = new int[n];
+                var node = new string?[n];
                 for (int i = 0; i < n; i++)
                 {
                     var (o, position) = f[i];
@@ -110,6 +115,8 @@ public sealed partial class PostgresJobStore
                     errorKind[i] = o.ErrorKind;
                     output[i] = o.OutputJson;
                     ord[i] = position;
+                    reported[i] = o.Attempt;
+                    node[i] = o.Node;
                 }
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(FinishRunsSql)
                     .With("id", id, Sql.Array(NpgsqlDbType.Text))
@@ -119,7 +126,9 @@ public sealed partial class PostgresJobStore
                     .With("error_message", errorMessage, Sql.Array(NpgsqlDbType.Text))
                     .With("error_kind", errorKind, Sql.Array(NpgsqlDbType.Text))
                     .With("output", output, Sql.Array(NpgsqlDbType.Text))
-                    .With("ord", ord, Sql.Array(NpgsqlDbType.Integer)));
+                    .With("ord", ord, Sql.Array(NpgsqlDbType.Integer))
+                    .With("reported", reported, Sql.Array(NpgsqlDbType.Integer))
+                    .With("node", node, Sql.Array(NpgsqlDbType.Text)));
             }
             var released = new List<ScheduleEntry>();
             await using var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);

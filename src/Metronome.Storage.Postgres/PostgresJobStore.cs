@@ -24,6 +24,7 @@ public sealed partial class PostgresJobStore : IJobStore, ICatalogStore, ICluste
     private readonly PostgresStoreOptions _options;
     private readonly NpgsqlDataSource _data;
     private readonly string _listenConnectionString;
+    private readonly string _presenceConnectionString;
     private readonly string _channel;
     private readonly RunIdGenerator _runIds;
     private int _disposed;
@@ -45,11 +46,24 @@ public sealed partial class PostgresJobStore : IJobStore, ICatalogStore, ICluste
         // No automatic preparation (Max Auto Prepare): after five executions PostgreSQL may switch a prepared statement to a generic
         // plan that estimates 10 rows per array (EXPLAIN showed a nested loop over two CTEs, quadratic in the batch, for an earlier
         // form of the completion statement). Planning each batch costs well under a microsecond per row.
+        // A transaction left open by a paused process (SIGSTOP, a VM freeze) would keep its jobs' rows locked, and every other
+        // node skipping them (SKIP LOCKED), for as long as the pause: the server ends such a session after 5 s idle in a
+        // transaction. Every transaction of the store runs its statements back to back, in milliseconds.
+        if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.Ordinal) != true)
+            builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout=5000".Trim();
         _data = NpgsqlDataSource.Create(builder.ConnectionString);
         // The listening connection lives as long as listening does; outside the pool, with TCP keepalive to notice a dead peer.
         builder.Pooling = false;
         if (builder.KeepAlive == 0) builder.KeepAlive = 10;
         _listenConnectionString = builder.ConnectionString;
+        // The presence connection (PostgresJobStore.Presence.cs) also has TCP keepalives, so that a dead network path fails
+        // its next check within seconds rather than when the operating system gives up on the socket.
+        builder.KeepAlive = 0; // it queries every fraction of a second anyway
+        builder.TcpKeepAlive = true;
+        if (builder.TcpKeepAliveTime == 0) builder.TcpKeepAliveTime = 5;
+        if (builder.TcpKeepAliveInterval == 0) builder.TcpKeepAliveInterval = 1;
+        builder.ApplicationName = string.IsNullOrEmpty(builder.ApplicationName) ? "metronome presence" : builder.ApplicationName + " (presence)";
+        _presenceConnectionString = builder.ConnectionString;
     }
 
     /// <summary>Runs <paramref name="work"/> in one transaction (READ COMMITTED) and commits it.</summary>

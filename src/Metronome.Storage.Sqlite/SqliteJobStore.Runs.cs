@@ -11,8 +11,9 @@ public sealed partial class SqliteJobStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// A final completion only applies to a run still <c>running</c>: a duplicate report (say, after a recovery re-issued
-    /// the attempt) changes nothing and releases no in-flight slot twice.
+    /// A completion only applies to a run still <c>running</c> as the attempt reported, on the node that reported it
+    /// (<see cref="JobLedger.Applies"/>): a duplicate report, or a late one after a recovery re-issued the attempt, changes
+    /// nothing and releases no in-flight slot twice.
     /// </remarks>
     public Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct)
     {
@@ -22,17 +23,19 @@ public sealed partial class SqliteJobStore
         {
             using var retry = c.Command(tx, """
                 UPDATE runs SET attempt = @attempt, retry_at = @retry_at, error_message = @error_message, error_kind = @error_kind
-                WHERE id = @id AND status = 'running'
+                WHERE id = @id AND status = 'running' AND attempt = @reported AND node IS @node
                 """);
             var rId = retry.Param("@id");
             var rAttempt = retry.Param("@attempt");
             var rAt = retry.Param("@retry_at");
             var rMessage = retry.Param("@error_message");
             var rKind = retry.Param("@error_kind");
+            var rReported = retry.Param("@reported");
+            var rNode = retry.Param("@node");
             using var finish = c.Command(tx, """
                 UPDATE runs SET status = @status, started_at = @started_at, finished_at = @finished_at, error_message = @error_message,
                     error_kind = @error_kind, output = @output, retry_at = NULL
-                WHERE id = @id AND status = 'running'
+                WHERE id = @id AND status = 'running' AND attempt = @reported AND node IS @node
                 """);
             var fId = finish.Param("@id");
             var fStatus = finish.Param("@status");
@@ -41,6 +44,8 @@ public sealed partial class SqliteJobStore
             var fMessage = finish.Param("@error_message");
             var fKind = finish.Param("@error_kind");
             var fOutput = finish.Param("@output");
+            var fReported = finish.Param("@reported");
+            var fNode = finish.Param("@node");
 
             var released = new ReleaseTally();
             foreach (var done in completions)
@@ -52,6 +57,8 @@ public sealed partial class SqliteJobStore
                     rAt.Value = Sql.Ms(retryAt);
                     rMessage.Set(done.ErrorMessage);
                     rKind.Set(done.ErrorKind);
+                    rReported.Value = done.Attempt;
+                    rNode.Set(done.Node);
                     retry.ExecuteNonQuery();
                     continue;
                 }
@@ -63,6 +70,8 @@ public sealed partial class SqliteJobStore
                 fMessage.Set(done.ErrorMessage);
                 fKind.Set(done.ErrorKind);
                 fOutput.Set(done.OutputJson);
+                fReported.Value = done.Attempt;
+                fNode.Set(done.Node);
                 if (finish.ExecuteNonQuery() == 0) continue; // unknown or already finished
                 released.Add(done.JobId, done.StartedAt, done.Status);
             }

@@ -46,6 +46,7 @@ public sealed class SettingsTableTests
         { "METRONOME_PRUNE_INTERVAL_MS", "90000", 90 * S },
         { "METRONOME_HEARTBEAT_MS", "2000", 2 * S },
         { "METRONOME_NODE_TIMEOUT_MS", "30000", 30 * S },
+        { "METRONOME_PRESENCE_TIMEOUT_MS", "750", 0.75 * S },
         { "METRONOME_LEASE_TTL_MS", "9000", 9 * S },
         { "METRONOME_POLL_INTERVAL_MS", "1500", 1.5 * S },
         { "METRONOME_PARTITION_CLAIMS", "false", false },
@@ -117,6 +118,7 @@ public sealed class SettingsTableTests
     [InlineData("METRONOME_CLAIM_LOOKAHEAD_MS", "20000", "METRONOME_CLAIM_LOOKAHEAD_MS (Metronome:ClaimLookahead) must be between 0 and 10 s, not '20000'.")]
     [InlineData("METRONOME_RETENTION_DAYS", "a week", "METRONOME_RETENTION_DAYS (Metronome:RetentionAge) must be a whole number of days, not 'a week'.")]
     [InlineData("METRONOME_NODE_TIMEOUT_MS", "3000", "METRONOME_NODE_TIMEOUT_MS (Metronome:Cluster:NodeTimeout) must be at least twice METRONOME_HEARTBEAT_MS (Metronome:Cluster:HeartbeatInterval) (one late heartbeat must not kill a node), not '3000'.")]
+    [InlineData("METRONOME_PRESENCE_TIMEOUT_MS", "50", "METRONOME_PRESENCE_TIMEOUT_MS (Metronome:Cluster:PresenceTimeout) must be at least 100 ms and less than METRONOME_NODE_TIMEOUT_MS (Metronome:Cluster:NodeTimeout), not '50'.")]
     [InlineData("METRONOME_PARTITION_CLAIMS", "maybe", "METRONOME_PARTITION_CLAIMS (Metronome:Cluster:PartitionClaims) must be true or false, not 'maybe'.")]
     [InlineData("Metronome:Cluster:LeaseTtl", "soon", "METRONOME_LEASE_TTL_MS (Metronome:Cluster:LeaseTtl) must be a time span such as 00:00:05, not 'soon'.")]
     [InlineData("METRONOME_FUNCTION_WORKERS", "0", "METRONOME_FUNCTION_WORKERS (Metronome:Functions:Workers) must be positive, not '0'.")]

@@ -33,6 +33,13 @@ public sealed class JobLedgerConformanceTests
         Assert.Equal(c.Outcome, LedgerReference.Trigger(c));
     }
 
+    [Theory, MemberData(nameof(FenceNames), MemberType = typeof(LedgerTables))]
+    public void Fence_case(string name)
+    {
+        var c = Fence.Single(x => x.Name == name);
+        Assert.Equal(c.Expected, LedgerReferenceFence.Fence(c));
+    }
+
     [Theory, MemberData(nameof(ClaimNames), MemberType = typeof(LedgerTables))]
     public void Claim_case(string name)
     {

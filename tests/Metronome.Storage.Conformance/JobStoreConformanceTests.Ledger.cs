@@ -21,7 +21,7 @@ public abstract partial class JobStoreConformanceTests
         if (c.DeleteJob) await Jobs.DeleteJobAsync(job.Product, job.Tag, default);
 
         var reports = c.Finished.Select(i => new RunCompletion(runs[i].Run.Id, job.Id, 1, c.Outcome, T.StartedAt(i),
-            T.StartedAt(i) + TimeSpan.FromSeconds(1), null, null, null, null)).ToList();
+            T.StartedAt(i) + TimeSpan.FromSeconds(1), null, null, null, null, T.Node)).ToList();
         var announced = new List<DateTimeOffset?>();
         foreach (var batch in c.OneBatch ? [reports] : reports.Select(r => new List<RunCompletion> { r }))
             foreach (var entry in await Jobs.CompleteRunsAsync(batch, default))
@@ -74,7 +74,7 @@ public abstract partial class JobStoreConformanceTests
                 break;
             case T.HandBackSetup.Finished:
                 await Jobs.CompleteRunsAsync([new RunCompletion(claimed.Run.Id, job.Id, 1, RunStatus.Succeeded, T.StartedAt(0),
-                    T.StartedAt(0) + TimeSpan.FromSeconds(1), null, null, null, null)], default);
+                    T.StartedAt(0) + TimeSpan.FromSeconds(1), null, null, null, null, claimed.Run.Node)], default);
                 break;
             case T.HandBackSetup.TakenOver:
                 Assert.Single((await Jobs.RecoverRunsAsync(new RecoverParams(T.OtherNode, T.TakenOverAt, [T.Node]), default)).Resume);
@@ -111,6 +111,22 @@ public abstract partial class JobStoreConformanceTests
         Assert.Equal(0, await Jobs.HandBackRunsAsync(new HandBackParams(T.Node, []), default));
         var resumed = Assert.Single((await Jobs.RecoverRunsAsync(new RecoverParams(T.OtherNode, T.RecoveredAt, null), default)).Resume);
         Assert.Equal((1, T.HandedBackAt), (resumed.Run.Attempt, resumed.RunAt));
+    }
+
+    [Theory, MemberData(nameof(T.FenceNames), MemberType = typeof(T))]
+    public async Task Ledger_fence_case(string name)
+    {
+        var c = T.Fence.Single(x => x.Name == name);
+        var job = await CreateAsync(T.FenceJob(c));
+        var claimed = (await TriggerAsync(job, 1))[0];
+        if (c.Recovered) Assert.Single((await Jobs.RecoverRunsAsync(new RecoverParams(T.OtherNode, T.RecoveredAt, [T.Node]), default)).Resume);
+
+        await Jobs.CompleteRunsAsync([T.FenceReport(c, claimed.Run.Id, job.Id)], default);
+
+        var run = (await Jobs.GetRunAsync(job.Product, claimed.Run.Id, default))!;
+        var outcome = new T.FenceOutcome(run.Status, run.Attempt, run.Node, (await ReloadAsync(job)).InFlight);
+        Assert.Equal(c.Expected, outcome);
+        Assert.Equal(LedgerReferenceFence.Fence(c), outcome);
     }
 
     [Theory, MemberData(nameof(T.TriggerNames), MemberType = typeof(T))]

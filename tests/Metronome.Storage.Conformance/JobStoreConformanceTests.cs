@@ -91,8 +91,8 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
         (await Jobs.ListRunsAsync(new RunQuery(product, jobTag, null, 100_000, null), default)).Items;
 
     protected static RunCompletion Succeeded(ClaimedRun claimed, DateTimeOffset startedAt, DateTimeOffset finishedAt) =>
-        new(claimed.Run.Id, claimed.Run.JobId, claimed.Run.Attempt, RunStatus.Succeeded, startedAt, finishedAt, null, null, """{"ok":true}""", null);
+        new(claimed.Run.Id, claimed.Run.JobId, claimed.Run.Attempt, RunStatus.Succeeded, startedAt, finishedAt, null, null, """{"ok":true}""", null, claimed.Run.Node);
 
     protected static RunCompletion Failed(ClaimedRun claimed, DateTimeOffset at, DateTimeOffset? retryAt) =>
-        new(claimed.Run.Id, claimed.Run.JobId, claimed.Run.Attempt, RunStatus.Failed, at, at, "HTTP 503", "http_status", null, retryAt);
+        new(claimed.Run.Id, claimed.Run.JobId, claimed.Run.Attempt, RunStatus.Failed, at, at, "HTTP 503", "http_status", null, retryAt, claimed.Run.Node);
 }

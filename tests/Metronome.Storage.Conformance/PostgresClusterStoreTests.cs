@@ -178,10 +178,14 @@ public sealed class PostgresClusterStoreTests(PostgresFixture pg) : IClassFixtur
         var resumed = Assert.Single(recovered.Resume);
         Assert.Equal((run.Id, run.Slot, 2, "node-b"), (resumed.Run.Id, resumed.Run.Slot, resumed.Run.Attempt, resumed.Run.Node));
         Assert.Empty(await store.ListDeadNodesAsync(TimeSpan.FromMilliseconds(400), default));
-        // The dead node's late report of the first attempt is final if it comes first; a replay of it changes nothing.
-        var late = new RunCompletion(run.Id, job.Id, 1, RunStatus.Succeeded, now, now, null, null, null, null);
-        await store.CompleteRunsAsync([late], default);
+        // The dead node's late report of the first attempt is fenced off (the run is now attempt 2 on node-b); the re-issued
+        // attempt's report finishes it, and a replay of that changes nothing.
+        var late = new RunCompletion(run.Id, job.Id, 1, RunStatus.Succeeded, now, now, null, null, null, null, "node-a");
         Assert.Empty(await store.CompleteRunsAsync([late], default));
+        Assert.Equal(1, (await store.GetJobAsync("shop", "orphan", default))!.InFlight);
+        var taken = new RunCompletion(run.Id, job.Id, 2, RunStatus.Succeeded, now, now, null, null, null, null, "node-b");
+        Assert.Single(await store.CompleteRunsAsync([taken], default));
+        Assert.Empty(await store.CompleteRunsAsync([taken], default));
         Assert.Equal(0, (await store.GetJobAsync("shop", "orphan", default))!.InFlight);
     }
 

@@ -68,6 +68,17 @@ internal sealed class ClaimedRunTimer : IDisposable
         if (due is not null) _fire(due);
     }
 
+    /// <summary>Removes and returns every waiting attempt.</summary>
+    public List<ClaimedRun> TakeAll()
+    {
+        lock (_lock)
+        {
+            var all = new List<ClaimedRun>(_pending.Count);
+            while (_pending.TryDequeue(out var run, out _)) all.Add(run);
+            return all;
+        }
+    }
+
     /// <summary>Stops the timer and returns every attempt still waiting for its instant (none of them started).</summary>
     public List<ClaimedRun> Drain()
     {

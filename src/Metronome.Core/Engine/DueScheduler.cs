@@ -25,6 +25,7 @@ internal sealed class DueScheduler : EngineService
     private readonly TimeProvider _time;
     private readonly MetronomeOptions _options;
     private readonly EngineProbe _probe;
+    private readonly Cluster.NodePresence _presence;
     private readonly DueQueue _queue = new();
     private readonly ScheduleChanges _changes = new();
     private readonly Lock _lock = new();
@@ -33,9 +34,9 @@ internal sealed class DueScheduler : EngineService
     private readonly CancellationTokenSource _quit = new();
 
     public DueScheduler(IJobStore store, RunDispatcher dispatcher, CompletionWriter writer, TimeProvider time, IOptions<MetronomeOptions> options,
-        ILogger<DueScheduler> logger, EngineProbe probe) : base(logger, "metronome-due-loop")
+        ILogger<DueScheduler> logger, EngineProbe probe, Cluster.NodePresence presence) : base(logger, "metronome-due-loop")
     {
-        (_store, _dispatcher, _writer, _time, _options, _probe) = (store, dispatcher, writer, time, options.Value, probe);
+        (_store, _dispatcher, _writer, _time, _options, _probe, _presence) = (store, dispatcher, writer, time, options.Value, probe, presence);
         writer.Written += OnWritten;
         dispatcher.CapacityFreed += OnCapacityFreed;
         probe.Attach(() => dispatcher.Held == 0 && writer.Pending == 0);
@@ -124,6 +125,12 @@ internal sealed class DueScheduler : EngineService
             if (Room() <= 0)
             {
                 if (!await WaitForRoomAsync(stop)) return;
+                continue;
+            }
+            if (!_presence.IsPresent)
+            {
+                // A node without its presence claims nothing (Cluster/README.md, "Presence"); the queue keeps its due times.
+                if (!await _presence.WaitPresentAsync(stop)) return;
                 continue;
             }
             var seenWakes = _probe.Wakes; // read before the queue: a later command makes this loop's wait non-idle

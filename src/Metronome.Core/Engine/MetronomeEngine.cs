@@ -39,6 +39,7 @@ internal sealed class MetronomeEngine : IHostedLifecycleService, IAsyncDisposabl
     private readonly DueScheduler _scheduler;
     private readonly RunDispatcher _dispatcher;
     private readonly CompletionWriter _writer;
+    private readonly NodePresence _presence;
     private readonly IReadOnlyList<EngineService> _chores;
     private readonly EngineService? _membership;
     private readonly TimeSpan _shutdownTimeout;
@@ -49,11 +50,12 @@ internal sealed class MetronomeEngine : IHostedLifecycleService, IAsyncDisposabl
     /// <param name="shutdownTimeout">The host's shutdown timeout (<see cref="HostOptions.ShutdownTimeout"/>), which paces a stop.</param>
     internal MetronomeEngine(IJobStore store, IClusterStore? cluster, TimeProvider time, IOptions<MetronomeOptions> options,
         ILogger<MetronomeEngine> logger, EngineProbe probe, ProductConcurrencyCaps caps, DueScheduler scheduler, RunDispatcher dispatcher,
-        CompletionWriter writer, EngineChores chores, TimeSpan shutdownTimeout)
+        CompletionWriter writer, EngineChores chores, NodePresence presence, TimeSpan shutdownTimeout)
     {
         (_store, _cluster, _time, _options, _logger, Probe) = (store, cluster, time, options.Value, logger, probe);
         (_caps, _scheduler, _dispatcher, _writer, _chores, _membership) = (caps, scheduler, dispatcher, writer, chores.Services, chores.Membership);
-        _shutdownTimeout = shutdownTimeout;
+        (_presence, _shutdownTimeout) = (presence, shutdownTimeout);
+        presence.ResetAsync = ResetAfterDeclaredDeadAsync;
     }
 
     /// <summary>Progress counters and named signals tests and metrics can await.</summary>
@@ -67,8 +69,13 @@ internal sealed class MetronomeEngine : IHostedLifecycleService, IAsyncDisposabl
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) return;
         await _store.MigrateAsync(cancellationToken);
         // Single-node start: every run left running belongs to a previous life of this store's node(s). In a cluster, only
-        // this node's own (node names are unique): other nodes' runs are the leader's to recover once they stop heartbeating.
-        if (_cluster is not null) await _cluster.HeartbeatAsync(_options.NodeName, cancellationToken);
+        // this node's own: its presence (taken first) guarantees no other live process uses this node name, and other nodes'
+        // runs are the leader's to recover once they are declared dead.
+        if (_cluster is not null)
+        {
+            await _presence.JoinAsync(cancellationToken);
+            await _cluster.HeartbeatAsync(_options.NodeName, cancellationToken);
+        }
         var recovered = await _store.RecoverRunsAsync(
             new RecoverParams(_options.NodeName, _time.GetUtcNow(), _cluster is null ? null : [_options.NodeName]), cancellationToken);
         if (recovered.Resume.Count + recovered.Abandoned > 0)
@@ -98,6 +105,21 @@ internal sealed class MetronomeEngine : IHostedLifecycleService, IAsyncDisposabl
         return claims;
     }
 
+    /// <summary>
+    /// This node joined again after the leader declared it dead (its running runs were taken over): it drops every attempt
+    /// it held but had not started, takes back its own runs still left running (claimed in the moment before the declaration
+    /// reached it; usually none), and reloads the schedule, as a restart would.
+    /// </summary>
+    private async Task ResetAfterDeclaredDeadAsync(CancellationToken ct)
+    {
+        var dropped = _dispatcher.DropHeld();
+        var recovered = await _store.RecoverRunsAsync(new RecoverParams(_options.NodeName, _time.GetUtcNow(), [_options.NodeName]), ct);
+        _logger.LogWarning("Dropped {Dropped} attempts held when declared dead; took back {Resumed} own runs and abandoned {Abandoned}",
+            dropped, recovered.Resume.Count, recovered.Abandoned);
+        await _scheduler.ReloadAsync(ct);
+        _dispatcher.Dispatch(recovered.Resume);
+    }
+
     Task IHostedLifecycleService.StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
@@ -121,7 +143,9 @@ internal sealed class MetronomeEngine : IHostedLifecycleService, IAsyncDisposabl
         var drained = await _dispatcher.StopAsync(cancelAt, cancellationToken);
         await _writer.StopAsync(cancellationToken);
         var (handedBack, handBackError) = await HandBackAsync(drained.HandBack, cancellationToken);
-        // Leaving the cluster last: the leader's rescuer then takes the handed-back runs over at once.
+        // Leaving the cluster last (the presence session, then the node's row): the leader's rescuer then takes the
+        // handed-back runs over at once.
+        await _presence.ReleaseAsync();
         if (_membership is not null) await _membership.StopAsync(cancellationToken);
         LogStopped(began, drained, handedBack, handBackError);
     }

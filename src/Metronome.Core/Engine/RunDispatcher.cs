@@ -43,6 +43,11 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly EngineProbe _probe;
     private readonly FairSlots _slots;
+    private readonly Cluster.NodePresence _presence;
+    // Attempts whose instant came while this node's presence had lapsed: started when it is back, dropped if the node was
+    // declared dead meanwhile (the leader took their runs over). Under _parkedLock.
+    private readonly List<ClaimedRun> _parked = [];
+    private readonly Lock _parkedLock = new();
     // Jobs paused or deleted while this node holds runs of them: those runs must not start (nor retry). An entry lives only
     // while the job has runs here (_heldByJob counts them, under _jobsLock): when its last run leaves, nothing of the job
     // can start any more, so the entry goes. A run of it still being claimed at the cancel is dispatched with the job
@@ -65,8 +70,10 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private readonly StopHandBacks _handBacks = new();
 
     public RunDispatcher(IEnumerable<IEventExecutor> executors, EventResolver resolver, CompletionWriter writer, ProductConcurrencyCaps caps,
-        TimeProvider time, IOptions<MetronomeOptions> options, ILogger<RunDispatcher> logger, EngineProbe probe)
+        TimeProvider time, IOptions<MetronomeOptions> options, ILogger<RunDispatcher> logger, EngineProbe probe, Cluster.NodePresence presence)
     {
+        _presence = presence;
+        presence.Regained += Unpark;
         _executors = executors.GroupBy(e => e.EventType).ToDictionary(g => g.Key, g => g.Last());
         _resolver = resolver;
         _writer = writer;
@@ -145,6 +152,14 @@ internal sealed class RunDispatcher : IAsyncDisposable
                 NotStarted(runs[i], outstanding: false);
                 continue;
             }
+            if (!_presence.IsPresent)
+            {
+                // Checked at the attempt's instant: a node paused past its presence deadline fires nothing it held before.
+                lock (_parkedLock) _parked.Add(runs[i]);
+                if (_presence.IsPresent) Unpark(); // presence came back between the check and the park
+                if (Volatile.Read(ref _draining) != 0) GiveBackParked(); // the stop began between the checks
+                continue;
+            }
             if (Volatile.Read(ref _retriesWaiting) > 0 && _retries.TryRemove((runs[i].Run.Id, runs[i].Run.Attempt), out _))
                 Interlocked.Decrement(ref _retriesWaiting);
             Interlocked.Increment(ref _outstanding);
@@ -214,6 +229,53 @@ internal sealed class RunDispatcher : IAsyncDisposable
         }
     }
 
+    /// <summary>Presence is back: parked attempts start now (their instant has passed).</summary>
+    private void Unpark()
+    {
+        List<ClaimedRun> parked;
+        lock (_parkedLock)
+        {
+            if (_parked.Count == 0) return;
+            parked = [.. _parked];
+            _parked.Clear();
+        }
+        _timer.Add(parked);
+    }
+
+    /// <summary>Stopping: attempts parked while presence had lapsed are handed back, like any attempt not started.</summary>
+    private void GiveBackParked()
+    {
+        List<ClaimedRun> parked;
+        lock (_parkedLock)
+        {
+            if (_parked.Count == 0) return;
+            parked = [.. _parked];
+            _parked.Clear();
+        }
+        foreach (var run in parked) NotStarted(run, outstanding: false);
+    }
+
+    /// <summary>
+    /// Drops every attempt held but not started (waiting for its instant, a retry's instant, or parked): the node was
+    /// declared dead and the leader took their runs over. Attempts already running finish; their outcomes are fenced by the
+    /// store (a completion applies only to the same attempt on the same node). Returns how many were dropped.
+    /// </summary>
+    public int DropHeld()
+    {
+        var dropped = _timer.TakeAll();
+        lock (_parkedLock)
+        {
+            dropped.AddRange(_parked);
+            _parked.Clear();
+        }
+        foreach (var run in dropped)
+        {
+            if (_retries.TryRemove((run.Run.Id, run.Run.Attempt), out _)) Interlocked.Decrement(ref _retriesWaiting);
+            Left(run.Run.JobId, outstanding: false);
+        }
+        return dropped.Count;
+    }
+
     /// <summary>An attempt left the dispatcher (finished, or handed back at stop).</summary>
     /// <param name="outstanding">It had been started or was waiting for a slot (counted in what a stop drains).</param>
     private void Left(long jobId, bool outstanding = true)
@@ -251,7 +313,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
     private bool IsCancelled(Run run) => run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId);
 
     private void Abandon(Run run, DateTimeOffset at) => _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, RunStatus.Abandoned,
-        at, at, "the job was paused or deleted before this attempt started", ErrorKinds.Abandoned, null, null));
+        at, at, "the job was paused or deleted before this attempt started", ErrorKinds.Abandoned, null, null, run.Node));
 
     private async ValueTask RunAttemptAsync(ClaimedRun claimed)
     {
@@ -300,7 +362,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
         if (status != RunStatus.Succeeded && RetryDelay.HasAttemptsLeft(claimed.Retries, run.Attempt) && !_cancelledJobs.ContainsKey(run.JobId))
             retryAt = finished + RetryDelay.For(claimed.Retries, run.Attempt, Random.Shared.NextDouble());
         _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, status, started, finished,
-            outcome.ErrorMessage, outcome.ErrorKind, AttemptOutcomes.Truncate(outcome.OutputJson), retryAt));
+            outcome.ErrorMessage, outcome.ErrorKind, AttemptOutcomes.Truncate(outcome.OutputJson), retryAt, run.Node));
         if (retryAt is { } when)
         {
             _retries[(run.Id, run.Attempt + 1)] = 0;
@@ -374,6 +436,7 @@ internal sealed class RunDispatcher : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _draining, 1) != 0) return;
         foreach (var run in _timer.Drain()) NotStarted(run, outstanding: false);
+        GiveBackParked();
         StartWaiting(); // hands back the attempts waiting for a slot
         if (Volatile.Read(ref _outstanding) == 0) _drained.TrySetResult();
     }

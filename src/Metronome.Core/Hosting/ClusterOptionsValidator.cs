@@ -17,6 +17,8 @@ internal sealed class ClusterOptionsValidator(SettingNames? names = null) : IVal
             .That(o.PollInterval > TimeSpan.Zero, nameof(o.PollInterval), o.PollInterval, "must be positive")
             .That(o.ClaimTakeoverGrace > TimeSpan.Zero, nameof(o.ClaimTakeoverGrace), o.ClaimTakeoverGrace, "must be positive")
             .That(o.CatalogCacheTtl > TimeSpan.Zero, nameof(o.CatalogCacheTtl), o.CatalogCacheTtl, "must be positive")
+            .That(o.PresenceTimeout >= TimeSpan.FromMilliseconds(100) && o.PresenceTimeout < o.NodeTimeout, nameof(o.PresenceTimeout), o.PresenceTimeout,
+                $"must be at least 100 ms and less than {check.Name(nameof(o.NodeTimeout))}")
             .Result;
     }
 }

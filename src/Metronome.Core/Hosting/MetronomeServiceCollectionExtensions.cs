@@ -81,14 +81,16 @@ public static class MetronomeServiceCollectionExtensions
         services.TryAddSingleton<RunDispatcher>();
         services.TryAddSingleton<DueScheduler>();
         services.TryAddSingleton<IEngineSignal, EngineSignal>();
-        services.TryAddSingleton(sp => new LeaderElector(sp.GetRequiredService<IClusterStore>(), NodeName(sp), Cluster(sp),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElector>>()));
+        services.TryAddSingleton(sp => new NodePresence(sp.GetService<IClusterStore>(), NodeName(sp), Cluster(sp),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NodePresence>>()));
+        services.TryAddSingleton(sp => new LeaderElector(sp.GetRequiredService<IClusterStore>(), sp.GetRequiredService<NodePresence>(), NodeName(sp),
+            Cluster(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElector>>()));
         services.TryAddSingleton(Chores);
         services.TryAddSingleton(sp => new MetronomeEngine(sp.GetRequiredService<IJobStore>(), sp.GetService<IClusterStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MetronomeOptions>>(), sp.GetRequiredService<ILogger<MetronomeEngine>>(),
             sp.GetRequiredService<EngineProbe>(), sp.GetRequiredService<ProductConcurrencyCaps>(), sp.GetRequiredService<DueScheduler>(),
             sp.GetRequiredService<RunDispatcher>(), sp.GetRequiredService<CompletionWriter>(), sp.GetRequiredService<EngineChores>(),
-            sp.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout));
+            sp.GetRequiredService<NodePresence>(), sp.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout));
     }
 
     private static string NodeName(IServiceProvider sp) => sp.GetRequiredService<IOptions<MetronomeOptions>>().Value.NodeName;
@@ -106,10 +108,12 @@ public static class MetronomeServiceCollectionExtensions
         var (node, timing) = (options.NodeName, Cluster(sp));
         var elector = sp.GetRequiredService<LeaderElector>();
         var scheduler = sp.GetRequiredService<DueScheduler>();
+        var presence = sp.GetRequiredService<NodePresence>();
         List<EngineService> chores =
         [
             elector,
-            new RunRescuer(store, cluster, elector, node, timing, time, sp.GetRequiredService<RunDispatcher>().Dispatch, logs.CreateLogger<RunRescuer>()),
+            new RunRescuer(store, cluster, elector, presence, node, timing, time, sp.GetRequiredService<RunDispatcher>().Dispatch,
+                logs.CreateLogger<RunRescuer>()),
             new RunPruner(store, options, time, () => elector.IsLeader, logs.CreateLogger<RunPruner>()),
         ];
         if (sp.GetService<IScheduleChangeFeed>() is { } feed)
@@ -123,6 +127,9 @@ public static class MetronomeServiceCollectionExtensions
                 () => { resolver.Clear(); catalog.Value.Cache.Clear(); },
                 logs.CreateLogger<ScheduleChangeListener>()));
         }
+        // Joined by the engine before anything else. Last here, so its confirmations stop first; the session itself is released
+        // after the drain and the hand-back (MetronomeEngine.StopAsync), before the heartbeat removes the node's row.
+        chores.Add(presence);
         return new EngineChores(chores, new NodeHeartbeat(cluster, node, timing, time, logs.CreateLogger<NodeHeartbeat>()));
     }
 }

@@ -91,6 +91,20 @@ public static class JobLedger
     }
 
     /// <summary>
+    /// Whether a reported outcome applies to the run as stored: only while the run is still <c>running</c> as the attempt
+    /// reported, on the node that reported it. A replayed report (its batch was written before), the late report of an
+    /// attempt recovery re-issued (the next attempt, or the same pending retry on another node), or one from a node whose
+    /// run was taken over while it was paused, changes nothing. The SQL stores write this rule in their WHERE clauses; the
+    /// conformance suite's fencing table keeps them equal to it.
+    /// </summary>
+    public static bool Applies(Run run, RunCompletion completion)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(completion);
+        return run.Status == RunStatus.Running && run.Attempt == completion.Attempt && string.Equals(run.Node, completion.Node, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Takes over a run left <c>running</c> by a node that stopped. A pending retry has not started: it is re-issued as is,
     /// at its retry time. An interrupted attempt counts as tried: it is re-issued now as the next attempt when attempts
     /// remain. Otherwise (or when the job is gone) the run is abandoned and, if the job still exists, released.

@@ -20,13 +20,67 @@ public interface IClusterStore
     Task ReleaseLeaseAsync(string name, string node, CancellationToken ct);
 
     /// <summary>
-    /// Nodes that own <c>running</c> runs and have not heartbeated for <paramref name="nodeTimeout"/> (or never did):
-    /// their runs are orphans, to be taken over with <see cref="IJobStore.RecoverRunsAsync"/>.
+    /// The heartbeat backstop: nodes that own <c>running</c> runs and have not heartbeated for <paramref name="nodeTimeout"/>
+    /// (or never did, or were declared dead), and joined nodes not yet declared dead whose heartbeat is that old (a process
+    /// paused, or a lost host): to be declared dead (<see cref="DeclareDeadAsync"/>) and their runs taken over with
+    /// <see cref="IJobStore.RecoverRunsAsync"/>.
     /// </summary>
     Task<IReadOnlyList<string>> ListDeadNodesAsync(TimeSpan nodeTimeout, CancellationToken ct);
 
+    /// <summary>
+    /// Joins the cluster as <paramref name="node"/>: takes the node's presence, held by a session of the store that ends when
+    /// the process dies (PostgreSQL: a session-level advisory lock on a dedicated connection). Returns null when another live
+    /// process holds the presence of <paramref name="node"/> (node names must be unique). Joining clears a mark left by
+    /// <see cref="DeclareDeadAsync"/>, and reports it (<see cref="INodePresenceSession.WasDeclaredDead"/>).
+    /// A store without presence keeps this default: a session that is always present (liveness rests on heartbeats alone).
+    /// </summary>
+    Task<INodePresenceSession?> JoinAsync(string node, CancellationToken ct) => Task.FromResult<INodePresenceSession?>(new UnboundPresenceSession());
+
+    /// <summary>
+    /// Joined nodes, not declared dead, whose presence is not held right now (their session ended: the process died, or its
+    /// connection broke and it has not joined again yet). One look: the caller confirms over time before declaring them dead.
+    /// Cheap enough to ask a couple of times a second from one node. The default (no presence) never reports one.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListAbsentNodesAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    /// <summary>
+    /// Declares <paramref name="nodes"/> dead: each leaves the claim ring and claims nothing until it joins again, and its
+    /// next presence check fails. Without <paramref name="endPresence"/> (seen absent) a node whose presence is held again by
+    /// now is left alone; with it (heartbeat timeout: the process may only be paused) the session holding its presence is
+    /// ended as well, where the store is permitted to. Returns those of <paramref name="nodes"/> that are declared dead now, by
+    /// this call or an earlier one (and names the store has no record of): the nodes whose running runs the caller may take
+    /// over, since each will see the mark when it joins again.
+    /// </summary>
+    Task<IReadOnlyList<string>> DeclareDeadAsync(IReadOnlyList<string> nodes, bool endPresence, CancellationToken ct) => Task.FromResult(nodes);
+
     /// <summary>Forgets a node that stopped gracefully (its runs are settled), so it does not show as dead.</summary>
     Task RemoveNodeAsync(string node, CancellationToken ct);
+}
+
+/// <summary>
+/// A node's presence in the cluster (<see cref="IClusterStore.JoinAsync"/>): while the session lives and the node is not
+/// declared dead, the node may claim and fire. Disposing it gives the presence up (the process then stops acting).
+/// </summary>
+public interface INodePresenceSession : IAsyncDisposable
+{
+    /// <summary>The node had been declared dead since it last held its presence: its running runs were taken over.</summary>
+    bool WasDeclaredDead { get; }
+
+    /// <summary>
+    /// Confirms, through the session itself, that the node still holds its presence: false when it was declared dead
+    /// meanwhile; throws when the session is gone (a broken connection): presence is lost either way, and the node joins again.
+    /// </summary>
+    Task<bool> ConfirmAsync(CancellationToken ct);
+}
+
+/// <summary>The presence of a store that has none: always present.</summary>
+internal sealed class UnboundPresenceSession : INodePresenceSession
+{
+    public bool WasDeclaredDead => false;
+
+    public Task<bool> ConfirmAsync(CancellationToken ct) => Task.FromResult(true);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>

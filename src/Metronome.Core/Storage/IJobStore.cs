@@ -117,10 +117,14 @@ public sealed record ClaimedRun
 }
 
 /// <summary>The outcome of one attempt.</summary>
+/// <param name="Attempt">The attempt reported, as claimed (<see cref="Run.Attempt"/> of the claimed run).</param>
 /// <param name="RetryAt">Set when the attempt failed and the next attempt will run at this instant.</param>
+/// <param name="Node">The node that ran the attempt (<see cref="Run.Node"/> of the claimed run). With <paramref name="Attempt"/>
+/// it fences the report: it applies only while the run is still that attempt on that node
+/// (<see cref="Scheduling.JobLedger.Applies"/>), so a late report from a node whose run was taken over changes nothing.</param>
 public sealed record RunCompletion(
     string RunId, long JobId, int Attempt, RunStatus Status, DateTimeOffset StartedAt, DateTimeOffset FinishedAt,
-    string? ErrorMessage, string? ErrorKind, string? OutputJson, DateTimeOffset? RetryAt);
+    string? ErrorMessage, string? ErrorKind, string? OutputJson, DateTimeOffset? RetryAt, string? Node);
 
 /// <summary>An attempt a stopping node gives back (<see cref="Scheduling.JobLedger.HandBack"/>).</summary>
 /// <param name="RunId">The run.</param>

@@ -7,8 +7,8 @@ using Metronome.Core.Events;
 using Metronome.Core.Execution;
 using Metronome.Core.Hosting;
 using Metronome.Core.Jobs;
-using Metronome.Storage.Sqlite;
 using Metronome.Core.Storage;
+using Metronome.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -37,7 +37,8 @@ internal sealed class EngineHarness : IAsyncDisposable
     public required LogLines Logs { get; init; }
 
     public static async Task<EngineHarness> StartAsync(string? databasePath = null, FakeTimeProvider? time = null, RecordingExecutor? executor = null,
-        Action<MetronomeOptions>? configure = null, TimeSpan? shutdownTimeout = null, Func<IJobStore, IJobStore>? wrapStore = null)
+        Action<MetronomeOptions>? configure = null, TimeSpan? shutdownTimeout = null, Func<IJobStore, IJobStore>? wrapStore = null,
+        IClusterStore? cluster = null)
     {
         time ??= new FakeTimeProvider(T0);
         var path = databasePath ?? Path.Combine(Path.GetTempPath(), $"metronome-engine-{Guid.NewGuid():N}.db");
@@ -50,6 +51,8 @@ internal sealed class EngineHarness : IAsyncDisposable
             .AddLogging(b => b.AddProvider(logs))
             .Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout ?? o.ShutdownTimeout)
             .AddSingleton<TimeProvider>(time).AddSingleton(wrapStore?.Invoke(store) ?? store).AddSingleton<ICatalogStore>(store).AddSingleton<IEventExecutor>(executor);
+        if (cluster is not null) // a node of a cluster: presence, heartbeat, leader, rescuer
+            services.AddSingleton(cluster).Configure<Core.Engine.Cluster.ClusterOptions>(o => o.PresenceTimeout = TimeSpan.FromSeconds(2));
         services.AddMetronome(o => CopyInto(options, o));
         var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<MetronomeEngine>();

@@ -43,7 +43,7 @@ public sealed record Hit(string Path, string Key, string Token, string Body, lon
 
 /// <summary>
 /// The HTTP target of a cluster under test, a Kestrel listener in the test process. Every POST to <c>/hit</c> or under it is recorded
-/// and counted by idempotency key, then answered 200 after <see cref="Delay"/> (so that attempts are in flight when a node
+/// and counted by idempotency key, then answered 200 after <see cref="Delay"/> (or <c>?delay_ms=N</c>, or <see cref="HitDuration"/>) (so that attempts are in flight when a node
 /// dies). A POST to <c>/slow/{ms}</c> is recorded the same way and answered after that many milliseconds.
 /// </summary>
 public sealed class HitTarget : IAsyncDisposable
@@ -77,13 +77,17 @@ public sealed class HitTarget : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var target = new HitTarget(builder.Build());
-        target._app.MapPost("/hit", (HttpContext context) => target.RecordAsync(context, nth => target.HitDuration?.Invoke(nth) ?? target.Delay));
-        target._app.MapPost("/hit/{**rest}", (HttpContext context) => target.RecordAsync(context, nth => target.HitDuration?.Invoke(nth) ?? target.Delay));
+        target._app.MapPost("/hit", (HttpContext context) => target.RecordAsync(context, nth => QueryDelay(context) ?? target.HitDuration?.Invoke(nth) ?? target.Delay));
+        target._app.MapPost("/hit/{**rest}", (HttpContext context) => target.RecordAsync(context, nth => QueryDelay(context) ?? target.HitDuration?.Invoke(nth) ?? target.Delay));
         target._app.MapPost("/slow/{ms:int}", (HttpContext context, int ms) => target.RecordAsync(context, _ => TimeSpan.FromMilliseconds(ms)));
         await target._app.StartAsync();
         target.BaseUrl = target._app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return target;
     }
+
+    /// <summary>A <c>?delay_ms=N</c> on a <c>/hit</c> request holds that one request N ms.</summary>
+    private static TimeSpan? QueryDelay(HttpContext context) =>
+        int.TryParse(context.Request.Query["delay_ms"], out var ms) ? TimeSpan.FromMilliseconds(ms) : null;
 
     private async Task RecordAsync(HttpContext context, Func<int, TimeSpan> delayOf)
     {
