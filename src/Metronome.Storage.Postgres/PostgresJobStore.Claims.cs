@@ -83,6 +83,7 @@ public sealed partial class PostgresJobStore
                 var claim = JobLedger.Claim(id, job, decided, newRunId);
                 foreach (var claimed in claim.Runs) writes.InsertRun(claimed.Run, job.Retries.MaxAttempts);
                 foreach (var run in claim.Skipped) writes.InsertRun(run, job.Retries.MaxAttempts);
+                if (claim.Extended is { } more) writes.ExtendSkipped(more);
                 runs.AddRange(claim.Runs);
                 if (claim.Next is { } next) writes.UpdateJob(next);
                 schedule[id] = claim.Entry;

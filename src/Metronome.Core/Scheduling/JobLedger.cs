@@ -28,7 +28,7 @@ public static class JobLedger
     /// <param name="jobId">The job asked about.</param>
     /// <param name="job">The job as stored, or null when it does not exist.</param>
     /// <param name="p">The claim; <see cref="ClaimParams.Now"/> stamps skipped slots.</param>
-    /// <param name="newRunId">The store's source of run ids, called once per recorded slot.</param>
+    /// <param name="newRunId">The store's source of run ids, called once per run inserted (fired slot, or new skipped run).</param>
     public static SlotClaim Claim(long jobId, Job? job, ClaimParams p, Func<string> newRunId)
     {
         ArgumentNullException.ThrowIfNull(p);
@@ -46,16 +46,18 @@ public static class JobLedger
         int fired = 0;
         foreach (var slot in plan.Slots) if (!slot.Skipped) fired++;
         var runs = fired == 0 ? Array.Empty<ClaimedRun>() : new ClaimedRun[fired];
-        var skipped = fired == plan.Slots.Count ? Array.Empty<Run>() : new Run[plan.Slots.Count - fired];
-        fired = 0;
-        int skips = 0;
-        foreach (var slot in plan.Slots)
-        {
-            // Ids are taken in slot order: fired slots come before skipped ones (once one fires, the rest wait or are skipped).
-            if (slot.Skipped) skipped[skips++] = ClaimRecords.Skipped(job, slot, newRunId(), p.Node, p.Now);
-            else runs[fired++] = ClaimRecords.ToClaimed(job, ClaimRecords.Fired(job, slot, newRunId(), p.Node), slot.ScheduledAt);
-        }
-        return new SlotClaim(jobId, plan.Next, runs, skipped, entry, plan.Blocked);
+        for (int i = 0; i < fired; i++) runs[i] = ClaimRecords.ToClaimed(job, ClaimRecords.Fired(job, plan.Slots[i], newRunId(), p.Node), plan.Slots[i].ScheduledAt);
+        if (fired == plan.Slots.Count) return new SlotClaim(jobId, plan.Next, runs, [], entry, plan.Blocked);
+
+        // Skipped slots follow the fired ones and are consecutive (once one is skipped, the execution it waits for still
+        // runs), so they are one aggregated run: the job's open skipped run extended when they continue it, else a new one.
+        var first = plan.Slots[fired];
+        long count = plan.Slots.Count - fired;
+        var next = plan.Next with { SkipRunNextSlot = first.Slot + count };
+        if (job.SkipRunId is { } open && job.SkipRunNextSlot == first.Slot)
+            return new SlotClaim(jobId, next, runs, [], entry, plan.Blocked) { Extended = new SkipExtension(open, count, p.Now) };
+        var skipped = ClaimRecords.Skipped(job, first, count, newRunId(), p.Node, p.Now);
+        return new SlotClaim(jobId, next with { SkipRunId = skipped.Id }, runs, [skipped], entry, plan.Blocked);
     }
 
     /// <summary>

@@ -22,8 +22,11 @@ internal static class ClaimRecords
         Status = RunStatus.Running,
     };
 
-    /// <summary>A slot skipped because the previous execution still ran (<c>overlap: skip</c>): recorded, not counted.</summary>
-    public static Run Skipped(Job job, PlannedSlot slot, string runId, string node, DateTimeOffset now) => new()
+    /// <summary>
+    /// <paramref name="count"/> consecutive slots from <paramref name="slot"/> skipped because the previous execution still
+    /// ran (<c>overlap: skip</c>): recorded as one run, not counted.
+    /// </summary>
+    public static Run Skipped(Job job, PlannedSlot slot, long count, string runId, string node, DateTimeOffset now) => new()
     {
         Id = runId,
         JobId = job.Id,
@@ -38,6 +41,7 @@ internal static class ClaimRecords
         Status = RunStatus.Skipped,
         ErrorMessage = "the previous execution was still running (overlap: skip)",
         ErrorKind = "overlap",
+        SkippedCount = count,
     };
 
     /// <summary>An extra execution now: slot 0, otherwise a claimed slot due now.</summary>
