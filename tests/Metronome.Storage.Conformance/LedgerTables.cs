@@ -202,6 +202,10 @@ public static partial class LedgerTables
             NewJob("c17", intervalMs: Hour, overlap: OverlapPolicy.Skip, misfire: MisfirePolicy.FireOnce), 1, At(4.5 * 3600),
             new([], [(1, At(3600), 1), (4, At(4 * 3600), 1)], At(5 * 3600), new(JobStatus.Active, 1, 1, 5, At(5 * 3600), null, null)))
             { Earlier = [At(3600)] },
+        new("overlap skip behind its grid fires the latest due slot and records the earlier ones skipped", NewJob("c18", overlap: OverlapPolicy.Skip),
+            0, At(3.5), new([(3, At(3))], [(1, At(1), 2)], At(4), new(JobStatus.Active, 1, 1, 4, At(4), null, null))),
+        new("overlap skip behind its grid fires the latest slot before end_at", NewJob("c19", overlap: OverlapPolicy.Skip) with { EndAt = At(2.5) },
+            0, At(3.5), new([(2, At(2))], [(1, At(1), 1)], At(3), new(JobStatus.Active, 1, 1, 3, At(3), null, null))),
     ];
 
     public static TheoryData<string> ReleaseNames => Names(Release.Select(c => c.Name));

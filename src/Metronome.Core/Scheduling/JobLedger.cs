@@ -43,21 +43,37 @@ public static class JobLedger
             return new SlotClaim(jobId, changed ? plan.Next : null, [], [], entry, plan.Blocked);
         }
 
-        int fired = 0;
-        foreach (var slot in plan.Slots) if (!slot.Skipped) fired++;
-        var runs = fired == 0 ? Array.Empty<ClaimedRun>() : new ClaimedRun[fired];
-        for (int i = 0; i < fired; i++) runs[i] = ClaimRecords.ToClaimed(job, ClaimRecords.Fired(job, plan.Slots[i], newRunId(), p.Node), plan.Slots[i].ScheduledAt);
-        if (fired == plan.Slots.Count) return new SlotClaim(jobId, plan.Next, runs, [], entry, plan.Blocked);
+        if (plan.Slots is [{ Skipped: false } only]) // the common case: one slot fires
+            return new SlotClaim(jobId, plan.Next, [ClaimRecords.ToClaimed(job, ClaimRecords.Fired(job, only, newRunId(), p.Node), only.ScheduledAt)], [],
+                entry, plan.Blocked);
 
-        // Skipped slots follow the fired ones and are consecutive (once one is skipped, the execution it waits for still
-        // runs), so they are one aggregated run: the job's open skipped run extended when they continue it, else a new one.
-        var first = plan.Slots[fired];
-        long count = plan.Slots.Count - fired;
-        var next = plan.Next with { SkipRunNextSlot = first.Slot + count };
-        if (job.SkipRunId is { } open && job.SkipRunNextSlot == first.Slot)
-            return new SlotClaim(jobId, next, runs, [], entry, plan.Blocked) { Extended = new SkipExtension(open, count, p.Now) };
-        var skipped = ClaimRecords.Skipped(job, first, count, newRunId(), p.Node, p.Now);
-        return new SlotClaim(jobId, next with { SkipRunId = skipped.Id }, runs, [skipped], entry, plan.Blocked);
+        // Runs are recorded in slot order. Consecutive skipped slots are one aggregated run; the first such block extends the
+        // job's open skipped run when it continues it (nothing recorded or jumped over in between), else it is a new run.
+        var runs = new List<ClaimedRun>(plan.Slots.Count);
+        List<Run>? skipped = null;
+        SkipExtension? extended = null;
+        var next = plan.Next;
+        for (int i = 0; i < plan.Slots.Count;)
+        {
+            var slot = plan.Slots[i++];
+            if (!slot.Skipped)
+            {
+                runs.Add(ClaimRecords.ToClaimed(job, ClaimRecords.Fired(job, slot, newRunId(), p.Node), slot.ScheduledAt));
+                continue;
+            }
+            long count = slot.Count;
+            while (i < plan.Slots.Count && plan.Slots[i].Skipped) count += plan.Slots[i++].Count;
+            if (next.SkipRunId is { } open && next.SkipRunNextSlot == slot.Slot)
+                extended = new SkipExtension(open, count, p.Now);
+            else
+            {
+                var run = ClaimRecords.Skipped(job, slot, count, newRunId(), p.Node, p.Now);
+                (skipped ??= []).Add(run);
+                next = next with { SkipRunId = run.Id };
+            }
+            next = next with { SkipRunNextSlot = slot.Slot + count };
+        }
+        return new SlotClaim(jobId, next, runs, (IReadOnlyList<Run>?)skipped ?? [], entry, plan.Blocked) { Extended = extended };
     }
 
     /// <summary>

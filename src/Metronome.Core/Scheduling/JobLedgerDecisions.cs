@@ -8,10 +8,9 @@ namespace Metronome.Core.Scheduling;
 /// <param name="JobId">The job asked about.</param>
 /// <param name="Next">The job's new schedule state to write, or null when it did not change.</param>
 /// <param name="Runs">The fired slots, in slot order: runs to insert (running, first attempt) and execute.</param>
-/// <param name="Skipped">The new skipped run to insert (finished, not counted): at most one, standing for the consecutive skipped
-/// slots of the claim (<see cref="Run.SkippedCount"/>); it always follows the fired ones, so inserting <paramref name="Runs"/>
-/// then <paramref name="Skipped"/> inserts in run id order. Empty when the skipped slots extend the job's open skipped run
-/// (<see cref="Extended"/>).</param>
+/// <param name="Skipped">The new skipped runs to insert (finished, not counted), each standing for consecutive skipped slots
+/// (<see cref="Run.SkippedCount"/>): slots shed before a fired one when the job was behind its grid, or slots due while an
+/// execution still runs. A block that continues the job's open skipped run extends it instead (<see cref="Extended"/>).</param>
 /// <param name="Entry">The job's place in the due queue (due time null: nothing scheduled, or waiting on a running execution).</param>
 /// <param name="Blocked">A slot is due but waits for a running execution (overlap <c>queue</c>, or a sequential catch-up).</param>
 public readonly record struct SlotClaim(long JobId, Job? Next, IReadOnlyList<ClaimedRun> Runs, IReadOnlyList<Run> Skipped, ScheduleEntry Entry,

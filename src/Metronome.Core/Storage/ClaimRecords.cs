@@ -23,8 +23,8 @@ internal static class ClaimRecords
     };
 
     /// <summary>
-    /// <paramref name="count"/> consecutive slots from <paramref name="slot"/> skipped because the previous execution still
-    /// ran (<c>overlap: skip</c>): recorded as one run, not counted.
+    /// <paramref name="count"/> consecutive slots from <paramref name="slot"/> skipped by <c>overlap: skip</c> (the previous
+    /// execution still ran, or the job was behind its grid and its latest due slot fired instead): one run, not counted.
     /// </summary>
     public static Run Skipped(Job job, PlannedSlot slot, long count, string runId, string node, DateTimeOffset now) => new()
     {
@@ -39,7 +39,7 @@ internal static class ClaimRecords
         FinishedAt = now,
         Node = node,
         Status = RunStatus.Skipped,
-        ErrorMessage = "the previous execution was still running (overlap: skip)",
+        ErrorMessage = "the previous execution was still running, or a later slot fired instead (overlap: skip)",
         ErrorKind = "overlap",
         SkippedCount = count,
     };
