@@ -116,6 +116,7 @@ internal static class OverloadScenario
                 var from = await ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
                 var api = await TimeApiAsync(clients, w.Duration);
                 var to = await ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
+                await Task.Delay(TimeSpan.FromSeconds(2)); // outcomes finished in the window are committed a little later
                 return await ReportAsync(connection, system, workload, nodes, from, to, api);
             }
             finally

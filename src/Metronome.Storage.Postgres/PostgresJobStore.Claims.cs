@@ -47,8 +47,7 @@ public sealed partial class PostgresJobStore
                     WITH ring AS ({RingSql})
                     SELECT {JobRows.Columns} FROM jobs, ring
                     WHERE id = ANY(@ids) AND status = 'active' AND next_due_at <= CASE WHEN @db_clock THEN metronome_now_ms() + @lookahead ELSE @horizon END
-                      AND (ring.names IS NULL OR NOT (@node = ANY(ring.names)) OR ring.names[1 + (id % cardinality(ring.names))::int] = @node
-                           OR next_due_at <= metronome_now_ms() - @grace)
+                      AND ({OwnsSql("ring.names")} OR next_due_at <= metronome_now_ms() - @grace)
                     ORDER BY id FOR UPDATE OF jobs SKIP LOCKED
                     """)
                     .With("ids", ids, Sql.Array(NpgsqlDbType.Bigint))
@@ -92,8 +91,8 @@ public sealed partial class PostgresJobStore
 
             var others = ids.Where(id => !due.ContainsKey(id)).ToArray();
             if (others.Length > 0)
-                foreach (var entry in await CurrentScheduleAsync(c, tx, others, horizon, ct).ConfigureAwait(false))
-                    schedule[entry.JobId] = IsOwner(ring, p.Node, entry.JobId) || entry.DueAt is not { } at
+                foreach (var (entry, owned) in await CurrentScheduleAsync(c, tx, others, horizon, ring, p.Node, ct).ConfigureAwait(false))
+                    schedule[entry.JobId] = owned || entry.DueAt is not { } at
                         ? entry
                         // Another node's job: look again when it would be overdue enough to take over (not every interval).
                         : entry with { DueAt = (at > horizon ? at : horizon) + partition!.TakeoverGrace };
@@ -103,39 +102,46 @@ public sealed partial class PostgresJobStore
 
     /// <summary>
     /// The ring of live nodes (heartbeat within the node timeout, by the database's clock), ordered by name; NULL when claims are
-    /// not partitioned or no node is alive. A job belongs to <c>names[1 + id % n]</c>.
+    /// not partitioned or no node is alive.
     /// </summary>
     private const string RingSql =
         "SELECT array_agg(name ORDER BY name COLLATE \"C\") AS names FROM nodes WHERE @partition AND heartbeat_at >= metronome_now_ms() - @node_timeout";
 
-    /// <summary>Whether <paramref name="node"/> claims <paramref name="jobId"/> on time: no ring, a node outside it (claims all), or its place.</summary>
-    private static bool IsOwner(string[]? ring, string node, long jobId) =>
-        ring is not { Length: > 0 } || Array.IndexOf(ring, node) < 0 || ring[(int)(jobId % ring.Length)] == node;
+    /// <summary>
+    /// Whether <c>@node</c> claims the job <c>id</c> on time, given the ring <paramref name="ring"/> (a <c>text[]</c>): no ring, a node
+    /// outside it (claims all), or the job's owner. The owner is chosen by rendezvous hashing: the ring name with the lowest
+    /// <c>hashtext(name:id)</c>. Every job hashes independently, so each live node owns about 1/n of any set of ids (whatever
+    /// their spacing: <c>id % n</c> starved a node whenever ids shared a stride with n), and a node joining or leaving moves
+    /// only the jobs it gains or loses. One SQL expression decides, for the lock and for the answer about foreign jobs.
+    /// </summary>
+    private static string OwnsSql(string ring) =>
+        $"({ring} IS NULL OR NOT (@node = ANY({ring})) OR (SELECT n FROM unnest({ring}) AS n ORDER BY hashtext(n || ':' || id::text), n LIMIT 1) = @node)";
 
     /// <summary>
     /// Due times of jobs the claim did not lock. A job still due by the horizon is being claimed by another node: the caller
     /// looks again just after its horizon, when that claim has committed (rather than spinning on the lock).
     /// </summary>
-    private static async Task<List<ScheduleEntry>> CurrentScheduleAsync(NpgsqlConnection c, NpgsqlTransaction tx, long[] ids, DateTimeOffset horizon,
-        CancellationToken ct)
+    private static async Task<List<(ScheduleEntry Entry, bool Owned)>> CurrentScheduleAsync(NpgsqlConnection c, NpgsqlTransaction tx, long[] ids,
+        DateTimeOffset horizon, string[]? ring, string node, CancellationToken ct)
     {
-        var found = new Dictionary<long, DateTimeOffset?>();
-        await using (var cmd = c.Command(tx, """
-            SELECT id, CASE WHEN status = 'active' AND (executions = 0 OR executions_done < executions) THEN next_due_at END
+        var found = new Dictionary<long, (DateTimeOffset? DueAt, bool Owned)>();
+        await using (var cmd = c.Command(tx, $"""
+            SELECT id, CASE WHEN status = 'active' AND (executions = 0 OR executions_done < executions) THEN next_due_at END, {OwnsSql("@ring")}
             FROM jobs WHERE id = ANY(@ids)
-            """).With("ids", ids, Sql.Array(NpgsqlDbType.Bigint)))
+            """).With("ids", ids, Sql.Array(NpgsqlDbType.Bigint))
+            .With("ring", (object?)ring ?? DBNull.Value, Sql.Array(NpgsqlDbType.Text))
+            .With("node", node, NpgsqlDbType.Text))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) found[r.GetInt64(0)] = r.AtOrNull(1);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) found[r.GetInt64(0)] = (r.AtOrNull(1), r.GetBoolean(2));
         }
-        var entries = new List<ScheduleEntry>(ids.Length);
+        var entries = new List<(ScheduleEntry, bool)>(ids.Length);
         foreach (var id in ids)
         {
-            var dueAt = found.GetValueOrDefault(id);
+            var (dueAt, owned) = found.GetValueOrDefault(id, (null, true));
             if (dueAt is { } at && at <= horizon) dueAt = horizon + TimeSpan.FromMilliseconds(1);
-            entries.Add(new ScheduleEntry(id, dueAt));
+            entries.Add((new ScheduleEntry(id, dueAt), owned));
         }
         return entries;
     }
-
 }
