@@ -225,7 +225,7 @@ internal static class OverloadScenario
 
     private static HttpClient Client(Uri url)
     {
-        var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
+        var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(120) }; // bulk creates on a loaded machine
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return http;
     }
