@@ -19,7 +19,8 @@ public sealed partial class PostgresJobStore
     /// claims it once it is overdue by the takeover grace (a dead, stalled or saturated owner), and other nodes are told to look
     /// again then;</item>
     /// <item><see cref="JobLedger.Claim"/> decides per locked job at the horizon (database now + the caller's look-ahead);</item>
-    /// <item>one round trip inserts every run (one array INSERT) and advances every job (one array UPDATE).</item>
+    /// <item>one round trip inserts every run (one array INSERT), extends the open skipped runs the claim continues (one array
+    /// UPDATE) and advances every job (one array UPDATE).</item>
     /// </list>
     /// Jobs not locked are answered with their fresh due time: not yet due (another node claimed them first), gone, or being
     /// claimed elsewhere, in which case the caller is told to look again just after its horizon. The unique index on

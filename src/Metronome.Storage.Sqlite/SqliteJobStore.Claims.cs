@@ -8,8 +8,8 @@ public sealed partial class SqliteJobStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// One write transaction for the whole batch: one SELECT of every asked job, then prepared INSERTs (one per slot)
-    /// and UPDATEs (one per advanced job) re-bound per row. The unique index on (job_id, slot) is the last line of
+    /// One write transaction for the whole batch: one SELECT of every asked job, then prepared INSERTs (one per fired slot or
+    /// new skipped run), UPDATEs of open skipped runs the claim extends, and UPDATEs (one per advanced job) re-bound per row. The unique index on (job_id, slot) is the last line of
     /// defence: a duplicate slot is a bug and fails the batch.
     /// </remarks>
     public Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct)
