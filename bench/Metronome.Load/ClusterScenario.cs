@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using Metronome.Contracts;
 using Metronome.Testing;
 using Npgsql;
@@ -71,18 +69,30 @@ internal static class ClusterScenario
             servers.AddRange(await Task.WhenAll(Enumerable.Range(1, nodes).Select(i =>
                 ServerProcess.StartAsync($"node-{i}", Path.Combine(root, $"node-{i}"), AdminKey,
                     new Dictionary<string, string>(env) { ["METRONOME_NODE"] = $"node-{i}" }, TimeSpan.FromSeconds(90)))));
-            await CreateJobsAsync(servers, jobs, interval);
+            var clients = servers.Select(s => ClusterJobs.Client(s.BaseAddress, AdminKey)).ToArray();
+            try
+            {
+                await ClusterJobs.CreateAsync(clients, new
+                {
+                    type = "function", tag = "hit", name = "Hit",
+                    definition = new { language = "javascript", code = "function handler(input, context) { return { ok: true }; }" },
+                }, JobEventTypes.Function, jobs, interval);
+            }
+            finally
+            {
+                foreach (var c in clients) c.Dispose();
+            }
             // The warm-up starts once fires commit: each node first starts its JavaScript worker processes.
             var patience = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (await ScalarAsync<long>(connection, "SELECT count(*) FROM runs WHERE status = 'succeeded'") == 0)
+            while (await ClusterJobs.ScalarAsync<long>(connection, "SELECT count(*) FROM runs WHERE status = 'succeeded'") == 0)
             {
                 if (DateTime.UtcNow > patience) throw new TimeoutException("no fire committed within 60 s of the jobs' creation");
                 await Task.Delay(100);
             }
             await Task.Delay(w.Warmup);
-            var from = await ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
+            var from = await ClusterJobs.ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
             await Task.Delay(w.Duration);
-            var to = await ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
+            var to = await ClusterJobs.ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
             await using var db = new NpgsqlConnection(connection);
             await db.OpenAsync();
             await using var cmd = new NpgsqlCommand($"""
@@ -122,48 +132,5 @@ internal static class ClusterScenario
             foreach (var s in servers) await s.DisposeAsync();
             try { Directory.Delete(root, recursive: true); } catch (IOException) { }
         }
-    }
-
-    private static async Task CreateJobsAsync(List<ServerProcess> servers, int jobs, int interval)
-    {
-        var clients = servers.Select(s =>
-        {
-            var http = new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-            return http;
-        }).ToArray();
-        try
-        {
-            (await clients[0].PostAsJsonAsync(Routes.Products, new Product { Tag = "shop", Name = "Shop" }, MetronomeJson.Options)).EnsureSuccessStatusCode();
-            (await clients[0].PostAsJsonAsync(Routes.Events("shop"), new
-            {
-                type = "function", tag = "hit", name = "Hit",
-                definition = new { language = "javascript", code = "function handler(input, context) { return { ok: true }; }" },
-            })).EnsureSuccessStatusCode();
-            // Bulk creates (1,000 a request), spread over the nodes' APIs.
-            var batches = Enumerable.Range(0, jobs).Chunk(1000).ToList();
-            for (int b = 0; b < batches.Count; b++)
-            {
-                var items = batches[b].Select(i => new ProductJob
-                {
-                    Name = $"Load {i}", Tag = $"load-{i:D5}", EventType = JobEventTypes.Function, EventTag = "hit",
-                    Executions = 0, Intervals = interval, StartAt = "now",
-                });
-                using var response = await clients[b % clients.Length].PostAsJsonAsync(Routes.Jobs("shop") + ":bulk", new { items }, MetronomeJson.Options);
-                response.EnsureSuccessStatusCode();
-            }
-        }
-        finally
-        {
-            foreach (var c in clients) c.Dispose();
-        }
-    }
-
-    private static async Task<T> ScalarAsync<T>(string connection, string sql)
-    {
-        await using var db = new NpgsqlConnection(connection);
-        await db.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, db);
-        return (T)(await cmd.ExecuteScalarAsync())!;
     }
 }

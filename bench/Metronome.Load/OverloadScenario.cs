@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using Metronome.Contracts;
 using Metronome.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -102,20 +100,23 @@ internal static class OverloadScenario
             servers.AddRange(await Task.WhenAll(Enumerable.Range(1, nodes).Select(i =>
                 ServerProcess.StartAsync($"node-{i}", Path.Combine(root, $"node-{i}"), AdminKey,
                     new Dictionary<string, string>(env) { ["METRONOME_NODE"] = $"node-{i}" }, TimeSpan.FromSeconds(90)))));
-            var clients = servers.Select(s => Client(s.BaseAddress)).ToArray();
+            var clients = servers.Select(s => ClusterJobs.Client(s.BaseAddress, AdminKey)).ToArray();
             try
             {
-                await CreateJobsAsync(clients, targetUrl, jobs, interval);
+                await ClusterJobs.CreateAsync(clients, new
+                {
+                    type = "action", tag = "hit", name = "Hit", definition = new { method = "GET", url = $"{targetUrl}/hit" },
+                }, JobEventTypes.Action, jobs, interval);
                 var patience = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-                while (await ScalarAsync<long>(connection, "SELECT count(*) FROM runs WHERE status = 'succeeded'") == 0)
+                while (await ClusterJobs.ScalarAsync<long>(connection, "SELECT count(*) FROM runs WHERE status = 'succeeded'") == 0)
                 {
                     if (DateTime.UtcNow > patience) throw new TimeoutException("no fire committed within 60 s of the jobs' creation");
                     await Task.Delay(100);
                 }
                 await Task.Delay(w.Warmup);
-                var from = await ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
+                var from = await ClusterJobs.ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
                 var api = await TimeApiAsync(clients, w.Duration);
-                var to = await ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
+                var to = await ClusterJobs.ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
                 await Task.Delay(TimeSpan.FromSeconds(2)); // outcomes finished in the window are committed a little later
                 return await ReportAsync(connection, system, workload, nodes, from, to, api);
             }
@@ -221,40 +222,5 @@ internal static class OverloadScenario
         };
         return new ResultRow("overload", Group, system, workload, metrics,
             Note: $"committed (succeeded) fires; share per node {shares}; {rows} skipped rows for {slots} skipped slots; API GET p99 {apiP99:F1} ms ({api.Failures} failed)");
-    }
-
-    private static HttpClient Client(Uri url)
-    {
-        var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(120) }; // bulk creates on a loaded machine
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-        return http;
-    }
-
-    private static async Task CreateJobsAsync(HttpClient[] clients, string targetUrl, int jobs, int interval)
-    {
-        (await clients[0].PostAsJsonAsync(Routes.Products, new Product { Tag = "shop", Name = "Shop" }, MetronomeJson.Options)).EnsureSuccessStatusCode();
-        (await clients[0].PostAsJsonAsync(Routes.Events("shop"), new
-        {
-            type = "action", tag = "hit", name = "Hit", definition = new { method = "GET", url = $"{targetUrl}/hit" },
-        })).EnsureSuccessStatusCode();
-        var batches = Enumerable.Range(0, jobs).Chunk(1000).ToList();
-        for (int b = 0; b < batches.Count; b++)
-        {
-            var items = batches[b].Select(i => new ProductJob
-            {
-                Name = $"Load {i}", Tag = $"load-{i:D5}", EventType = JobEventTypes.Action, EventTag = "hit",
-                Executions = 0, Intervals = interval, StartAt = "now",
-            });
-            using var response = await clients[b % clients.Length].PostAsJsonAsync(Routes.Jobs("shop") + ":bulk", new { items }, MetronomeJson.Options);
-            response.EnsureSuccessStatusCode();
-        }
-    }
-
-    private static async Task<T> ScalarAsync<T>(string connection, string sql)
-    {
-        await using var db = new NpgsqlConnection(connection);
-        await db.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, db);
-        return (T)(await cmd.ExecuteScalarAsync())!;
     }
 }
