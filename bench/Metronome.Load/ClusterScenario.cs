@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using Metronome.Contracts;
 using Metronome.Testing;
 using Npgsql;
@@ -12,9 +10,9 @@ namespace Metronome.Load;
 /// PostgreSQL, offered <c>--jobs</c> unlimited jobs every <c>--interval</c> ms of an in-process JavaScript function (no HTTP
 /// target, so the store and the engine are what is measured). A fire counts when its outcome is committed within the measured
 /// window (read from the database). The default offer (40,000/s) saturates a small machine on purpose; jobs keep the default
-/// overlap policy (skip), so a saturated node sheds slots. Three nodes are measured with claims partitioned (the default) and
-/// with every node racing for every job (<c>Metronome__Cluster__PartitionClaims=false</c>), the comparison behind
-/// Core/Engine/Cluster/README.md. This used to be a test (it asserted machine-dependent outcomes); it is a measurement.
+/// overlap policy (skip), so a saturated node sheds slots. One and three nodes are measured (claims partitioned by the ring; the
+/// racing mode this used to compare with was removed in issue 12, see Core/Engine/Cluster/README.md). This used to be a test (it
+/// asserted machine-dependent outcomes); it is a measurement. The <c>overload</c> scenario measures degradation per node count.
 /// </summary>
 internal static class ClusterScenario
 {
@@ -28,14 +26,14 @@ internal static class ClusterScenario
         try
         {
             pg = await PostgresServer.StartAsync();
-            // --nodes=N measures N nodes (claims partitioned) only; by default the three configurations of the comparison.
-            var configs = w.Has("nodes") ? [(w.Int("nodes", 1), true)] : new[] { (1, true), (3, true), (3, false) };
-            foreach (var (nodes, partitioned) in configs)
+            // --nodes=N measures N nodes only; by default 1 and 3.
+            var configs = w.Has("nodes") ? [w.Int("nodes", 1)] : new[] { 1, 3 };
+            foreach (var nodes in configs)
             {
-                var system = $"Metronome cluster, {nodes} node(s){(nodes > 1 ? partitioned ? ", claims partitioned" : ", every node claims every job" : "")}";
+                var system = $"Metronome cluster, {nodes} node(s)";
                 try
                 {
-                    report.Rows.Add(await MeasureAsync(pg, w, nodes, partitioned, jobs, interval, system, workload));
+                    report.Rows.Add(await MeasureAsync(pg, w, nodes, jobs, interval, system, workload));
                 }
                 catch (Exception e)
                 {
@@ -53,7 +51,7 @@ internal static class ClusterScenario
         }
     }
 
-    private static async Task<ResultRow> MeasureAsync(PostgresServer pg, Workload w, int nodes, bool partitioned, int jobs, int interval,
+    private static async Task<ResultRow> MeasureAsync(PostgresServer pg, Workload w, int nodes, int jobs, int interval,
         string system, string workload)
     {
         var connection = await pg.CreateDatabaseAsync();
@@ -66,24 +64,35 @@ internal static class ClusterScenario
                 ["METRONOME_STORE"] = "postgres",
                 ["METRONOME_POSTGRES"] = connection,
                 ["METRONOME_MIN_INTERVAL_MS"] = "1",
-                ["Metronome__Cluster__PartitionClaims"] = partitioned ? "true" : "false",
                 ["Logging__LogLevel__Default"] = "Warning",
             };
             servers.AddRange(await Task.WhenAll(Enumerable.Range(1, nodes).Select(i =>
                 ServerProcess.StartAsync($"node-{i}", Path.Combine(root, $"node-{i}"), AdminKey,
                     new Dictionary<string, string>(env) { ["METRONOME_NODE"] = $"node-{i}" }, TimeSpan.FromSeconds(90)))));
-            await CreateJobsAsync(servers, jobs, interval);
+            var clients = servers.Select(s => ClusterJobs.Client(s.BaseAddress, AdminKey)).ToArray();
+            try
+            {
+                await ClusterJobs.CreateAsync(clients, new
+                {
+                    type = "function", tag = "hit", name = "Hit",
+                    definition = new { language = "javascript", code = "function handler(input, context) { return { ok: true }; }" },
+                }, JobEventTypes.Function, jobs, interval);
+            }
+            finally
+            {
+                foreach (var c in clients) c.Dispose();
+            }
             // The warm-up starts once fires commit: each node first starts its JavaScript worker processes.
             var patience = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (await ScalarAsync<long>(connection, "SELECT count(*) FROM runs WHERE status = 'succeeded'") == 0)
+            while (await ClusterJobs.ScalarAsync<long>(connection, "SELECT count(*) FROM runs WHERE status = 'succeeded'") == 0)
             {
                 if (DateTime.UtcNow > patience) throw new TimeoutException("no fire committed within 60 s of the jobs' creation");
                 await Task.Delay(100);
             }
             await Task.Delay(w.Warmup);
-            var from = await ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
+            var from = await ClusterJobs.ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
             await Task.Delay(w.Duration);
-            var to = await ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
+            var to = await ClusterJobs.ScalarAsync<long>(connection, "SELECT metronome_now_ms()");
             await using var db = new NpgsqlConnection(connection);
             await db.OpenAsync();
             await using var cmd = new NpgsqlCommand($"""
@@ -106,56 +115,22 @@ internal static class ClusterScenario
             };
             var firing = r.GetInt64(3);
             var skipped = r.GetInt64(4) / seconds;
+            await r.DisposeAsync();
+            // Outcomes per node and status in the window: a node that fires nothing shows why (failures, or no runs at all).
+            var perNode = new List<string>();
+            await using (var byNode = new NpgsqlCommand($"""
+                SELECT coalesce(node, '-'), status, count(*) FROM runs WHERE finished_at >= {from} AND finished_at < {to}
+                GROUP BY 1, 2 ORDER BY 1, 2
+                """, db))
+            await using (var rows = await byNode.ExecuteReaderAsync())
+                while (await rows.ReadAsync()) perNode.Add($"{rows.GetString(0)} {rows.GetString(1)} {rows.GetInt64(2)}");
             return new ResultRow("cluster", "cluster postgres", system, workload, metrics,
-                Note: $"durable (committed) fires; {firing} of {nodes} node(s) firing; {skipped:F0} slots/s skipped (overlap: skip)");
+                Note: $"durable (committed) fires; {firing} of {nodes} node(s) firing; {skipped:F0} slots/s skipped (overlap: skip); runs by node: {string.Join(", ", perNode)}");
         }
         finally
         {
             foreach (var s in servers) await s.DisposeAsync();
             try { Directory.Delete(root, recursive: true); } catch (IOException) { }
         }
-    }
-
-    private static async Task CreateJobsAsync(List<ServerProcess> servers, int jobs, int interval)
-    {
-        var clients = servers.Select(s =>
-        {
-            var http = new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-            return http;
-        }).ToArray();
-        try
-        {
-            (await clients[0].PostAsJsonAsync(Routes.Products, new Product { Tag = "shop", Name = "Shop" }, MetronomeJson.Options)).EnsureSuccessStatusCode();
-            (await clients[0].PostAsJsonAsync(Routes.Events("shop"), new
-            {
-                type = "function", tag = "hit", name = "Hit",
-                definition = new { language = "javascript", code = "function handler(input, context) { return { ok: true }; }" },
-            })).EnsureSuccessStatusCode();
-            // Bulk creates (1,000 a request), spread over the nodes' APIs.
-            var batches = Enumerable.Range(0, jobs).Chunk(1000).ToList();
-            for (int b = 0; b < batches.Count; b++)
-            {
-                var items = batches[b].Select(i => new ProductJob
-                {
-                    Name = $"Load {i}", Tag = $"load-{i:D5}", EventType = JobEventTypes.Function, EventTag = "hit",
-                    Executions = 0, Intervals = interval, StartAt = "now",
-                });
-                using var response = await clients[b % clients.Length].PostAsJsonAsync(Routes.Jobs("shop") + ":bulk", new { items }, MetronomeJson.Options);
-                response.EnsureSuccessStatusCode();
-            }
-        }
-        finally
-        {
-            foreach (var c in clients) c.Dispose();
-        }
-    }
-
-    private static async Task<T> ScalarAsync<T>(string connection, string sql)
-    {
-        await using var db = new NpgsqlConnection(connection);
-        await db.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, db);
-        return (T)(await cmd.ExecuteScalarAsync())!;
     }
 }

@@ -11,7 +11,7 @@ namespace Metronome.Load;
 /// </summary>
 internal static class Scenarios
 {
-    public static readonly string[] Names = ["saturation", "precision", "durable", "scale", "api", "cluster", "fairness"];
+    public static readonly string[] Names = ["saturation", "precision", "durable", "scale", "api", "cluster", "fairness", "overload"];
 
     public static Task RunAsync(string name, Workload w, RunReport report) => name switch
     {
@@ -22,6 +22,7 @@ internal static class Scenarios
         "api" => w.Has("bulk") ? ApiBulkScenario.RunAsync(w, report) : ApiScenario.RunAsync(w, report),
         "cluster" => ClusterScenario.RunAsync(w, report),
         "fairness" => FairnessScenario.RunAsync(w, report),
+        "overload" => OverloadScenario.RunAsync(w, report),
         _ => throw new ArgumentException($"unknown scenario '{name}': use {string.Join(", ", Names)} or all"),
     };
 

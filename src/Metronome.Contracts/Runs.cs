@@ -18,6 +18,11 @@ public sealed class JobRun
     public string? Status { get; set; }
     public RunError? Error { get; set; }
     public JsonElement? Output { get; set; }
+    /// <summary>
+    /// For a <c>skipped</c> run, how many consecutive slots it stands for (<see cref="Slot"/> is the first of them); absent on
+    /// every other run.
+    /// </summary>
+    public long? SkippedCount { get; set; }
 }
 
 /// <summary>Why a run did not succeed.</summary>

@@ -40,6 +40,7 @@ public sealed partial class InMemoryJobStore
                 // Slots come from the planner, above the job's next slot: no need to look for a duplicate.
                 foreach (var claimed in claim.Runs) InsertRun(claimed.Run, job!.Retries.MaxAttempts, checkSlot: false);
                 foreach (var run in claim.Skipped) InsertRun(run, job!.Retries.MaxAttempts, checkSlot: false);
+                if (claim.Extended is { } more) ExtendSkipped(more);
                 runs.AddRange(claim.Runs);
                 if (claim.Next is { } next) _jobs[id] = next;
                 schedule.Add(claim.Entry);

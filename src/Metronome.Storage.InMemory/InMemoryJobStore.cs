@@ -2,6 +2,7 @@ using Metronome.Core.Catalog;
 using Metronome.Core.Events;
 using Metronome.Core.Jobs;
 using Metronome.Core.Runs;
+using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Metronome.Storage.InMemory.Internal;
 
@@ -78,6 +79,13 @@ public sealed partial class InMemoryJobStore : IJobStore, ICatalogStore, IAsyncD
         var row = new RunRow(run, maxAttempts, history);
         if (!_runs.TryAdd(run.Id, row)) throw new InvalidOperationException($"run {run.Id} already exists");
         history.Add(row);
+    }
+
+    /// <summary>Adds skipped slots to a job's open skipped run (under the lock); a run pruned meanwhile is not brought back.</summary>
+    private void ExtendSkipped(SkipExtension more)
+    {
+        if (_runs.TryGetValue(more.RunId, out var row))
+            row.Run = row.Run with { SkippedCount = row.Run.SkippedCount + more.Count, FinishedAt = more.At };
     }
 
     /// <summary>Inserts a run as a raw row would be (tests prove the slot constraint with it).</summary>

@@ -19,7 +19,8 @@ public sealed partial class PostgresJobStore
     /// claims it once it is overdue by the takeover grace (a dead, stalled or saturated owner), and other nodes are told to look
     /// again then;</item>
     /// <item><see cref="JobLedger.Claim"/> decides per locked job at the horizon (database now + the caller's look-ahead);</item>
-    /// <item>one round trip inserts every run (one array INSERT) and advances every job (one array UPDATE).</item>
+    /// <item>one round trip inserts every run (one array INSERT), extends the open skipped runs the claim continues (one array
+    /// UPDATE) and advances every job (one array UPDATE).</item>
     /// </list>
     /// Jobs not locked are answered with their fresh due time: not yet due (another node claimed them first), gone, or being
     /// claimed elsewhere, in which case the caller is told to look again just after its horizon. The unique index on
@@ -47,8 +48,7 @@ public sealed partial class PostgresJobStore
                     WITH ring AS ({RingSql})
                     SELECT {JobRows.Columns} FROM jobs, ring
                     WHERE id = ANY(@ids) AND status = 'active' AND next_due_at <= CASE WHEN @db_clock THEN metronome_now_ms() + @lookahead ELSE @horizon END
-                      AND (ring.names IS NULL OR NOT (@node = ANY(ring.names)) OR ring.names[1 + (id % cardinality(ring.names))::int] = @node
-                           OR next_due_at <= metronome_now_ms() - @grace)
+                      AND ({OwnsSql("ring.names")} OR next_due_at <= metronome_now_ms() - @grace)
                       AND NOT EXISTS (SELECT 1 FROM nodes WHERE name = @node AND lost_at IS NOT NULL) -- declared dead: claims nothing until it joins again
                     ORDER BY id FOR UPDATE OF jobs SKIP LOCKED
                     """)
@@ -84,6 +84,7 @@ public sealed partial class PostgresJobStore
                 var claim = JobLedger.Claim(id, job, decided, newRunId);
                 foreach (var claimed in claim.Runs) writes.InsertRun(claimed.Run, job.Retries.MaxAttempts);
                 foreach (var run in claim.Skipped) writes.InsertRun(run, job.Retries.MaxAttempts);
+                if (claim.Extended is { } more) writes.ExtendSkipped(more);
                 runs.AddRange(claim.Runs);
                 if (claim.Next is { } next) writes.UpdateJob(next);
                 schedule[id] = claim.Entry;
@@ -92,8 +93,8 @@ public sealed partial class PostgresJobStore
 
             var others = ids.Where(id => !due.ContainsKey(id)).ToArray();
             if (others.Length > 0)
-                foreach (var entry in await CurrentScheduleAsync(c, tx, others, horizon, ct).ConfigureAwait(false))
-                    schedule[entry.JobId] = IsOwner(ring, p.Node, entry.JobId) || entry.DueAt is not { } at
+                foreach (var (entry, owned) in await CurrentScheduleAsync(c, tx, others, horizon, ring, p.Node, ct).ConfigureAwait(false))
+                    schedule[entry.JobId] = owned || entry.DueAt is not { } at
                         ? entry
                         // Another node's job: look again when it would be overdue enough to take over (not every interval).
                         : entry with { DueAt = (at > horizon ? at : horizon) + partition!.TakeoverGrace };
@@ -104,40 +105,46 @@ public sealed partial class PostgresJobStore
     /// <summary>
     /// The ring of live nodes (heartbeat within the node timeout, by the database's clock, and not declared dead by the leader:
     /// a node whose presence ended leaves at once), ordered by name; NULL when claims are not partitioned or no node is alive.
-    /// A job belongs to <c>names[1 + id % n]</c>.
     /// </summary>
     private const string RingSql =
         "SELECT array_agg(name ORDER BY name COLLATE \"C\") AS names FROM nodes WHERE @partition AND heartbeat_at >= metronome_now_ms() - @node_timeout" +
         " AND lost_at IS NULL";
 
-    /// <summary>Whether <paramref name="node"/> claims <paramref name="jobId"/> on time: no ring, a node outside it (claims all), or its place.</summary>
-    private static bool IsOwner(string[]? ring, string node, long jobId) =>
-        ring is not { Length: > 0 } || Array.IndexOf(ring, node) < 0 || ring[(int)(jobId % ring.Length)] == node;
+    /// <summary>
+    /// Whether <c>@node</c> claims the job <c>id</c> on time, given the ring <paramref name="ring"/> (a <c>text[]</c>): no ring, a node
+    /// outside it (claims all), or the job's owner. The owner is chosen by rendezvous hashing: the ring name with the lowest
+    /// <c>hashtext(name:id)</c>. Every job hashes independently, so each live node owns about 1/n of any set of ids (whatever
+    /// their spacing: <c>id % n</c> starved a node whenever ids shared a stride with n), and a node joining or leaving moves
+    /// only the jobs it gains or loses. One SQL expression decides, for the lock and for the answer about foreign jobs.
+    /// </summary>
+    private static string OwnsSql(string ring) =>
+        $"({ring} IS NULL OR NOT (@node = ANY({ring})) OR (SELECT n FROM unnest({ring}) AS n ORDER BY hashtext(n || ':' || id::text), n LIMIT 1) = @node)";
 
     /// <summary>
     /// Due times of jobs the claim did not lock. A job still due by the horizon is being claimed by another node: the caller
     /// looks again just after its horizon, when that claim has committed (rather than spinning on the lock).
     /// </summary>
-    private static async Task<List<ScheduleEntry>> CurrentScheduleAsync(NpgsqlConnection c, NpgsqlTransaction tx, long[] ids, DateTimeOffset horizon,
-        CancellationToken ct)
+    private static async Task<List<(ScheduleEntry Entry, bool Owned)>> CurrentScheduleAsync(NpgsqlConnection c, NpgsqlTransaction tx, long[] ids,
+        DateTimeOffset horizon, string[]? ring, string node, CancellationToken ct)
     {
-        var found = new Dictionary<long, DateTimeOffset?>();
-        await using (var cmd = c.Command(tx, """
-            SELECT id, CASE WHEN status = 'active' AND (executions = 0 OR executions_done < executions) THEN next_due_at END
+        var found = new Dictionary<long, (DateTimeOffset? DueAt, bool Owned)>();
+        await using (var cmd = c.Command(tx, $"""
+            SELECT id, CASE WHEN status = 'active' AND (executions = 0 OR executions_done < executions) THEN next_due_at END, {OwnsSql("@ring")}
             FROM jobs WHERE id = ANY(@ids)
-            """).With("ids", ids, Sql.Array(NpgsqlDbType.Bigint)))
+            """).With("ids", ids, Sql.Array(NpgsqlDbType.Bigint))
+            .With("ring", (object?)ring ?? DBNull.Value, Sql.Array(NpgsqlDbType.Text))
+            .With("node", node, NpgsqlDbType.Text))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) found[r.GetInt64(0)] = r.AtOrNull(1);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) found[r.GetInt64(0)] = (r.AtOrNull(1), r.GetBoolean(2));
         }
-        var entries = new List<ScheduleEntry>(ids.Length);
+        var entries = new List<(ScheduleEntry, bool)>(ids.Length);
         foreach (var id in ids)
         {
-            var dueAt = found.GetValueOrDefault(id);
+            var (dueAt, owned) = found.GetValueOrDefault(id, (null, true));
             if (dueAt is { } at && at <= horizon) dueAt = horizon + TimeSpan.FromMilliseconds(1);
-            entries.Add(new ScheduleEntry(id, dueAt));
+            entries.Add((new ScheduleEntry(id, dueAt), owned));
         }
         return entries;
     }
-
 }

@@ -39,7 +39,7 @@ public static class PostgresServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<PostgresStoreOptions>>().Value;
             var timing = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
             // A copy, so the registered options stay as configured.
-            var partitioning = options.Partitioning ?? (timing.PartitionClaims ? new ClaimPartitioning(timing.NodeTimeout, timing.ClaimTakeoverGrace) : null);
+            var partitioning = options.Partitioning ?? new ClaimPartitioning(timing.NodeTimeout, timing.ClaimTakeoverGrace);
             return new PostgresJobStore(new PostgresStoreOptions
             {
                 ConnectionString = options.ConnectionString, UseDatabaseClock = options.UseDatabaseClock, Partitioning = partitioning,

@@ -14,9 +14,10 @@ public sealed class PostgresStoreOptions
     public bool UseDatabaseClock { get; set; } = true;
 
     /// <summary>
-    /// Splits claiming between the live nodes of a cluster (see <c>ClaimDueSlotsAsync</c>); null, the default of a bare store, lets
-    /// every node race for every due job. <see cref="PostgresServiceCollectionExtensions.AddMetronomePostgres"/> sets it from
-    /// <see cref="Core.Engine.Cluster.ClusterOptions.PartitionClaims"/>.
+    /// Splits claiming between the live nodes of a cluster (see <c>ClaimDueSlotsAsync</c>); null, the default of a bare store
+    /// (one process, tests), claims every due job it is asked about. <see cref="PostgresServiceCollectionExtensions.AddMetronomePostgres"/>
+    /// always sets it, from <see cref="Core.Engine.Cluster.ClusterOptions.NodeTimeout"/> and
+    /// <see cref="Core.Engine.Cluster.ClusterOptions.ClaimTakeoverGrace"/>.
     /// </summary>
     public ClaimPartitioning? Partitioning { get; set; }
 

@@ -8,8 +8,8 @@ public sealed partial class SqliteJobStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// One write transaction for the whole batch: one SELECT of every asked job, then prepared INSERTs (one per slot)
-    /// and UPDATEs (one per advanced job) re-bound per row. The unique index on (job_id, slot) is the last line of
+    /// One write transaction for the whole batch: one SELECT of every asked job, then prepared INSERTs (one per fired slot or
+    /// new skipped run), UPDATEs of open skipped runs the claim extends, and UPDATEs (one per advanced job) re-bound per row. The unique index on (job_id, slot) is the last line of
     /// defence: a duplicate slot is a bug and fails the batch.
     /// </remarks>
     public Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct)
@@ -31,6 +31,8 @@ public sealed partial class SqliteJobStore
             jobs.PreloadMissing(ids);
 
             using var insert = new RunInserter(c, tx);
+            using var extend = c.Command(tx, "UPDATE runs SET skipped_count = skipped_count + @n, finished_at = @at WHERE id = @id");
+            var (extendId, extendCount, extendAt) = (extend.Param("@id"), extend.Param("@n"), extend.Param("@at"));
             var runs = new List<ClaimedRun>();
             var schedule = new List<ScheduleEntry>(ids.Count);
             Func<string> newRunId = _runIds.Next;
@@ -40,6 +42,11 @@ public sealed partial class SqliteJobStore
                 var claim = JobLedger.Claim(id, job, p, newRunId);
                 foreach (var claimed in claim.Runs) insert.Insert(claimed.Run, job!.Retries.MaxAttempts);
                 foreach (var run in claim.Skipped) insert.Insert(run, job!.Retries.MaxAttempts);
+                if (claim.Extended is { } more)
+                {
+                    (extendId.Value, extendCount.Value, extendAt.Value) = (more.RunId, more.Count, Sql.Ms(more.At));
+                    extend.ExecuteNonQuery();
+                }
                 runs.AddRange(claim.Runs);
                 if (claim.Next is { } next) jobs.Set(next);
                 schedule.Add(claim.Entry);

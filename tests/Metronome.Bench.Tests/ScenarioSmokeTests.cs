@@ -59,8 +59,20 @@ public sealed class ScenarioSmokeTests
         var report = await RunAsync("cluster", Tiny("--jobs=50", "--interval=200", "--nodes=2"));
 
         var row = Assert.Single(report.Rows);
-        Assert.Equal("Metronome cluster, 2 node(s), claims partitioned", row.System);
+        Assert.Equal("Metronome cluster, 2 node(s)", row.System);
         AssertMeasured(row, Metric.FiresPerSecond, Metric.P50, Metric.P99);
+    }
+
+    [Fact]
+    public async Task Overload_measures_fires_node_shares_skips_and_api_latency_of_a_cluster()
+    {
+        var report = await RunAsync("overload", Tiny("--nodes=2", "--factors=2", "--capacity=20", "--interval=200"));
+
+        var row = Assert.Single(report.Rows); // a fixed capacity: no probe row
+        Assert.Equal("Metronome cluster, 2 node(s)", row.System);
+        AssertMeasured(row, Metric.FiresPerSecond, Metric.P50, Metric.P99, Metric.ApiP50, Metric.ApiP99, Metric.ApiMax);
+        Assert.InRange(row.Metrics["nodes_firing"], 0, 2);
+        Assert.True(row.Metrics["skipped_slots"] >= row.Metrics["skipped_rows"]); // a skipped row stands for one slot or more
     }
 
     [Fact]

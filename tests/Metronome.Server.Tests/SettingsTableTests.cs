@@ -49,7 +49,6 @@ public sealed class SettingsTableTests
         { "METRONOME_PRESENCE_TIMEOUT_MS", "750", 0.75 * S },
         { "METRONOME_LEASE_TTL_MS", "9000", 9 * S },
         { "METRONOME_POLL_INTERVAL_MS", "1500", 1.5 * S },
-        { "METRONOME_PARTITION_CLAIMS", "false", false },
         { "METRONOME_CLAIM_TAKEOVER_GRACE_MS", "2500", 2.5 * S },
         { "METRONOME_CATALOG_CACHE_TTL_MS", "1500", 1.5 * S },
         { "METRONOME_FUNCTION_WORKERS", "3", 3 },
@@ -89,7 +88,7 @@ public sealed class SettingsTableTests
 
     [Theory]
     [InlineData("Metronome:ClaimLookahead", "00:00:00.050", "METRONOME_CLAIM_LOOKAHEAD_MS", "50")]
-    [InlineData("Metronome:Cluster:PartitionClaims", "false", "METRONOME_PARTITION_CLAIMS", "false")]
+    [InlineData("Metronome:Cluster:ClaimTakeoverGrace", "00:00:02", "METRONOME_CLAIM_TAKEOVER_GRACE_MS", "2000")]
     [InlineData("Metronome:Functions:Workers", "5", "METRONOME_FUNCTION_WORKERS", "5")]
     [InlineData("Metronome:RetentionAge", "2.00:00:00", "METRONOME_RETENTION_DAYS", "2")]
     public void A_configuration_key_is_the_same_setting_as_its_variable(string key, string keyValue, string variable, string variableValue)
@@ -119,7 +118,6 @@ public sealed class SettingsTableTests
     [InlineData("METRONOME_RETENTION_DAYS", "a week", "METRONOME_RETENTION_DAYS (Metronome:RetentionAge) must be a whole number of days, not 'a week'.")]
     [InlineData("METRONOME_NODE_TIMEOUT_MS", "3000", "METRONOME_NODE_TIMEOUT_MS (Metronome:Cluster:NodeTimeout) must be at least twice METRONOME_HEARTBEAT_MS (Metronome:Cluster:HeartbeatInterval) (one late heartbeat must not kill a node), not '3000'.")]
     [InlineData("METRONOME_PRESENCE_TIMEOUT_MS", "50", "METRONOME_PRESENCE_TIMEOUT_MS (Metronome:Cluster:PresenceTimeout) must be at least 100 ms and less than METRONOME_NODE_TIMEOUT_MS (Metronome:Cluster:NodeTimeout), not '50'.")]
-    [InlineData("METRONOME_PARTITION_CLAIMS", "maybe", "METRONOME_PARTITION_CLAIMS (Metronome:Cluster:PartitionClaims) must be true or false, not 'maybe'.")]
     [InlineData("Metronome:Cluster:LeaseTtl", "soon", "METRONOME_LEASE_TTL_MS (Metronome:Cluster:LeaseTtl) must be a time span such as 00:00:05, not 'soon'.")]
     [InlineData("METRONOME_FUNCTION_WORKERS", "0", "METRONOME_FUNCTION_WORKERS (Metronome:Functions:Workers) must be positive, not '0'.")]
     [InlineData("METRONOME_SQLITE_ROOT", "tenants", "METRONOME_SQLITE_ROOT (Metronome:Events:SqliteRoot) must be an absolute directory path, not 'tenants'.")]

@@ -81,21 +81,38 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
-    public async Task Slot_due_while_the_previous_execution_runs_is_recorded_skipped_with_overlap_skip()
+    public async Task Slots_of_a_job_behind_its_grid_are_one_skipped_run_and_the_latest_fires_with_overlap_skip()
     {
         var job = await CreateAsync(NewJob("skippy", overlap: OverlapPolicy.Skip));
 
         var result = await ClaimAsync(At(3), job.Id);
 
-        Assert.Equal([1L], result.Runs.Select(r => r.Run.Slot));
+        Assert.Equal([3L], result.Runs.Select(r => r.Run.Slot));
         var stored = await RunsOfAsync("skippy");
-        Assert.Equal([(3L, RunStatus.Skipped), (2L, RunStatus.Skipped), (1L, RunStatus.Running)], stored.Select(r => (r.Slot, r.Status)));
-        var skipped = stored[0];
-        Assert.Equal(At(3), skipped.ScheduledAt);
+        Assert.Equal([(3L, RunStatus.Running, 0L), (1L, RunStatus.Skipped, 2L)], stored.Select(r => (r.Slot, r.Status, r.SkippedCount)));
+        var skipped = stored[1];
+        Assert.Equal(At(1), skipped.ScheduledAt); // the first slot it stands for
         Assert.Equal(At(3), skipped.FinishedAt);
         var reloaded = await ReloadAsync(job);
         Assert.Equal(1, reloaded.ExecutionsDone); // skipped slots do not count
         Assert.Equal(4, reloaded.NextSlot);
+        Assert.Equal((skipped.Id, 3L), (reloaded.SkipRunId, reloaded.SkipRunNextSlot));
+    }
+
+    [Fact]
+    public async Task Skipped_slots_of_a_later_claim_extend_the_open_skipped_run_without_a_new_row()
+    {
+        var job = await CreateAsync(NewJob("streak", overlap: OverlapPolicy.Skip));
+        await ClaimAsync(At(1), job.Id); // slot 1 fires and keeps running
+        await ClaimAsync(At(2), job.Id); // slot 2 is skipped
+
+        await ClaimAsync(At(5), job.Id); // slots 3 to 5 are skipped too
+
+        var stored = await RunsOfAsync("streak");
+        Assert.Equal([(2L, RunStatus.Skipped, 4L), (1L, RunStatus.Running, 0L)], stored.Select(r => (r.Slot, r.Status, r.SkippedCount)));
+        var run = await Jobs.GetRunAsync(job.Product, stored[0].Id, default);
+        Assert.Equal((4L, At(2), At(5)), (run!.SkippedCount, run.ScheduledAt, run.FinishedAt));
+        Assert.Equal(1, (await ReloadAsync(job)).ExecutionsDone);
     }
 
     [Fact]

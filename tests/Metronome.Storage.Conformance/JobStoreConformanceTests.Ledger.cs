@@ -150,17 +150,26 @@ public abstract partial class JobStoreConformanceTests
     {
         var c = T.Claim.Single(x => x.Name == name);
         var job = await CreateAsync(c.Job);
-        await TriggerAsync(job, c.Running);
+        var running = await TriggerAsync(job, c.Running);
+        for (int step = 0; step < c.Earlier.Count; step++)
+        {
+            var earlier = await Jobs.ClaimDueSlotsAsync(new ClaimParams(T.Node, c.Earlier[step], c.Earlier[step], [job.Id], T.Threshold), default);
+            running.AddRange(earlier.Runs);
+            if (step != c.ReleaseAfter) continue;
+            await Jobs.CompleteRunsAsync(running.Select((r, i) => new RunCompletion(r.Run.Id, job.Id, 1, RunStatus.Succeeded, T.StartedAt(i),
+                T.StartedAt(i) + TimeSpan.FromSeconds(1), null, null, null, null, r.Run.Node)).ToList(), default);
+            running.Clear();
+        }
 
         var result = await Jobs.ClaimDueSlotsAsync(new ClaimParams(T.Node, c.Horizon, c.Horizon, [job.Id], T.Threshold), default);
 
         var entry = Assert.Single(result.Schedule);
         Assert.Equal(job.Id, entry.JobId);
         var slots = (await RunsOfAsync(job.Tag)).Where(r => r.Slot > 0).OrderBy(r => r.Slot).ToList();
-        Assert.Equal(result.Runs.Select(r => r.Run.Id).Order(), slots.Where(r => r.Status == RunStatus.Running).Select(r => r.Id).Order());
+        Assert.Subset(slots.Where(r => r.Status == RunStatus.Running).Select(r => r.Id).ToHashSet(), result.Runs.Select(r => r.Run.Id).ToHashSet());
         var outcome = new T.ClaimOutcome(
             result.Runs.Select(r => (r.Run.Slot, r.RunAt)).ToList(),
-            slots.Where(r => r.Status == RunStatus.Skipped).Select(r => (r.Slot, r.ScheduledAt)).ToList(),
+            slots.Where(r => r.Status == RunStatus.Skipped).Select(r => (r.Slot, r.ScheduledAt, r.SkippedCount)).ToList(),
             entry.DueAt,
             LedgerState.Of(await ReloadAsync(job)));
 

@@ -111,16 +111,37 @@ public static class LedgerReference
     public static ClaimOutcome Claim(ClaimCase c)
     {
         var (job, _) = Triggered(c.Job, c.Running);
-        int next = 100;
-        var claim = JobLedger.Claim(job.Id, job, new ClaimParams(Node, c.Horizon, c.Horizon, [job.Id], Threshold), () => RunId(next++));
-        Assert.Equal(job.Id, claim.Entry.JobId);
-        Assert.All(claim.Runs, r => Assert.Equal(RunStatus.Running, r.Run.Status));
-        Assert.All(claim.Skipped, r => Assert.Equal(RunStatus.Skipped, r.Status));
+        int next = 100, running = c.Running;
+        var skipped = new List<Run>(); // the job's skipped runs as a store keeps them: inserted, then extended
+        SlotClaim claim = default;
+        var horizons = c.Earlier.Append(c.Horizon).ToList();
+        for (int step = 0; step < horizons.Count; step++)
+        {
+            var at = horizons[step];
+            claim = JobLedger.Claim(job.Id, job, new ClaimParams(Node, at, at, [job.Id], Threshold), () => RunId(next++));
+            Assert.Equal(job.Id, claim.Entry.JobId);
+            Assert.All(claim.Runs, r => Assert.Equal(RunStatus.Running, r.Run.Status));
+            Assert.All(claim.Skipped, r => Assert.Equal(RunStatus.Skipped, r.Status));
+            Assert.True(claim.Skipped.Count <= 1, "consecutive skipped slots are one run");
+            skipped.AddRange(claim.Skipped);
+            if (claim.Extended is { } more)
+            {
+                int i = skipped.FindIndex(r => r.Id == more.RunId);
+                skipped[i] = skipped[i] with { SkippedCount = skipped[i].SkippedCount + more.Count, FinishedAt = more.At };
+            }
+            job = claim.Next ?? job;
+            running += claim.Runs.Count;
+            if (step == c.ReleaseAfter && running > 0)
+            {
+                job = JobLedger.Release(job, new JobRelease(job.Id, running, StartedAt(running - 1), RunStatus.Succeeded));
+                running = 0;
+            }
+        }
         return new ClaimOutcome(
             claim.Runs.Select(r => (r.Run.Slot, r.RunAt)).ToList(),
-            claim.Skipped.Select(r => (r.Slot, r.ScheduledAt)).ToList(),
+            skipped.Select(r => (r.Slot, r.ScheduledAt, r.SkippedCount)).ToList(),
             claim.Entry.DueAt,
-            LedgerState.Of(claim.Next ?? job));
+            LedgerState.Of(job));
     }
 
     public static void AssertSame(ReleaseOutcome expected, ReleaseOutcome actual)

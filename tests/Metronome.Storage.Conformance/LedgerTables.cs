@@ -147,12 +147,19 @@ public static partial class LedgerTables
 
     /// <param name="Running">Runs triggered before the claim (each counted in executions and in flight).</param>
     /// <param name="Horizon">The claim's now and horizon.</param>
-    public sealed record ClaimCase(string Name, Job Job, int Running, DateTimeOffset Horizon, ClaimOutcome Expected);
+    public sealed record ClaimCase(string Name, Job Job, int Running, DateTimeOffset Horizon, ClaimOutcome Expected)
+    {
+        /// <summary>Claims made before the one the case is about, at these horizons, in order.</summary>
+        public IReadOnlyList<DateTimeOffset> Earlier { get; init; } = [];
 
-    /// <param name="Fired">(slot, scheduled at) of the runs claimed to execute.</param>
-    /// <param name="Skipped">(slot, scheduled at) of the slots recorded skipped.</param>
+        /// <summary>After the earlier claim at this index, every running run finishes <c>succeeded</c> (run i started at <see cref="StartedAt"/>(i)).</summary>
+        public int? ReleaseAfter { get; init; }
+    }
+
+    /// <param name="Fired">(slot, scheduled at) of the runs the last claim fired.</param>
+    /// <param name="Skipped">(first slot, its scheduled time, slots it stands for) of every skipped run of the job after all claims.</param>
     /// <param name="DueAt">The job's place in the due queue after the claim (null: none, or blocked).</param>
-    public sealed record ClaimOutcome(IReadOnlyList<(long Slot, DateTimeOffset At)> Fired, IReadOnlyList<(long Slot, DateTimeOffset At)> Skipped,
+    public sealed record ClaimOutcome(IReadOnlyList<(long Slot, DateTimeOffset At)> Fired, IReadOnlyList<(long Slot, DateTimeOffset At, long Count)> Skipped,
         DateTimeOffset? DueAt, LedgerState Job);
 
     public static readonly ClaimCase[] Claim =
@@ -165,8 +172,8 @@ public static partial class LedgerTables
             new([(1, At(1)), (2, At(2)), (3, At(3))], [], At(4), new(JobStatus.Active, 3, 3, 4, At(4), null, null))),
         new("overlap allow fires while a run is running", NewJob("c4"), 1, At(1),
             new([(1, At(1))], [], At(2), new(JobStatus.Active, 2, 2, 2, At(2), null, null))),
-        new("overlap skip records due slots skipped while a run is running", NewJob("c5", overlap: OverlapPolicy.Skip), 1, At(3.5),
-            new([], [(1, At(1)), (2, At(2)), (3, At(3))], At(4), new(JobStatus.Active, 1, 1, 4, At(4), null, null))),
+        new("overlap skip records due slots skipped while a run is running as one run", NewJob("c5", overlap: OverlapPolicy.Skip), 1, At(3.5),
+            new([], [(1, At(1), 3)], At(4), new(JobStatus.Active, 1, 1, 4, At(4), null, null))),
         new("overlap queue waits while a run is running", NewJob("c6", overlap: OverlapPolicy.Queue), 1, At(3.5),
             new([], [], null, new(JobStatus.Active, 1, 1, 1, At(1), null, null))),
         new("overlap queue fires one slot then waits", NewJob("c7", overlap: OverlapPolicy.Queue), 0, At(3.5),
@@ -186,6 +193,19 @@ public static partial class LedgerTables
             new([], [], null, new(JobStatus.Completed, 0, 0, 1, At(1), null, null))),
         new("a paused job claims nothing", NewJob("c14") with { Status = JobStatus.Paused }, 0, At(3.5),
             new([], [], null, new(JobStatus.Paused, 0, 0, 1, At(1), null, null))),
+        new("skipped slots of later claims extend the open skipped run", NewJob("c15", overlap: OverlapPolicy.Skip), 1, At(3.5),
+            new([], [(1, At(1), 3)], At(4), new(JobStatus.Active, 1, 1, 4, At(4), null, null))) { Earlier = [At(1), At(2)] },
+        new("a fired slot between skipped slots starts a new skipped run", NewJob("c16", overlap: OverlapPolicy.Skip), 1, At(4.5),
+            new([], [(1, At(1), 1), (3, At(3), 2)], At(5), new(JobStatus.Active, 2, 1, 5, At(5), StartedAt(0), "succeeded")))
+            { Earlier = [At(1), At(2)], ReleaseAfter = 0 },
+        new("skipped slots after a misfire jump start a new skipped run",
+            NewJob("c17", intervalMs: Hour, overlap: OverlapPolicy.Skip, misfire: MisfirePolicy.FireOnce), 1, At(4.5 * 3600),
+            new([], [(1, At(3600), 1), (4, At(4 * 3600), 1)], At(5 * 3600), new(JobStatus.Active, 1, 1, 5, At(5 * 3600), null, null)))
+            { Earlier = [At(3600)] },
+        new("overlap skip behind its grid fires the latest due slot and records the earlier ones skipped", NewJob("c18", overlap: OverlapPolicy.Skip),
+            0, At(3.5), new([(3, At(3))], [(1, At(1), 2)], At(4), new(JobStatus.Active, 1, 1, 4, At(4), null, null))),
+        new("overlap skip behind its grid fires the latest slot before end_at", NewJob("c19", overlap: OverlapPolicy.Skip) with { EndAt = At(2.5) },
+            0, At(3.5), new([(2, At(2))], [(1, At(1), 1)], At(3), new(JobStatus.Active, 1, 1, 3, At(3), null, null))),
     ];
 
     public static TheoryData<string> ReleaseNames => Names(Release.Select(c => c.Name));

@@ -43,7 +43,7 @@ internal sealed class Renderer(CliConsole console, bool json)
     public void Run(JobRun run)
     {
         if (json) { WriteJson(run); return; }
-        Console().Write(Pairs(("id", run.Id), ("job", run.JobTag), ("slot", Slot(run.Slot)), ("attempt", run.Attempt.ToString(CultureInfo.InvariantCulture)),
+        Console().Write(Pairs(("id", run.Id), ("job", run.JobTag), ("slot", Slots(run)), ("attempt", run.Attempt.ToString(CultureInfo.InvariantCulture)),
             ("status", run.Status), ("scheduled", Time(run.ScheduledAt)), ("started", Time(run.StartedAt)), ("finished", Time(run.FinishedAt)),
             ("duration", Durations.Format(run.DurationMs)), ("node", run.Node), ("error", Error(run)),
             ("output", run.Output is { } o && o.ValueKind != JsonValueKind.Undefined ? o.GetRawText() : null)));
@@ -54,7 +54,7 @@ internal sealed class Renderer(CliConsole console, bool json)
         if (json) { WriteJson(runs); return; }
         var table = Table("ID", "SLOT", "ATTEMPT", "STATUS", "SCHEDULED", "DURATION", "ERROR");
         foreach (var r in runs)
-            table.AddRow(Cells(r.Id, Slot(r.Slot), r.Attempt.ToString(CultureInfo.InvariantCulture), r.Status, Time(r.ScheduledAt), Durations.Format(r.DurationMs), Error(r)));
+            table.AddRow(Cells(r.Id, Slots(r), r.Attempt.ToString(CultureInfo.InvariantCulture), r.Status, Time(r.ScheduledAt), Durations.Format(r.DurationMs), Error(r)));
         Write(table, runs.Count, "run");
     }
 
@@ -65,7 +65,7 @@ internal sealed class Renderer(CliConsole console, bool json)
         var error = Error(r);
         console.Out.WriteLine(string.Join("  ", new[]
         {
-            Time(r.ScheduledAt), $"slot {Slot(r.Slot)}", $"attempt {r.Attempt}", r.Status ?? "", Durations.Format(r.DurationMs), r.Id ?? "", error ?? "",
+            Time(r.ScheduledAt), $"slot {Slots(r)}", $"attempt {r.Attempt}", r.Status ?? "", Durations.Format(r.DurationMs), r.Id ?? "", error ?? "",
         }.Where(s => s.Length > 0)));
     }
 
@@ -153,6 +153,10 @@ internal sealed class Renderer(CliConsole console, bool json)
     private static string Progress(ProductJob j) => $"{j.ExecutionsDone ?? 0}/{(j.Executions is 0 ? "∞" : j.Executions?.ToString(CultureInfo.InvariantCulture))}";
 
     private static string Slot(long slot) => slot == 0 ? "trigger" : slot.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The slot, or the range of slots an aggregated skipped run stands for (<c>5-9</c>).</summary>
+    private static string Slots(JobRun r) =>
+        r.SkippedCount is long n and > 1 ? string.Create(CultureInfo.InvariantCulture, $"{r.Slot}-{r.Slot + n - 1}") : Slot(r.Slot);
 
     private static string? Error(JobRun r) => r.Error is { } e ? $"{e.Kind}: {e.Message}" : null;
 

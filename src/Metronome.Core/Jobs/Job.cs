@@ -66,6 +66,14 @@ public sealed record Job
     public int InFlight { get; init; }
     public DateTimeOffset? LastRunAt { get; init; }
     public string? LastRunStatus { get; init; }
+    /// <summary>
+    /// The <c>skipped</c> run that recorded the job's latest skipped slots (aggregated: one run for consecutive skipped slots),
+    /// or null. The next skipped slots extend that run instead of adding one if they start at <see cref="SkipRunNextSlot"/>,
+    /// i.e. nothing was recorded or jumped over in between.
+    /// </summary>
+    public string? SkipRunId { get; init; }
+    /// <summary>The slot right after those <see cref="SkipRunId"/> stands for (0 when there is none).</summary>
+    public long SkipRunNextSlot { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 

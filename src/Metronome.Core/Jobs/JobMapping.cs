@@ -46,6 +46,7 @@ public static class JobMapping
         Status = r.Status.ToWire(),
         Error = r.ErrorMessage is null && r.ErrorKind is null ? null : new RunError { Message = r.ErrorMessage, Kind = r.ErrorKind },
         Output = Parse(r.OutputJson),
+        SkippedCount = r.Status == RunStatus.Skipped ? Math.Max(1, r.SkippedCount) : null,
     };
 
     /// <summary>A page of jobs on the wire: the same cursor, the jobs mapped.</summary>

@@ -22,6 +22,12 @@ public sealed record Run
     public string? ErrorKind { get; init; }
     /// <summary>JSON text, at most <see cref="RunLimits.MaxOutputBytes"/>.</summary>
     public string? OutputJson { get; init; }
+    /// <summary>
+    /// For a <c>skipped</c> run, how many consecutive slots it stands for (<see cref="Slot"/> is the first of them); 0 for
+    /// every other run. Consecutive skipped slots of a job are recorded as one run so that an overloaded job cannot flood
+    /// its history.
+    /// </summary>
+    public long SkippedCount { get; init; }
 
     public long? DurationMs => StartedAt is { } s && FinishedAt is { } f ? (long)(f - s).TotalMilliseconds : null;
 

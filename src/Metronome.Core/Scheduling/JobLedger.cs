@@ -28,7 +28,7 @@ public static class JobLedger
     /// <param name="jobId">The job asked about.</param>
     /// <param name="job">The job as stored, or null when it does not exist.</param>
     /// <param name="p">The claim; <see cref="ClaimParams.Now"/> stamps skipped slots.</param>
-    /// <param name="newRunId">The store's source of run ids, called once per recorded slot.</param>
+    /// <param name="newRunId">The store's source of run ids, called once per run inserted (fired slot, or new skipped run).</param>
     public static SlotClaim Claim(long jobId, Job? job, ClaimParams p, Func<string> newRunId)
     {
         ArgumentNullException.ThrowIfNull(p);
@@ -43,19 +43,37 @@ public static class JobLedger
             return new SlotClaim(jobId, changed ? plan.Next : null, [], [], entry, plan.Blocked);
         }
 
-        int fired = 0;
-        foreach (var slot in plan.Slots) if (!slot.Skipped) fired++;
-        var runs = fired == 0 ? Array.Empty<ClaimedRun>() : new ClaimedRun[fired];
-        var skipped = fired == plan.Slots.Count ? Array.Empty<Run>() : new Run[plan.Slots.Count - fired];
-        fired = 0;
-        int skips = 0;
-        foreach (var slot in plan.Slots)
+        if (plan.Slots is [{ Skipped: false } only]) // the common case: one slot fires
+            return new SlotClaim(jobId, plan.Next, [ClaimRecords.ToClaimed(job, ClaimRecords.Fired(job, only, newRunId(), p.Node), only.ScheduledAt)], [],
+                entry, plan.Blocked);
+
+        // Runs are recorded in slot order. Consecutive skipped slots are one aggregated run; the first such block extends the
+        // job's open skipped run when it continues it (nothing recorded or jumped over in between), else it is a new run.
+        var runs = new List<ClaimedRun>(plan.Slots.Count);
+        List<Run>? skipped = null;
+        SkipExtension? extended = null;
+        var next = plan.Next;
+        for (int i = 0; i < plan.Slots.Count;)
         {
-            // Ids are taken in slot order: fired slots come before skipped ones (once one fires, the rest wait or are skipped).
-            if (slot.Skipped) skipped[skips++] = ClaimRecords.Skipped(job, slot, newRunId(), p.Node, p.Now);
-            else runs[fired++] = ClaimRecords.ToClaimed(job, ClaimRecords.Fired(job, slot, newRunId(), p.Node), slot.ScheduledAt);
+            var slot = plan.Slots[i++];
+            if (!slot.Skipped)
+            {
+                runs.Add(ClaimRecords.ToClaimed(job, ClaimRecords.Fired(job, slot, newRunId(), p.Node), slot.ScheduledAt));
+                continue;
+            }
+            long count = slot.Count;
+            while (i < plan.Slots.Count && plan.Slots[i].Skipped) count += plan.Slots[i++].Count;
+            if (next.SkipRunId is { } open && next.SkipRunNextSlot == slot.Slot)
+                extended = new SkipExtension(open, count, p.Now);
+            else
+            {
+                var run = ClaimRecords.Skipped(job, slot, count, newRunId(), p.Node, p.Now);
+                (skipped ??= []).Add(run);
+                next = next with { SkipRunId = run.Id };
+            }
+            next = next with { SkipRunNextSlot = slot.Slot + count };
         }
-        return new SlotClaim(jobId, plan.Next, runs, skipped, entry, plan.Blocked);
+        return new SlotClaim(jobId, next, runs, (IReadOnlyList<Run>?)skipped ?? [], entry, plan.Blocked) { Extended = extended };
     }
 
     /// <summary>

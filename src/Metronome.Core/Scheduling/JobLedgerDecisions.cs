@@ -8,16 +8,26 @@ namespace Metronome.Core.Scheduling;
 /// <param name="JobId">The job asked about.</param>
 /// <param name="Next">The job's new schedule state to write, or null when it did not change.</param>
 /// <param name="Runs">The fired slots, in slot order: runs to insert (running, first attempt) and execute.</param>
-/// <param name="Skipped">The slots recorded skipped (finished, not counted), in slot order; they always follow the fired ones, so
-/// inserting <paramref name="Runs"/> then <paramref name="Skipped"/> inserts in run id order.</param>
+/// <param name="Skipped">The new skipped runs to insert (finished, not counted), each standing for consecutive skipped slots
+/// (<see cref="Run.SkippedCount"/>): slots shed before a fired one when the job was behind its grid, or slots due while an
+/// execution still runs. A block that continues the job's open skipped run extends it instead (<see cref="Extended"/>).</param>
 /// <param name="Entry">The job's place in the due queue (due time null: nothing scheduled, or waiting on a running execution).</param>
 /// <param name="Blocked">A slot is due but waits for a running execution (overlap <c>queue</c>, or a sequential catch-up).</param>
 public readonly record struct SlotClaim(long JobId, Job? Next, IReadOnlyList<ClaimedRun> Runs, IReadOnlyList<Run> Skipped, ScheduleEntry Entry,
     bool Blocked)
 {
+    /// <summary>
+    /// The skipped slots continue the job's open skipped run (<see cref="Job.SkipRunId"/>): the store adds their number to that
+    /// run's <see cref="Run.SkippedCount"/> and sets its finished time, instead of inserting a run.
+    /// </summary>
+    public SkipExtension? Extended { get; init; }
+
     /// <summary>A job gone or not active: nothing claimed, nothing scheduled.</summary>
     public static SlotClaim Nothing(long jobId) => new(jobId, null, [], [], new ScheduleEntry(jobId, null), Blocked: false);
 }
+
+/// <summary><paramref name="Count"/> more slots skipped into the existing skipped run <paramref name="RunId"/>, the last at <paramref name="At"/>.</summary>
+public readonly record struct SkipExtension(string RunId, long Count, DateTimeOffset At);
 
 /// <summary><paramref name="Count"/> finished executions of one job, the last of them (in the order reported) described.</summary>
 public readonly record struct JobRelease(long JobId, int Count, DateTimeOffset? LastRunAt, RunStatus LastRunStatus);

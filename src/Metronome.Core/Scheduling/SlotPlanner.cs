@@ -2,8 +2,11 @@ using Metronome.Core.Jobs;
 
 namespace Metronome.Core.Scheduling;
 
-/// <summary>A slot the plan records: fired (a run is claimed) or skipped (recorded, not counted).</summary>
-internal readonly record struct PlannedSlot(long Slot, DateTimeOffset ScheduledAt, bool Skipped);
+/// <summary>
+/// A slot the plan records: fired (a run is claimed) or skipped (recorded, not counted). A skipped entry may stand for
+/// <paramref name="Count"/> consecutive slots from <paramref name="Slot"/> (shed because the job was behind its grid).
+/// </summary>
+internal readonly record struct PlannedSlot(long Slot, DateTimeOffset ScheduledAt, bool Skipped, long Count = 1);
 
 /// <summary>
 /// What to do with a job that may be due: the slots to record now and the job's next state.
@@ -54,6 +57,21 @@ internal static class SlotPlanner
                 return Finish();
             }
             dueCount = 1;
+        }
+        else if (!misfire && job.Overlap == OverlapPolicy.Skip && inFlight == 0 && dueCount > 1 && !job.ExecutionsExhausted && maxSlots > 1)
+        {
+            // Behind its grid but not misfired (a node claiming late under overload): overlap skip allows one execution, so it
+            // is the latest due slot, as close to its time as possible, and the earlier ones are shed as one skipped block.
+            // Firing the oldest instead would make every fire of an overloaded node as late as its backlog.
+            long behind = dueCount - 1;
+            if (job.EndAt is { } end && slotDue + interval * behind > end) behind = (end - slotDue).Ticks / interval.Ticks;
+            if (behind > 0)
+            {
+                slots.Add(new PlannedSlot(slot, slotDue, Skipped: true, behind));
+                slot += behind;
+                slotDue += interval * behind;
+                dueCount -= behind;
+            }
         }
 
         for (long i = 0; i < dueCount && slots.Count < maxSlots; i++)

@@ -22,8 +22,11 @@ internal static class ClaimRecords
         Status = RunStatus.Running,
     };
 
-    /// <summary>A slot skipped because the previous execution still ran (<c>overlap: skip</c>): recorded, not counted.</summary>
-    public static Run Skipped(Job job, PlannedSlot slot, string runId, string node, DateTimeOffset now) => new()
+    /// <summary>
+    /// <paramref name="count"/> consecutive slots from <paramref name="slot"/> skipped by <c>overlap: skip</c> (the previous
+    /// execution still ran, or the job was behind its grid and its latest due slot fired instead): one run, not counted.
+    /// </summary>
+    public static Run Skipped(Job job, PlannedSlot slot, long count, string runId, string node, DateTimeOffset now) => new()
     {
         Id = runId,
         JobId = job.Id,
@@ -36,8 +39,9 @@ internal static class ClaimRecords
         FinishedAt = now,
         Node = node,
         Status = RunStatus.Skipped,
-        ErrorMessage = "the previous execution was still running (overlap: skip)",
+        ErrorMessage = "the previous execution was still running, or a later slot fired instead (overlap: skip)",
         ErrorKind = "overlap",
+        SkippedCount = count,
     };
 
     /// <summary>An extra execution now: slot 0, otherwise a claimed slot due now.</summary>

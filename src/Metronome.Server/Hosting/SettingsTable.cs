@@ -98,7 +98,6 @@ internal static class SettingsTable
         new("METRONOME_PRESENCE_TIMEOUT_MS", "Metronome:Cluster:PresenceTimeout", Ms, "1000", "cluster: failure detection by presence: a node confirms its presence lock every quarter of this and acts only within this of the last confirmation; the leader declares a node whose lock is gone dead after looks this far apart (a killed node's runs are taken over in about 1–2 s)"),
         new("METRONOME_LEASE_TTL_MS", "Metronome:Cluster:LeaseTtl", Ms, "15000", "cluster: life of the leader's lease (at least 300)"),
         new("METRONOME_POLL_INTERVAL_MS", "Metronome:Cluster:PollInterval", Ms, "5000", "cluster: schedule reload period while change notifications are down"),
-        new("METRONOME_PARTITION_CLAIMS", "Metronome:Cluster:PartitionClaims", AsIs, "true", "cluster: `false` lets every node race for every due job instead of splitting them"),
         new("METRONOME_CLAIM_TAKEOVER_GRACE_MS", "Metronome:Cluster:ClaimTakeoverGrace", Ms, "1000", "cluster: lateness after which any node claims a job another node owns"),
         new("METRONOME_CATALOG_CACHE_TTL_MS", "Metronome:Cluster:CatalogCacheTtl", Ms, "2000", "how long cached events, secrets, products and keys are trusted; bounds a cluster node's staleness when change notifications are lost"),
         new("METRONOME_FUNCTION_WORKERS", "Metronome:Functions:Workers", AsIs, "processor count (at least 2)", "worker processes running JavaScript functions ([security/functions.md](security/functions.md))"),

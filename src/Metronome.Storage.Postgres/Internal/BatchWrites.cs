@@ -1,5 +1,6 @@
 using Metronome.Core.Jobs;
 using Metronome.Core.Runs;
+using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
 using Npgsql;
 using NpgsqlTypes;
@@ -15,10 +16,14 @@ internal sealed class BatchWrites(string channel)
     private readonly List<(Run Run, int MaxAttempts)> _runs = [];
     private readonly Dictionary<long, Job> _jobs = [];
     private readonly List<string> _notes = [];
+    private readonly List<SkipExtension> _extensions = [];
 
     public int RunCount => _runs.Count;
 
     public void InsertRun(Run run, int maxAttempts) => _runs.Add((run, maxAttempts));
+
+    /// <summary>Adds skipped slots to an existing skipped run (<see cref="Run.SkippedCount"/>) and moves its finished time.</summary>
+    public void ExtendSkipped(SkipExtension more) => _extensions.Add(more);
 
     /// <summary>Writes the job's schedule state (status, counters, next slot, last run) at <see cref="ExecuteAsync"/>.</summary>
     public void UpdateJob(Job job) => _jobs[job.Id] = job;
@@ -30,6 +35,7 @@ internal sealed class BatchWrites(string channel)
     {
         await using var batch = new NpgsqlBatch(c, tx);
         if (_runs.Count > 0) batch.BatchCommands.Add(InsertRuns());
+        if (_extensions.Count > 0) batch.BatchCommands.Add(ExtendSkippedRuns());
         if (_jobs.Count > 0) batch.BatchCommands.Add(UpdateJobs());
         if (_notes.Count > 0) batch.BatchCommands.Add(ScheduleNotes.Command(channel, _notes));
         if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -40,9 +46,9 @@ internal sealed class BatchWrites(string channel)
         var runs = _runs;
         var cmd = new NpgsqlBatchCommand("""
             INSERT INTO runs (id, job_id, product, job_tag, slot, attempt, max_attempts, scheduled_at, started_at, finished_at, node,
-                status, error_message, error_kind)
+                status, error_message, error_kind, skipped_count)
             SELECT * FROM unnest(@id, @job_id, @product, @job_tag, @slot, @attempt, @max_attempts, @scheduled_at, @started_at,
-                @finished_at, @node, @status, @error_message, @error_kind)
+                @finished_at, @node, @status, @error_message, @error_kind, @skipped_count)
             """);
         cmd.With("id", runs.Select(r => r.Run.Id).ToArray(), Sql.Array(NpgsqlDbType.Text))
             .With("job_id", runs.Select(r => r.Run.JobId).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
@@ -57,18 +63,30 @@ internal sealed class BatchWrites(string channel)
             .With("node", runs.Select(r => r.Run.Node).ToArray(), Sql.Array(NpgsqlDbType.Text))
             .With("status", runs.Select(r => r.Run.Status.ToWire()).ToArray(), Sql.Array(NpgsqlDbType.Text))
             .With("error_message", runs.Select(r => r.Run.ErrorMessage).ToArray(), Sql.Array(NpgsqlDbType.Text))
-            .With("error_kind", runs.Select(r => r.Run.ErrorKind).ToArray(), Sql.Array(NpgsqlDbType.Text));
+            .With("error_kind", runs.Select(r => r.Run.ErrorKind).ToArray(), Sql.Array(NpgsqlDbType.Text))
+            .With("skipped_count", runs.Select(r => r.Run.SkippedCount).ToArray(), Sql.Array(NpgsqlDbType.Bigint));
         return cmd;
     }
+
+    private NpgsqlBatchCommand ExtendSkippedRuns() =>
+        new NpgsqlBatchCommand("""
+            UPDATE runs SET skipped_count = runs.skipped_count + u.n, finished_at = u.at
+            FROM unnest(@id, @n, @at) AS u(id, n, at) WHERE runs.id = u.id
+            """)
+            .With("id", _extensions.Select(e => e.RunId).ToArray(), Sql.Array(NpgsqlDbType.Text))
+            .With("n", _extensions.Select(e => e.Count).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
+            .With("at", _extensions.Select(e => Sql.Ms(e.At)).ToArray(), Sql.Array(NpgsqlDbType.Bigint));
 
     private NpgsqlBatchCommand UpdateJobs()
     {
         var jobs = _jobs.Values.OrderBy(j => j.Id).ToArray();
         var cmd = new NpgsqlBatchCommand("""
             UPDATE jobs SET status = u.status, executions_done = u.executions_done, next_slot = u.next_slot, next_due_at = u.next_due_at,
-                in_flight = u.in_flight, last_run_at = u.last_run_at, last_run_status = u.last_run_status
-            FROM unnest(@id, @status, @executions_done, @next_slot, @next_due_at, @in_flight, @last_run_at, @last_run_status)
-                AS u(id, status, executions_done, next_slot, next_due_at, in_flight, last_run_at, last_run_status)
+                in_flight = u.in_flight, last_run_at = u.last_run_at, last_run_status = u.last_run_status, skip_run_id = u.skip_run_id,
+                skip_run_next_slot = u.skip_run_next_slot
+            FROM unnest(@id, @status, @executions_done, @next_slot, @next_due_at, @in_flight, @last_run_at, @last_run_status, @skip_run_id,
+                @skip_run_next_slot)
+                AS u(id, status, executions_done, next_slot, next_due_at, in_flight, last_run_at, last_run_status, skip_run_id, skip_run_next_slot)
             WHERE jobs.id = u.id
             """);
         cmd.With("id", jobs.Select(j => j.Id).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
@@ -78,7 +96,9 @@ internal sealed class BatchWrites(string channel)
             .With("next_due_at", jobs.Select(j => Sql.Ms(j.NextDueAt)).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
             .With("in_flight", jobs.Select(j => j.InFlight).ToArray(), Sql.Array(NpgsqlDbType.Integer))
             .With("last_run_at", jobs.Select(j => Sql.Ms(j.LastRunAt)).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
-            .With("last_run_status", jobs.Select(j => j.LastRunStatus).ToArray(), Sql.Array(NpgsqlDbType.Text));
+            .With("last_run_status", jobs.Select(j => j.LastRunStatus).ToArray(), Sql.Array(NpgsqlDbType.Text))
+            .With("skip_run_id", jobs.Select(j => j.SkipRunId).ToArray(), Sql.Array(NpgsqlDbType.Text))
+            .With("skip_run_next_slot", jobs.Select(j => j.SkipRunNextSlot).ToArray(), Sql.Array(NpgsqlDbType.Bigint));
         return cmd;
     }
 }

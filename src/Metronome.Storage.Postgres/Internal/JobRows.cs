@@ -8,8 +8,11 @@ namespace Metronome.Storage.Postgres.Internal;
 internal static class JobRows
 {
     /// <summary>Every column, in the order <see cref="Read"/> expects.</summary>
-    public const string Columns =
-        "id, product, tag, name, event_type, event_tag, executions, interval_ms, start_at, end_at, input, overlap, misfire, " +
+    public const string Columns = "id, " + WritableColumns + ", skip_run_id, skip_run_next_slot";
+
+    /// <summary>The columns a new job is inserted with (its open skipped run starts empty).</summary>
+    private const string WritableColumns =
+        "product, tag, name, event_type, event_tag, executions, interval_ms, start_at, end_at, input, overlap, misfire, " +
         "max_attempts, backoff_ms, max_backoff_ms, timeout_ms, status, executions_done, next_slot, next_due_at, in_flight, " +
         "last_run_at, last_run_status, created_at, updated_at";
 
@@ -44,6 +47,8 @@ internal static class JobRows
         LastRunStatus = r.StringOrNull(23),
         CreatedAt = r.At(24),
         UpdatedAt = r.At(25),
+        SkipRunId = r.StringOrNull(26),
+        SkipRunNextSlot = r.GetInt64(27),
     };
 
     public static async Task<List<Job>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)
@@ -66,7 +71,7 @@ internal static class JobRows
 
     public static async Task<long> InsertAsync(NpgsqlConnection c, NpgsqlTransaction tx, Job job, CancellationToken ct)
     {
-        await using var cmd = c.Command(tx, $"INSERT INTO jobs ({Columns[4..]}) VALUES ({WritableValues}) RETURNING id");
+        await using var cmd = c.Command(tx, $"INSERT INTO jobs ({WritableColumns}) VALUES ({WritableValues}) RETURNING id");
         Bind(cmd, job);
         return (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }

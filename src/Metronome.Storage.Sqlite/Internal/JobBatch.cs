@@ -12,7 +12,7 @@ internal sealed class JobBatch : IDisposable
     private readonly SqliteCommand _select;
     private readonly SqliteParameter _selectId;
     private readonly SqliteCommand _update;
-    private readonly SqliteParameter _id, _status, _done, _nextSlot, _nextDueAt, _inFlight, _lastRunAt, _lastRunStatus;
+    private readonly SqliteParameter _id, _status, _done, _nextSlot, _nextDueAt, _inFlight, _lastRunAt, _lastRunStatus, _skipRunId, _skipRunNextSlot;
     private readonly Dictionary<long, Job?> _jobs = [];
     private readonly Dictionary<long, Job> _original = [];
 
@@ -22,7 +22,8 @@ internal sealed class JobBatch : IDisposable
         _selectId = _select.Param("@id");
         _update = c.Command(tx, """
             UPDATE jobs SET status = @status, executions_done = @executions_done, next_slot = @next_slot, next_due_at = @next_due_at,
-                in_flight = @in_flight, last_run_at = @last_run_at, last_run_status = @last_run_status
+                in_flight = @in_flight, last_run_at = @last_run_at, last_run_status = @last_run_status, skip_run_id = @skip_run_id,
+                skip_run_next_slot = @skip_run_next_slot
             WHERE id = @id
             """);
         _id = _update.Param("@id");
@@ -33,6 +34,8 @@ internal sealed class JobBatch : IDisposable
         _inFlight = _update.Param("@in_flight");
         _lastRunAt = _update.Param("@last_run_at");
         _lastRunStatus = _update.Param("@last_run_status");
+        _skipRunId = _update.Param("@skip_run_id");
+        _skipRunNextSlot = _update.Param("@skip_run_next_slot");
     }
 
     /// <summary>Jobs already loaded by a bulk query (claims read all their jobs in one SELECT).</summary>
@@ -76,6 +79,8 @@ internal sealed class JobBatch : IDisposable
             _inFlight.Value = job.InFlight;
             _lastRunAt.Set(Sql.Ms(job.LastRunAt));
             _lastRunStatus.Set(job.LastRunStatus);
+            _skipRunId.Set(job.SkipRunId);
+            _skipRunNextSlot.Value = job.SkipRunNextSlot;
             _update.ExecuteNonQuery();
             written.Add(job);
         }

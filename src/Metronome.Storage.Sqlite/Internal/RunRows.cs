@@ -16,7 +16,7 @@ internal static class RunRows
     private static readonly string[] Names =
     [
         "id", "job_id", "product", "job_tag", "slot", "attempt", "scheduled_at", "started_at", "finished_at",
-        "node", "status", "error_message", "error_kind", "output", "retry_at", "max_attempts",
+        "node", "status", "error_message", "error_kind", "output", "retry_at", "max_attempts", "skipped_count",
     ];
 
     public const int RetryAtOrdinal = 14;
@@ -38,6 +38,7 @@ internal static class RunRows
         ErrorMessage = r.StringOrNull(11),
         ErrorKind = r.StringOrNull(12),
         OutputJson = r.StringOrNull(13),
+        SkippedCount = r.GetInt64(16),
     };
 }
 
@@ -46,15 +47,15 @@ internal sealed class RunInserter : IDisposable
 {
     private readonly SqliteCommand _cmd;
     private readonly SqliteParameter _id, _jobId, _product, _jobTag, _slot, _attempt, _maxAttempts, _scheduledAt, _startedAt,
-        _finishedAt, _node, _status, _errorMessage, _errorKind;
+        _finishedAt, _node, _status, _errorMessage, _errorKind, _skippedCount;
 
     public RunInserter(SqliteConnection c, SqliteTransaction tx)
     {
         _cmd = c.Command(tx, """
             INSERT INTO runs (id, job_id, product, job_tag, slot, attempt, max_attempts, scheduled_at, started_at, finished_at, node, status,
-                error_message, error_kind)
+                error_message, error_kind, skipped_count)
             VALUES (@id, @job_id, @product, @job_tag, @slot, @attempt, @max_attempts, @scheduled_at, @started_at, @finished_at, @node, @status,
-                @error_message, @error_kind)
+                @error_message, @error_kind, @skipped_count)
             """);
         _id = _cmd.Param("@id");
         _jobId = _cmd.Param("@job_id");
@@ -70,6 +71,7 @@ internal sealed class RunInserter : IDisposable
         _status = _cmd.Param("@status");
         _errorMessage = _cmd.Param("@error_message");
         _errorKind = _cmd.Param("@error_kind");
+        _skippedCount = _cmd.Param("@skipped_count");
     }
 
     public void Insert(Run run, int maxAttempts)
@@ -88,6 +90,7 @@ internal sealed class RunInserter : IDisposable
         _status.Value = run.Status.ToWire();
         _errorMessage.Set(run.ErrorMessage);
         _errorKind.Set(run.ErrorKind);
+        _skippedCount.Value = run.SkippedCount;
         _cmd.ExecuteNonQuery();
     }
 

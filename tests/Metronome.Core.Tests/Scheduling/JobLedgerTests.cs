@@ -131,16 +131,18 @@ public sealed class JobLedgerTests
         Assert.Equal((decision.Run, now, job.Name), (decision.Claimed.Run, decision.Claimed.RunAt, decision.Claimed.JobName));
     }
 
-    // (overlap, in flight, horizon ms after due) → fired slots, skipped slots, next slot, announced due (ms after T0, -1 = none)
+    // (overlap, in flight, horizon ms after due) → fired slots, first slots of the skipped runs, slots skipped in all, next slot,
+    // announced due (ms after T0, -1 = none)
     [Theory]
-    [InlineData(OverlapPolicy.Skip, 0, 0, new long[] { 1 }, new long[0], 2, 1000)]
-    [InlineData(OverlapPolicy.Skip, 1, 2500, new long[0], new long[] { 1, 2, 3 }, 4, 3000)]
-    [InlineData(OverlapPolicy.Queue, 1, 2500, new long[0], new long[0], 1, -1)]
-    [InlineData(OverlapPolicy.Queue, 0, 2500, new long[] { 1 }, new long[0], 2, -1)]
-    [InlineData(OverlapPolicy.Allow, 1, 1500, new long[] { 1, 2 }, new long[0], 3, 2000)]
-    [InlineData(OverlapPolicy.Allow, 0, -1, new long[0], new long[0], 1, 0)]
-    public void Claim_applies_the_overlap_policy(OverlapPolicy overlap, int inFlight, int horizonMs, long[] fired, long[] skipped, long nextSlot,
-        int dueMs)
+    [InlineData(OverlapPolicy.Skip, 0, 0, new long[] { 1 }, new long[0], 0, 2, 1000)]
+    [InlineData(OverlapPolicy.Skip, 1, 2500, new long[0], new long[] { 1 }, 3, 4, 3000)]  // one run for three skipped slots
+    [InlineData(OverlapPolicy.Skip, 0, 2500, new long[] { 3 }, new long[] { 1 }, 2, 4, 3000)] // behind: the latest fires
+    [InlineData(OverlapPolicy.Queue, 1, 2500, new long[0], new long[0], 0, 1, -1)]
+    [InlineData(OverlapPolicy.Queue, 0, 2500, new long[] { 1 }, new long[0], 0, 2, -1)]
+    [InlineData(OverlapPolicy.Allow, 1, 1500, new long[] { 1, 2 }, new long[0], 0, 3, 2000)]
+    [InlineData(OverlapPolicy.Allow, 0, -1, new long[0], new long[0], 0, 1, 0)]
+    public void Claim_applies_the_overlap_policy(OverlapPolicy overlap, int inFlight, int horizonMs, long[] fired, long[] skipped, long skippedSlots,
+        long nextSlot, int dueMs)
     {
         var job = NewJob(inFlight: inFlight, done: inFlight, overlap: overlap);
         var horizon = T0.AddMilliseconds(horizonMs);
@@ -149,11 +151,44 @@ public sealed class JobLedgerTests
 
         Assert.Equal(fired, claim.Runs.Select(r => r.Run.Slot));
         Assert.Equal(skipped, claim.Skipped.Select(r => r.Slot));
+        Assert.Equal(skippedSlots, claim.Skipped.Sum(r => r.SkippedCount));
         Assert.All(claim.Skipped, r => Assert.Equal((RunStatus.Skipped, horizon, "overlap"), (r.Status, r.FinishedAt!.Value, r.ErrorKind!)));
         Assert.All(claim.Runs, r => Assert.Equal((RunStatus.Running, 1), (r.Run.Status, r.Run.Attempt)));
         Assert.Equal(nextSlot, (claim.Next ?? job).NextSlot);
         Assert.Equal(dueMs < 0 ? null : T0.AddMilliseconds(dueMs), claim.Entry.DueAt);
         Assert.Equal(dueMs < 0, claim.Blocked); // a slot waits for the running execution: out of the due queue
+        Assert.Null(claim.Extended);
+    }
+
+    [Fact]
+    public void Skipped_slots_of_a_later_claim_extend_the_open_skipped_run()
+    {
+        var job = NewJob(inFlight: 1, done: 1, overlap: OverlapPolicy.Skip);
+        var first = JobLedger.Claim(job.Id, job, new ClaimParams("n", T0, T0, [job.Id], Threshold), Ids());
+        var opened = Assert.Single(first.Skipped);
+        Assert.Equal((opened.Id, 2L), (first.Next!.SkipRunId, first.Next.SkipRunNextSlot));
+
+        var later = T0.AddSeconds(2);
+        var second = JobLedger.Claim(job.Id, first.Next, new ClaimParams("n", later, later, [job.Id], Threshold), Ids());
+
+        Assert.Empty(second.Skipped);
+        Assert.Equal(new SkipExtension(opened.Id, 2, later), second.Extended);
+        Assert.Equal((opened.Id, 4L, 4L), (second.Next!.SkipRunId, second.Next.SkipRunNextSlot, second.Next.NextSlot));
+        Assert.Equal(1, second.Next.ExecutionsDone); // skipped slots do not count
+    }
+
+    [Fact]
+    public void Skipped_slots_after_a_gap_in_the_grid_start_a_new_skipped_run()
+    {
+        // The open run stands for slots up to 1, but the job's grid moved on to slot 5 (a resume, a misfire jump): not consecutive.
+        var job = NewJob(inFlight: 1, done: 1, overlap: OverlapPolicy.Skip) with { SkipRunId = "old", SkipRunNextSlot = 2, NextSlot = 5 };
+
+        var claim = JobLedger.Claim(job.Id, job, new ClaimParams("n", T0, T0, [job.Id], Threshold), Ids());
+
+        Assert.Null(claim.Extended);
+        var run = Assert.Single(claim.Skipped);
+        Assert.Equal((5L, 1L), (run.Slot, run.SkippedCount));
+        Assert.Equal((run.Id, 6L), (claim.Next!.SkipRunId, claim.Next.SkipRunNextSlot));
     }
 
     [Theory]
@@ -196,13 +231,13 @@ public sealed class JobLedgerTests
     }
 
     [Fact]
-    public void Claim_takes_run_ids_in_slot_order_fired_before_skipped()
+    public void Claim_takes_run_ids_in_slot_order()
     {
         var job = NewJob(overlap: OverlapPolicy.Skip);
 
         var claim = JobLedger.Claim(job.Id, job, new ClaimParams("n", T0.AddSeconds(2.5), T0.AddSeconds(2.5), [job.Id], Threshold), Ids());
 
-        Assert.Equal([(1L, "run-0")], claim.Runs.Select(r => (r.Run.Slot, r.Run.Id)));
-        Assert.Equal([(2L, "run-1"), (3L, "run-2")], claim.Skipped.Select(r => (r.Slot, r.Id)));
+        Assert.Equal([(1L, "run-0", 2L)], claim.Skipped.Select(r => (r.Slot, r.Id, r.SkippedCount)));
+        Assert.Equal([(3L, "run-1")], claim.Runs.Select(r => (r.Run.Slot, r.Run.Id)));
     }
 }

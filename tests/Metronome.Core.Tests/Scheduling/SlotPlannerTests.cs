@@ -53,6 +53,21 @@ public sealed class SlotPlannerTests
         Assert.Equal(fired.Length, plan.Next.ExecutionsDone);
     }
 
+    [Theory]
+    [InlineData(2500, null, 3L, 2L)]   // behind by two slots: the latest fires, the two before it are one skipped block
+    [InlineData(2500, 1500, 2L, 1L)]   // end_at before the latest due slot: the latest slot within end_at fires
+    [InlineData(300, null, 1L, 0L)]    // one slot due: it fires, nothing is shed
+    public void Overlap_skip_behind_its_grid_fires_the_latest_due_slot(int latenessMs, int? endMs, long fired, long shed)
+    {
+        var job = NewJob(endAt: endMs is { } e ? T0.AddMilliseconds(e) : null);
+        var plan = SlotPlanner.Plan(job, T0.AddMilliseconds(latenessMs), Threshold);
+        Assert.Equal([fired], plan.Slots.Where(s => !s.Skipped).Select(s => s.Slot));
+        Assert.Equal(shed, plan.Slots.Where(s => s.Skipped).Sum(s => s.Count));
+        if (shed > 0) Assert.Equal((1L, T0), (plan.Slots[0].Slot, plan.Slots[0].ScheduledAt));
+        Assert.Equal(fired + 1, plan.Next.NextSlot);
+        Assert.Equal(1, plan.Next.ExecutionsDone); // shed slots do not count
+    }
+
     [Fact]
     public void Catch_up_without_overlap_allow_runs_missed_slots_one_after_another()
     {

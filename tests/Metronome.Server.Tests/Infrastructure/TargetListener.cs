@@ -8,7 +8,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Metronome.Server.Tests.Infrastructure;
 
-/// <summary>A second real Kestrel listener on a free loopback port that records every request an <c>action</c> sends.</summary>
+/// <summary>
+/// A second real Kestrel listener on a free loopback port that records every request an <c>action</c> sends; a request with
+/// <c>?delay_ms=N</c> is answered N ms after it arrived (a slow target).
+/// </summary>
 public sealed class TargetListener : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -37,6 +40,7 @@ public sealed class TargetListener : IAsyncDisposable
             var body = await reader.ReadToEndAsync();
             self!._requests.Enqueue(new ReceivedRequest(
                 http.Request.Method, http.Request.Path, http.Request.Headers["Idempotency-Key"].ToString(), http.Request.Headers["X-Token"].ToString(), body));
+            if (int.TryParse(http.Request.Query["delay_ms"], out var delay)) await Task.Delay(delay);
             return Results.Ok(new { received = true });
         });
         await app.StartAsync();

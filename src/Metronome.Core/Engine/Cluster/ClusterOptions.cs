@@ -36,13 +36,8 @@ public sealed class ClusterOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Whether nodes split the claiming of due jobs: each node claims the jobs whose id falls on its place in the ring of live
-    /// nodes (by heartbeat), and any job overdue by more than <see cref="ClaimTakeoverGrace"/>, so a dead or stalled node's jobs
-    /// are still served. Off: every node races for every due job (the database still decides). Default true. See Cluster/README.md.
-    /// </summary>
-    public bool PartitionClaims { get; set; } = true;
-
-    /// <summary>
+    /// Nodes split the claiming of due jobs: each claims the jobs it owns in the ring of live nodes (by heartbeat; see
+    /// Cluster/README.md), and any job overdue by more than this, so a dead, stalled or saturated owner's jobs are still served.
     /// How late a job must be before a node that does not own it claims it anyway (a dead, stalled or saturated owner). This is
     /// the extra lateness of a dead node's jobs until its heartbeat times out, and of a ring change. Default 1 s.
     /// </summary>
