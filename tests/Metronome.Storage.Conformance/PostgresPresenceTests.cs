@@ -133,15 +133,16 @@ public sealed class PostgresPresenceTests(PostgresFixture pg) : IClassFixture<Po
         var now = DateTimeOffset.UtcNow;
         await a.CreateProductAsync(new ProductRecord { Tag = "shop", Name = "Shop", CreatedAt = now, UpdatedAt = now }, default);
         await a.CreateEventAsync(new EventRecord { Product = "shop", Type = "action", Tag = "ping", Name = "Ping", DefinitionJson = "{}", CreatedAt = now, UpdatedAt = now }, default);
-        // Two jobs due now: one owned by each node of the ring [node-a, node-b] (a job belongs to names[id % 2]).
+        // Jobs due now, until one is owned by node-a in the ring [node-a, node-b] (rendezvous hashing, as the claim decides).
         var jobs = new List<Job>();
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 16 && !await OwnedByAsync("node-a", jobs); i++)
             jobs.Add(await a.CreateJobAsync(new Job
             {
                 Product = "shop", Tag = $"j{i}", Name = $"j{i}", EventType = "action", EventTag = "ping", IntervalMs = 60_000, Overlap = OverlapPolicy.Allow,
                 Retries = new RetryPolicy(1, 100, 1000), TimeoutMs = 1000, NextSlot = 1, NextDueAt = now.AddMilliseconds(-100), CreatedAt = now, UpdatedAt = now,
             }, default));
-        var ownedByA = jobs.Single(j => j.Id % 2 == 0);
+        Assert.True(await OwnedByAsync("node-a", jobs));
+        var ownedByA = jobs[^1];
         ClaimParams Claim(string node) => new(node, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMilliseconds(20), [ownedByA.Id], TimeSpan.FromMinutes(5));
 
         Assert.Empty((await b.ClaimDueSlotsAsync(Claim("node-b"), default)).Runs); // node-a's job, not yet overdue by the grace
@@ -149,6 +150,18 @@ public sealed class PostgresPresenceTests(PostgresFixture pg) : IClassFixture<Po
 
         Assert.Empty((await a.ClaimDueSlotsAsync(Claim("node-a"), default)).Runs);  // declared dead: claims nothing
         Assert.Single((await b.ClaimDueSlotsAsync(Claim("node-b"), default)).Runs); // the ring is [node-b]: its job now, on time
+    }
+
+    /// <summary>Whether the last of <paramref name="jobs"/> belongs to <paramref name="node"/> in the ring [node-a, node-b].</summary>
+    private async Task<bool> OwnedByAsync(string node, List<Job> jobs)
+    {
+        if (jobs.Count == 0) return false;
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var cmd = new NpgsqlCommand(
+            "SELECT n FROM unnest(ARRAY['node-a', 'node-b']) AS n ORDER BY hashtext(n || ':' || @id::text), n LIMIT 1", connection);
+        cmd.Parameters.AddWithValue("id", jobs[^1].Id);
+        return (string?)await cmd.ExecuteScalarAsync() == node;
     }
 
     [Fact]
