@@ -30,7 +30,7 @@ namespace Metronome.Core.Engine;
 /// (a little before the host's deadline), then cancelled and handed back too, to be run again as the same attempt.
 /// </para>
 /// </remarks>
-internal sealed class RunDispatcher : IAsyncDisposable
+internal sealed partial class RunDispatcher : IAsyncDisposable
 {
     /// <summary>Attempts due at once are started in chunks of this size, one work item per chunk on the thread pool, so
     /// synchronous executors use every core while a chunk costs one work item rather than one per attempt.</summary>
@@ -229,53 +229,6 @@ internal sealed class RunDispatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>Presence is back: parked attempts start now (their instant has passed).</summary>
-    private void Unpark()
-    {
-        List<ClaimedRun> parked;
-        lock (_parkedLock)
-        {
-            if (_parked.Count == 0) return;
-            parked = [.. _parked];
-            _parked.Clear();
-        }
-        _timer.Add(parked);
-    }
-
-    /// <summary>Stopping: attempts parked while presence had lapsed are handed back, like any attempt not started.</summary>
-    private void GiveBackParked()
-    {
-        List<ClaimedRun> parked;
-        lock (_parkedLock)
-        {
-            if (_parked.Count == 0) return;
-            parked = [.. _parked];
-            _parked.Clear();
-        }
-        foreach (var run in parked) NotStarted(run, outstanding: false);
-    }
-
-    /// <summary>
-    /// Drops every attempt held but not started (waiting for its instant, a retry's instant, or parked): the node was
-    /// declared dead and the leader took their runs over. Attempts already running finish; their outcomes are fenced by the
-    /// store (a completion applies only to the same attempt on the same node). Returns how many were dropped.
-    /// </summary>
-    public int DropHeld()
-    {
-        var dropped = _timer.TakeAll();
-        lock (_parkedLock)
-        {
-            dropped.AddRange(_parked);
-            _parked.Clear();
-        }
-        foreach (var run in dropped)
-        {
-            if (_retries.TryRemove((run.Run.Id, run.Run.Attempt), out _)) Interlocked.Decrement(ref _retriesWaiting);
-            Left(run.Run.JobId, outstanding: false);
-        }
-        return dropped.Count;
-    }
-
     /// <summary>An attempt left the dispatcher (finished, or handed back at stop).</summary>
     /// <param name="outstanding">It had been started or was waiting for a slot (counted in what a stop drains).</param>
     private void Left(long jobId, bool outstanding = true)
@@ -430,39 +383,6 @@ internal sealed class RunDispatcher : IAsyncDisposable
             _timeouts.Release(deadline);
         }
     }
-
-    /// <summary>Nothing starts from now on: attempts not started (and any dispatched later) are handed back; running ones go on.</summary>
-    public void BeginStop()
-    {
-        if (Interlocked.Exchange(ref _draining, 1) != 0) return;
-        foreach (var run in _timer.Drain()) NotStarted(run, outstanding: false);
-        GiveBackParked();
-        StartWaiting(); // hands back the attempts waiting for a slot
-        if (Volatile.Read(ref _outstanding) == 0) _drained.TrySetResult();
-    }
-
-    /// <summary>
-    /// Stops starting attempts (<see cref="BeginStop"/>): those not started (waiting for their instant or a slot) are handed back at once. Running
-    /// ones finish until <paramref name="cancelAt"/> (on the engine's clock; null: until <paramref name="shutdown"/>), then are
-    /// cancelled and hand themselves back as they unwind, which is awaited until <paramref name="shutdown"/> fires.
-    /// </summary>
-    public async Task<DispatcherStop> StopAsync(DateTimeOffset? cancelAt, CancellationToken shutdown)
-    {
-        BeginStop();
-        try
-        {
-            if (cancelAt is { } at) await _drained.Task.WaitAsync(Max(at - _time.GetUtcNow(), TimeSpan.Zero), _time, shutdown);
-            else await _drained.Task.WaitAsync(shutdown);
-        }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException) { }
-        _stopping.Cancel();
-        StartWaiting();
-        try { await _drained.Task.WaitAsync(shutdown); }
-        catch (OperationCanceledException) { }
-        return _handBacks.Take(stillRunning: Math.Max(0, Volatile.Read(ref _outstanding)));
-    }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private int _disposed;
 
