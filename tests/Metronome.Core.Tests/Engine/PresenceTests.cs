@@ -83,12 +83,17 @@ public sealed class PresenceTests
         _cluster.NextJoinDeclaredDead = true; // only the first join sees the mark: joining clears it
         int resets = 0;
         presence.ResetAsync = _ => ++resets == 1 ? throw new IOException("database down") : Task.CompletedTask;
+        int regained = 0;
+        presence.Regained += () => regained++;
 
         await DriveAsync(presence.RejoinAsync(default), TimeSpan.FromMilliseconds(100));
 
         Assert.Equal(2, resets);
         Assert.True(_cluster.Sessions[^2].Disposed); // the session of the failed reset was given up (its lock with it)
         Assert.False(_cluster.Current.WasDeclaredDead);
+        Assert.Equal(1, regained);
+        // The driver may have advanced the clock past the presence timeout since: the session it joined still confirms.
+        Assert.True(await KeepPresentAsync(presence));
         Assert.True(presence.IsPresent);
     }
 
@@ -216,7 +221,7 @@ public sealed class PresenceTests
         return (rescuer, recorder.Recoveries, presence);
     }
 
-    private Task KeepPresentAsync(NodePresence presence) => presence.ConfirmAsync(_cluster.Sessions[^1], default);
+    private Task<bool> KeepPresentAsync(NodePresence presence) => presence.ConfirmAsync(_cluster.Sessions[^1], default);
 
     /// <summary>Advances the fake clock by <paramref name="step"/> until <paramref name="task"/> ends (bounded by 30 s of real time).</summary>
     private async Task DriveAsync(Task task, TimeSpan step)
