@@ -21,7 +21,7 @@ public sealed class EngineStopTests
         var calling = new TaskCompletionSource();
         h.Executor.Behaviour = async (_, ct) =>
         {
-            var call = Task.Delay(TimeSpan.FromSeconds(10), h.Time, ct);
+            var call = FakeClock.Elapse(h.Time, TimeSpan.FromSeconds(10), ct);
             calling.TrySetResult();
             await call;
             return null;
@@ -56,7 +56,7 @@ public sealed class EngineStopTests
         {
             path = first.DatabasePath;
             // Two jobs of one product due together, with no retries: with a cap of one, "running" runs and "waiting" waits in line.
-            first.Executor.Behaviour = async (ctx, ct) => { await Task.Delay(TimeSpan.FromMinutes(1), time, ct); return null; };
+            first.Executor.Behaviour = async (ctx, ct) => { await FakeClock.Elapse(time, TimeSpan.FromMinutes(1), ct); return null; };
             await first.Jobs.CreateAsync("shop", EngineHarness.Job("running", 1, 1000));
             await first.Jobs.CreateAsync("shop", EngineHarness.Job("waiting", 1, 1000));
             time.Advance(Second);
@@ -103,7 +103,7 @@ public sealed class EngineStopTests
             var calling = new TaskCompletionSource();
             first.Executor.Behaviour = async (_, ct) =>
             {
-                var call = Task.Delay(TimeSpan.FromSeconds(2), time, ct);
+                var call = FakeClock.Elapse(time, TimeSpan.FromSeconds(2), ct);
                 calling.TrySetResult();
                 await call;
                 return ExecutionOutcome.Failure(ErrorKinds.HttpStatus, "HTTP 503");
@@ -132,7 +132,7 @@ public sealed class EngineStopTests
     public async Task An_attempt_of_a_job_paused_before_it_started_is_abandoned_at_the_stop_not_handed_back()
     {
         await using var h = await EngineHarness.StartAsync(shutdownTimeout: TimeSpan.FromSeconds(10), configure: o => o.ProductMaxConcurrency = 1);
-        h.Executor.Behaviour = async (_, ct) => { await Task.Delay(TimeSpan.FromMinutes(1), h.Time, ct); return null; };
+        h.Executor.Behaviour = async (_, ct) => { await FakeClock.Elapse(h.Time, TimeSpan.FromMinutes(1), ct); return null; };
         await h.Jobs.CreateAsync("shop", EngineHarness.Job("first", 1, 1000));
         await h.Jobs.CreateAsync("shop", EngineHarness.Job("second", 1, 1000));
         h.Time.Advance(Second);
@@ -160,7 +160,7 @@ public sealed class EngineStopTests
             wrapStore: HandBackFails.Around))
         {
             path = first.DatabasePath;
-            first.Executor.Behaviour = async (_, ct) => { await Task.Delay(TimeSpan.FromMinutes(1), time, ct); return null; };
+            first.Executor.Behaviour = async (_, ct) => { await FakeClock.Elapse(time, TimeSpan.FromMinutes(1), ct); return null; };
             await first.Jobs.CreateAsync("shop", EngineHarness.Job("stuck", 1, 1000));
             time.Advance(Second);
             await first.AttemptsAsync(1);
