@@ -33,6 +33,8 @@ for project in tests/*/*.csproj; do
     > "$results/$name.log" 2>&1
   rc=$?
   grep -E "^\s+(Failed|Passed) |Total tests|Passed!|Failed!|error" "$results/$name.log" | grep -vE "^\s+Passed " | tail -40
+  # Each failure's message and the first lines of its stack, so that a CI log says why.
+  grep -A 12 -E "^\s+Failed " "$results/$name.log" | grep -vE "^\s+Passed " | head -80
   counters=$(grep -o '<Counters [^>]*>' "$results/$name.trx" 2>/dev/null | head -1)
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); p=${p:-0}
   f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=${f:-0}

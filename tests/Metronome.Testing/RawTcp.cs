@@ -3,25 +3,42 @@ using System.Text;
 
 namespace Metronome.Testing;
 
-/// <summary>A plain TCP listener as a target: proves what bytes (if any) a client sent, with no HTTP parsing in between.</summary>
+/// <summary>A plain TCP listener as a target: proves what bytes (if any) clients sent, with no HTTP parsing in between.</summary>
 public static class RawTcp
 {
     /// <summary>
-    /// Accepts one connection on <paramref name="listener"/> and returns everything it sends until it closes, or what
-    /// arrived within <paramref name="patience"/> (an empty string when nobody connected).
+    /// Accepts every connection on <paramref name="listener"/> for <paramref name="patience"/> and returns what each sent
+    /// (until it closed or the time was up), one string per connection; empty when nobody connected.
     /// </summary>
-    public static async Task<string> ReceiveAsync(TcpListener listener, TimeSpan patience)
+    /// <remarks>
+    /// Another test of the same run may reach this ephemeral port by accident (a port it picked, released and probes, now
+    /// reused here), so assertions look for the request of their own test, by a marker in its path, not for silence.
+    /// </remarks>
+    public static async Task<IReadOnlyList<string>> ReceiveAsync(TcpListener listener, TimeSpan patience)
     {
-        var received = new StringBuilder();
         using var cts = new CancellationTokenSource(patience);
+        var connections = new List<Task<string>>();
         try
         {
-            using var client = await listener.AcceptTcpClientAsync(cts.Token);
-            var buffer = new byte[4096];
-            int n;
-            while ((n = await client.GetStream().ReadAsync(buffer, cts.Token)) > 0) received.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            while (true) connections.Add(ReadAllAsync(await listener.AcceptTcpClientAsync(cts.Token), cts.Token));
         }
         catch (OperationCanceledException) { }
+        return await Task.WhenAll(connections);
+    }
+
+    private static async Task<string> ReadAllAsync(TcpClient client, CancellationToken stop)
+    {
+        var received = new StringBuilder();
+        using (client)
+        {
+            try
+            {
+                var buffer = new byte[4096];
+                int n;
+                while ((n = await client.GetStream().ReadAsync(buffer, stop)) > 0) received.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException) { }
+        }
         return received.ToString();
     }
 }

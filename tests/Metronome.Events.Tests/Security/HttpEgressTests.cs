@@ -156,20 +156,21 @@ public sealed class HttpEgressTests(TestHttpServer server) : IClassFixture<TestH
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var accepting = Metronome.Testing.RawTcp.ReceiveAsync(listener, TimeSpan.FromSeconds(3));
         using var executors = new SecureExecutors();
-        var injection = """{"x": "a\r\nX-Injected: 1\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"}""";
+        var marker = "/injection-" + Guid.NewGuid().ToString("N");
+        var injection = $$"""{"x": "a\r\nX-Injected: 1\r\n\r\nGET {{marker}} HTTP/1.1\r\nHost: x\r\n\r\n"}""";
 
         var action = await Run(executors.Executor("action"), "action",
-            $$$"""{"url": "http://127.0.0.1:{{{port}}}/a", "headers": {"X-User": "{{input.x}}"}}""", injection);
+            $$$"""{"url": "http://127.0.0.1:{{{port}}}{{{marker}}}", "headers": {"X-User": "{{input.x}}"}}""", injection);
         var webhook = await Run(executors.Executor("notification"), "notification",
-            $$$"""{"channel": "webhook", "url": "http://127.0.0.1:{{{port}}}/{{input.x}}"}""", injection);
+            $$$"""{"channel": "webhook", "url": "http://127.0.0.1:{{{port}}}{{{marker}}}/{{input.x}}"}""", injection);
         var push = await Run(executors.Executor("notification"), "notification",
-            $$$"""{"channel": "push", "base_url": "http://127.0.0.1:{{{port}}}", "to": ["t"], "access_token": "{{input.x}}"}""", injection);
+            $$$"""{"channel": "push", "base_url": "http://127.0.0.1:{{{port}}}{{{marker}}}", "to": ["t"], "access_token": "{{input.x}}"}""", injection);
         var received = await accepting;
 
         Assert.Equal(ErrorKinds.Rejected, action.ErrorKind);
         Assert.Equal(ErrorKinds.Rejected, webhook.ErrorKind);
         Assert.Equal(ErrorKinds.Rejected, push.ErrorKind);
-        Assert.Equal("", received);
+        Assert.DoesNotContain(received, r => r.Contains(marker) || r.Contains("X-Injected"));
     }
 
     [Fact]
