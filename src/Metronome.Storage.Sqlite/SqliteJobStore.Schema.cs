@@ -37,15 +37,23 @@ public sealed partial class SqliteJobStore
     /// </remarks>
     public async Task<StoreReadiness> CheckReadinessAsync(CancellationToken ct)
     {
-        var applied = await WriteAsync((c, tx) =>
+        try
         {
-            using var exists = c.Command(tx, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
-            if (exists.ExecuteScalar() is null) return 0;
-            using var cmd = c.Command(tx, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
-            return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-        }, ct).ConfigureAwait(false);
-        Volatile.Read(ref _guard)?.ThrowIfUnusable(fresh: true);
-        return StoreReadiness.FromSchema(applied, Migrations[^1].Version);
+            Volatile.Read(ref _guard)?.ThrowIfUnusable(fresh: true);
+            var applied = await WriteAsync((c, tx) =>
+            {
+                using var exists = c.Command(tx, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+                if (exists.ExecuteScalar() is null) return 0;
+                using var cmd = c.Command(tx, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+                return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }, ct).ConfigureAwait(false);
+            Volatile.Read(ref _guard)?.ThrowIfUnusable(fresh: true); // the first write opens the guard
+            return StoreReadiness.FromSchema(applied, Migrations[^1].Version);
+        }
+        catch (Core.StoreUnavailableException e)
+        {
+            return new StoreReadiness(false, e.Message);
+        }
     }
 
     /// <summary>The highest applied schema version (0 before <see cref="MigrateAsync"/>).</summary>

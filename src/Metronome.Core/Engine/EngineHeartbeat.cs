@@ -18,6 +18,7 @@ internal sealed class EngineHeartbeat(TimeProvider time)
 
     private long _lastBeatTicks; // UTC ticks of the last beat; 0: the loop has not started
     private int _stopped;
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The last beat; null before the loop started.</summary>
     public DateTimeOffset? LastBeat => Interlocked.Read(ref _lastBeatTicks) is var t and not 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
@@ -25,8 +26,15 @@ internal sealed class EngineHeartbeat(TimeProvider time)
     /// <summary>True once the loop ended (a stop, or a failure that escaped it).</summary>
     public bool Stopped => Volatile.Read(ref _stopped) != 0;
 
+    /// <summary>Completes at the next beat (a signal tests await instead of sleeping).</summary>
+    public Task NextBeat => Volatile.Read(ref _next).Task;
+
     /// <summary>The loop is alive now.</summary>
-    public void Beat() => Interlocked.Exchange(ref _lastBeatTicks, time.GetUtcNow().UtcTicks);
+    public void Beat()
+    {
+        Interlocked.Exchange(ref _lastBeatTicks, time.GetUtcNow().UtcTicks);
+        Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
 
     /// <summary>The loop ended.</summary>
     public void Stop() => Volatile.Write(ref _stopped, 1);
