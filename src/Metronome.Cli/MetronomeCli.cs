@@ -21,7 +21,10 @@ internal static class MetronomeCli
             await console.Error.WriteLineAsync($"metronome: {string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')))} (see '{command} --help')");
             return CliFailure.UsageError;
         }
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error }, ct);
+        var invocation = new InvocationConfiguration { Output = console.Out, Error = console.Error };
+        // serve runs the server as a child process and passes signals on to it: no cancellation, no forced end after 2 s.
+        if (parsed.CommandResult.Command.Name == "serve") invocation.ProcessTerminationTimeout = null;
+        return await parsed.InvokeAsync(invocation, ct);
     }
 
     private static IEnumerable<string> ParentNames(Command command)

@@ -104,6 +104,7 @@ public static class MetronomeServer
         else
             services.AddMetronomeSqlite(settings.DatabasePath);
         services.AddMetronomeEvents();
+        services.AddHealthChecks().AddMetronome(); // /livez, /readyz, /healthz (Api/OperationsEndpoints.cs)
         ServerOptions.Bind(services, builder.Configuration, settings);
 
         services.ConfigureHttpJsonOptions(o =>

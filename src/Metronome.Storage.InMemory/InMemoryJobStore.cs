@@ -61,6 +61,11 @@ public sealed partial class InMemoryJobStore : IJobStore, ICatalogStore, IAsyncD
     /// <inheritdoc />
     public Task MigrateAsync(CancellationToken ct) => Task.CompletedTask;
 
+    /// <inheritdoc />
+    /// <remarks>Always ready: there is no schema and nothing to refuse writes (and nothing is kept across a restart).</remarks>
+    public Task<StoreReadiness> CheckReadinessAsync(CancellationToken ct) =>
+        Task.FromResult(new StoreReadiness(true, "in memory: nothing is kept across a restart"));
+
     /// <summary>Nothing to release; present so hosts can treat every store alike.</summary>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -35,6 +35,32 @@ public sealed partial class PostgresJobStore
         }
     }, ct);
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// One transaction on a pooled connection: an <c>UPDATE</c> that matches no row (it writes nothing, but the server refuses
+    /// it on a standby or with read-only transactions), then the schema version.
+    /// </remarks>
+    public async Task<StoreReadiness> CheckReadinessAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await WriteAsync(async (c, tx) =>
+            {
+                await using (var exists = c.Command(tx, "SELECT to_regclass('schema_version') IS NOT NULL"))
+                    if (!(bool)(await exists.ExecuteScalarAsync(ct).ConfigureAwait(false))!) return StoreReadiness.FromSchema(0, Migrations[^1].Version);
+                await using (var write = c.Command(tx, "UPDATE schema_version SET name = name WHERE false"))
+                    await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await using var cmd = c.Command(tx, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+                var applied = Convert.ToInt32(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+                return StoreReadiness.FromSchema(applied, Migrations[^1].Version);
+            }, ct).ConfigureAwait(false);
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.ReadOnlySqlTransaction)
+        {
+            return new StoreReadiness(false, "read-only: the database refuses writes (a standby, or read-only transactions)");
+        }
+    }
+
     /// <summary>The highest applied schema version (0 before <see cref="MigrateAsync"/>).</summary>
     internal Task<int> GetSchemaVersionAsync(CancellationToken ct) => ReadAsync(async c =>
     {

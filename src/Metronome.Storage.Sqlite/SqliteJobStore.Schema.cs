@@ -29,6 +29,33 @@ public sealed partial class SqliteJobStore
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// <c>BEGIN IMMEDIATE</c> on the writer connection (it takes the database's write lock, behind the writes already
+    /// queued) reading the schema version, then a fresh look of the file guard: SQLite would take writes into a file made
+    /// read-only or deleted under the open connection, so the guard's probe decides whether they would be kept.
+    /// </remarks>
+    public async Task<StoreReadiness> CheckReadinessAsync(CancellationToken ct)
+    {
+        try
+        {
+            Volatile.Read(ref _guard)?.ThrowIfUnusable(fresh: true);
+            var applied = await WriteAsync((c, tx) =>
+            {
+                using var exists = c.Command(tx, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+                if (exists.ExecuteScalar() is null) return 0;
+                using var cmd = c.Command(tx, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+                return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }, ct).ConfigureAwait(false);
+            Volatile.Read(ref _guard)?.ThrowIfUnusable(fresh: true); // the first write opens the guard
+            return StoreReadiness.FromSchema(applied, Migrations[^1].Version);
+        }
+        catch (Core.StoreUnavailableException e)
+        {
+            return new StoreReadiness(false, e.Message);
+        }
+    }
+
     /// <summary>The highest applied schema version (0 before <see cref="MigrateAsync"/>).</summary>
     internal Task<int> GetSchemaVersionAsync(CancellationToken ct) => ReadAsync(c =>
     {

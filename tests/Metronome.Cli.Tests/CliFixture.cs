@@ -16,7 +16,7 @@ public sealed class CliFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = await ServerProcess.StartAsync(CliProcess.Dll, "serve");
+        _server = await ServerProcess.StartAsync(CliProcess.Dll, CliProcess.ServerEnvironment, "serve");
         Admin = new MetronomeClient(new MetronomeClientOptions { BaseAddress = Url, ApiKey = ServerProcess.AdminKey });
     }
 

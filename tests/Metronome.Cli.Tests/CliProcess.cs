@@ -16,6 +16,11 @@ public sealed class CliProcess : IAsyncDisposable
 
     public static string Dll => ServerProcess.BuiltAssembly("Metronome.Cli", "metronome");
 
+    /// <summary>The server built beside the tests (the CLI no longer carries it): <c>metronome serve</c> runs it through <c>METRONOME_SERVER</c>.</summary>
+    public static string ServerDll => ServerProcess.BuiltAssembly("Metronome.Server", "Metronome.Server");
+
+    public static IDictionary<string, string> ServerEnvironment => new Dictionary<string, string> { ["METRONOME_SERVER"] = ServerDll };
+
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
 
     public static ProcessStartInfo Info(Uri url, string apiKey, IEnumerable<string> args)

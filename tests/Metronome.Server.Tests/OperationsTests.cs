@@ -9,10 +9,10 @@ public sealed class OperationsTests(ServerFixture fixture) : IClassFixture<Serve
     private TestServer Server => fixture.Server;
 
     [Fact]
-    public async Task Healthz_answers_ok_without_a_key()
+    public async Task Healthz_answers_healthy_without_a_key()
     {
         var body = await (await Server.Anonymous.GetAsync("/healthz")).ExpectAsync(200);
-        Assert.Equal("ok", JsonDocument.Parse(body).RootElement.GetProperty("status").GetString());
+        Assert.Equal("healthy", JsonDocument.Parse(body).RootElement.GetProperty("status").GetString());
     }
 
     [Fact]

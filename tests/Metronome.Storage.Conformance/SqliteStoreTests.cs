@@ -1,3 +1,4 @@
+using Metronome.Testing;
 using Metronome.Core;
 using Metronome.Core.Catalog;
 using Metronome.Core.Runs;
@@ -139,6 +140,38 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromSeconds(2));
         await store.CreateProductAsync(product, default);
         await store.CheckWritableAsync(default);
+    }
+
+    [Fact]
+    public async Task A_store_is_ready_only_once_migrated()
+    {
+        var store = Open(PathIn("fresh.db"));
+
+        var fresh = await store.CheckReadinessAsync(default);
+        await store.MigrateAsync(default);
+        var migrated = await store.CheckReadinessAsync(default);
+
+        Assert.False(fresh.IsReady);
+        Assert.Contains("not migrated", fresh.Description);
+        Assert.True(migrated.IsReady, migrated.Description);
+        Assert.Contains("schema version", migrated.Description);
+    }
+
+    [Fact]
+    public async Task A_database_folder_made_immutable_makes_the_store_not_ready_until_it_is_writable_again()
+    {
+        var path = PathIn("guarded", "ro.db");
+        var store = Open(path);
+        await store.MigrateAsync(default);
+        Assert.True((await store.CheckReadinessAsync(default)).IsReady);
+
+        StoreReadiness readOnly;
+        using (ImmutableFolder.Hold(Path.GetDirectoryName(path)!)) // root cannot create a file in it either
+            readOnly = await store.CheckReadinessAsync(default); // no clock advance: the probe looks afresh
+
+        Assert.False(readOnly.IsReady);
+        Assert.StartsWith("read-only", readOnly.Description);
+        Assert.True((await store.CheckReadinessAsync(default)).IsReady);
     }
 
     [Fact]

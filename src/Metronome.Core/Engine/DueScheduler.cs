@@ -18,7 +18,6 @@ namespace Metronome.Core.Engine;
 /// </summary>
 internal sealed class DueScheduler : EngineService
 {
-    private static readonly TimeSpan MaxSleep = TimeSpan.FromHours(1);
     private readonly IJobStore _store;
     private readonly RunDispatcher _dispatcher;
     private readonly CompletionWriter _writer;
@@ -26,6 +25,7 @@ internal sealed class DueScheduler : EngineService
     private readonly MetronomeOptions _options;
     private readonly EngineProbe _probe;
     private readonly Cluster.NodePresence _presence;
+    private readonly EngineHeartbeat _heartbeat;
     private readonly DueQueue _queue = new();
     private readonly ScheduleChanges _changes = new();
     private readonly Lock _lock = new();
@@ -34,9 +34,10 @@ internal sealed class DueScheduler : EngineService
     private readonly CancellationTokenSource _quit = new();
 
     public DueScheduler(IJobStore store, RunDispatcher dispatcher, CompletionWriter writer, TimeProvider time, IOptions<MetronomeOptions> options,
-        ILogger<DueScheduler> logger, EngineProbe probe, Cluster.NodePresence presence) : base(logger, "metronome-due-loop")
+        ILogger<DueScheduler> logger, EngineProbe probe, Cluster.NodePresence presence, EngineHeartbeat heartbeat) : base(logger, "metronome-due-loop")
     {
         (_store, _dispatcher, _writer, _time, _options, _probe, _presence) = (store, dispatcher, writer, time, options.Value, probe, presence);
+        _heartbeat = heartbeat;
         writer.Written += OnWritten;
         dispatcher.CapacityFreed += OnCapacityFreed;
         probe.Attach(() => dispatcher.Held == 0 && writer.Pending == 0);
@@ -116,12 +117,26 @@ internal sealed class DueScheduler : EngineService
 
     protected override async Task RunAsync(CancellationToken shutdown)
     {
+        try
+        {
+            await LoopAsync(shutdown);
+        }
+        finally
+        {
+            _heartbeat.Stop();
+        }
+    }
+
+    /// <summary>The loop proper; it beats on every turn, and none of its waits is longer than <see cref="EngineHeartbeat.Period"/>.</summary>
+    private async Task LoopAsync(CancellationToken shutdown)
+    {
         using var quitting = CancellationTokenSource.CreateLinkedTokenSource(shutdown, _quit.Token);
         var stop = quitting.Token; // every wait ends at the stop; a claim only when the host's token fires
         var due = new List<(long JobId, long DueTicks)>();
         var backoff = TimeSpan.FromMilliseconds(100);
         while (!stop.IsCancellationRequested)
         {
+            _heartbeat.Beat();
             if (Room() <= 0)
             {
                 if (!await WaitForRoomAsync(stop)) return;
@@ -130,7 +145,7 @@ internal sealed class DueScheduler : EngineService
             if (!_presence.IsPresent)
             {
                 // A node without its presence claims nothing (Cluster/README.md, "Presence"); the queue keeps its due times.
-                if (!await _presence.WaitPresentAsync(stop)) return;
+                if (!await _presence.WaitPresentAsync(stop, atMost: EngineHeartbeat.Period)) return;
                 continue;
             }
             var seenWakes = _probe.Wakes; // read before the queue: a later command makes this loop's wait non-idle
@@ -170,7 +185,7 @@ internal sealed class DueScheduler : EngineService
             {
                 Logger.LogError(ex, "Claiming {Count} due jobs failed; retrying in {Delay}", due.Count, backoff);
                 lock (_lock) Requeue(due.ConvertAll(d => new ScheduleEntry(d.JobId, new DateTimeOffset(d.DueTicks, TimeSpan.Zero))), snapshot);
-                if (!await WaitAsync(backoff, _time, stop)) return;
+                if (!await WaitBeatingAsync(backoff, stop)) return;
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }
             finally
@@ -209,14 +224,31 @@ internal sealed class DueScheduler : EngineService
         return cancelled;
     }
 
+    /// <summary>Waits <paramref name="delay"/> in turns of at most a heartbeat period, beating between them; false when stopping.</summary>
+    private async Task<bool> WaitBeatingAsync(TimeSpan delay, CancellationToken stop)
+    {
+        var until = _time.GetUtcNow() + delay;
+        for (var left = delay; left > TimeSpan.Zero; left = until - _time.GetUtcNow())
+        {
+            if (!await WaitAsync(left < EngineHeartbeat.Period ? left : EngineHeartbeat.Period, _time, stop)) return false;
+            _heartbeat.Beat();
+        }
+        return true;
+    }
+
+    /// <summary>Waits until an attempt leaves or outcomes are written, or a heartbeat period passed (the loop looks again); false when stopping.</summary>
     private async Task<bool> WaitForRoomAsync(CancellationToken stop)
     {
         Interlocked.Exchange(ref _starved, 1); // a full fence: a slot freed after the check below sees it and wakes the loop
         try
         {
-            if (Room() <= 0) await _wake.WaitAsync().WaitAsync(stop);
+            if (Room() <= 0) await _wake.WaitAsync().WaitAsync(EngineHeartbeat.Period, _time, stop);
             _wake.Reset();
             return true;
+        }
+        catch (TimeoutException)
+        {
+            return true; // no room yet: the loop beats and waits again
         }
         catch (OperationCanceledException)
         {
@@ -254,22 +286,24 @@ internal sealed class DueScheduler : EngineService
         _wake.Set();
     }
 
-    /// <summary>Sleeps until the earliest job is (nearly) due or a command wakes the loop; false when stopping.</summary>
+    /// <summary>
+    /// Sleeps until the earliest job is (nearly) due, a command wakes the loop, or a heartbeat period passed (the loop then
+    /// beats, finds nothing due and sleeps again: a look at the in-memory queue, no store access); false when stopping.
+    /// </summary>
     private async Task<bool> SleepUntilAsync(long? earliestTicks, long seenWakes, CancellationToken stop)
     {
         var wake = _wake.WaitAsync();
         // Wake half a look-ahead before the earliest slot and claim a whole look-ahead: each claim then covers a window
-        // of slots (a batch), and the claim commits before the first of them is due. Timers take at most ~49 days; a job
-        // due further ahead (intervals go up to 366 days) is simply looked at again.
+        // of slots (a batch), and the claim commits before the first of them is due.
         var delay = earliestTicks is { } ticks
             ? new DateTimeOffset(ticks, TimeSpan.Zero) - _options.ClaimLookahead / 2 - _time.GetUtcNow()
-            : Timeout.InfiniteTimeSpan;
-        if (delay > MaxSleep) delay = MaxSleep;
+            : EngineHeartbeat.Period;
         if ((earliestTicks is not null && delay <= TimeSpan.Zero) || wake.IsCompleted)
         {
             _wake.Reset();
             return true;
         }
+        if (delay > EngineHeartbeat.Period) delay = EngineHeartbeat.Period;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var sleep = Task.Delay(delay, _time, cts.Token);
         _probe.OnLoopWaiting(seenWakes);

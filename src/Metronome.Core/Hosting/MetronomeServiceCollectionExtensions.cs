@@ -74,6 +74,7 @@ public static class MetronomeServiceCollectionExtensions
     private static void AddEngine(IServiceCollection services)
     {
         services.TryAddSingleton<EngineProbe>();
+        services.TryAddSingleton<EngineHeartbeat>();
         services.TryAddSingleton(sp => new EventResolver(sp.GetRequiredService<ICatalogStore>(), sp.GetService<ISecretProtector>(),
             sp.GetRequiredService<TimeProvider>(), Cluster(sp).CatalogCacheTtl));
         services.TryAddSingleton<CompletionWriter>();

@@ -13,6 +13,13 @@ public interface IJobStore
     /// <summary>Creates or migrates the schema. Safe to call on every start.</summary>
     Task MigrateAsync(CancellationToken ct);
 
+    /// <summary>
+    /// The readiness probe: a cheap write transaction that changes nothing (SQLite <c>BEGIN IMMEDIATE</c>, a PostgreSQL
+    /// transaction that would be refused on a read-only server) reading the schema version. Ready when the store takes
+    /// writes and every migration this build knows is applied. Throws when the store does not answer (a connection refused).
+    /// </summary>
+    Task<StoreReadiness> CheckReadinessAsync(CancellationToken ct);
+
     /// <summary>The due time of every active job (the engine keeps these in memory and sleeps until the earliest).</summary>
     Task<IReadOnlyList<ScheduleEntry>> LoadScheduleAsync(CancellationToken ct);
 

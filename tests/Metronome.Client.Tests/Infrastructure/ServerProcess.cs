@@ -25,10 +25,15 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
     public string DataDirectory { get; }
+    /// <summary>The process started (<c>dotnet</c> running the server, or <c>metronome serve</c>).</summary>
+    public int Pid => _process.Id;
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <summary>Starts <c>dotnet &lt;dll&gt; [args]</c> (the server, or <c>metronome serve</c>) and waits for /healthz.</summary>
-    public static async Task<ServerProcess> StartAsync(string dll, params string[] args)
+    public static Task<ServerProcess> StartAsync(string dll, params string[] args) => StartAsync(dll, null, args);
+
+    /// <summary>As above, with environment variables of its own (e.g. where <c>metronome serve</c> finds the server).</summary>
+    public static async Task<ServerProcess> StartAsync(string dll, IDictionary<string, string>? env, params string[] args)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("metronome-sdk-tests-").FullName;
         var port = FreePort();
@@ -44,6 +49,7 @@ public sealed class ServerProcess : IAsyncDisposable
         info.Environment["METRONOME_URLS"] = baseAddress.ToString().TrimEnd('/');
         info.Environment["METRONOME_ADMIN_KEY"] = AdminKey;
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) info.Environment[k] = v;
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start dotnet {dll}");
         var server = new ServerProcess(process, baseAddress, dataDirectory);
         process.OutputDataReceived += (_, e) => { lock (server._output) server._output.AppendLine(e.Data); };
@@ -95,6 +101,14 @@ public sealed class ServerProcess : IAsyncDisposable
             await Task.Delay(100);
         }
         throw new TimeoutException($"server not healthy after {patience}:\n{Output}");
+    }
+
+    /// <summary>Waits for the process to exit by itself; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan patience)
+    {
+        using var cts = new CancellationTokenSource(patience);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()

@@ -172,6 +172,7 @@ public sealed class JobCreateBatcherTests : IAsyncLifetime
         }
 
         public Task MigrateAsync(CancellationToken ct) => Inner.MigrateAsync(ct);
+        public Task<StoreReadiness> CheckReadinessAsync(CancellationToken ct) => Inner.CheckReadinessAsync(ct);
         public Task<IReadOnlyList<ScheduleEntry>> LoadScheduleAsync(CancellationToken ct) => Inner.LoadScheduleAsync(ct);
         public Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct) => Inner.ClaimDueSlotsAsync(p, ct);
         public Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct) => Inner.CompleteRunsAsync(completions, ct);

@@ -63,10 +63,14 @@ internal sealed class NodePresence(IClusterStore? cluster, string node, ClusterO
         }
     }
 
-    /// <summary>Waits until the node is present again (true) or <paramref name="stop"/> fires (false).</summary>
-    public async Task<bool> WaitPresentAsync(CancellationToken stop)
+    /// <summary>
+    /// Waits until the node is present again or <paramref name="atMost"/> has passed (true), or <paramref name="stop"/>
+    /// fires (false). A caller that gives <paramref name="atMost"/> checks <see cref="IsPresent"/> again itself.
+    /// </summary>
+    public async Task<bool> WaitPresentAsync(CancellationToken stop, TimeSpan? atMost = null)
     {
-        while (!IsPresent)
+        var until = atMost is { } limit ? time.GetTimestamp() + (long)(limit.TotalSeconds * time.TimestampFrequency) : long.MaxValue;
+        while (!IsPresent && time.GetTimestamp() < until)
         {
             if (stop.IsCancellationRequested) return false;
             var regained = _regained.WaitAsync();
