@@ -375,6 +375,7 @@ internal sealed partial class RunDispatcher : IAsyncDisposable
             if (!_executors.TryGetValue(ev.Type, out var executor))
                 return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.NotRegistered, $"no executor for event type '{ev.Type}' on this node"), secrets);
             secrets = await _resolver.GetSecretsAsync(run.Product, token);
+            AttemptActivities.UseSecrets(secrets);
             var context = new ExecutionContext
             {
                 Product = run.Product, JobTag = run.JobTag, JobName = claimed.JobName, RunId = run.Id, Slot = run.Slot,

@@ -42,6 +42,16 @@ internal static class AttemptActivities
         return activity;
     }
 
+    /// <summary>
+    /// Lets instrumentation below the attempt (an executor's HTTP span) mask the product's secrets: a redaction function as the
+    /// activity's <see cref="MetronomeTelemetry.RedactProperty"/> custom property, which exporters never see.
+    /// </summary>
+    public static void UseSecrets(IReadOnlyDictionary<string, string>? secrets)
+    {
+        if (Activity.Current is not { } activity || activity.Source != Source) return;
+        activity.SetCustomProperty(MetronomeTelemetry.RedactProperty, new Func<string?, string?>(text => Execution.SecretRedactor.Redact(text, secrets)));
+    }
+
     /// <summary>Tags the outcome and ends the activity (null: the attempt was handed back at a stop, it did not finish).</summary>
     public static void Stop(Activity? activity, RunStatus? status, string? errorKind)
     {

@@ -1,18 +1,15 @@
 using Metronome.Core;
 using Metronome.Core.Catalog;
-using Metronome.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Metronome.Server.Api;
 
-/// <summary>Unauthenticated operations endpoints: <c>/healthz</c> and <c>/metrics</c>.</summary>
+/// <summary>Unauthenticated operations endpoints: <c>/healthz</c> (<c>/metrics</c> is OpenTelemetry's: Hosting/Telemetry.cs).</summary>
 internal static class OperationsEndpoints
 {
     public static void MapOperations(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", HealthAsync).WithTags("Operations");
-        app.MapGet("/metrics", (ServerMetrics metrics) => TypedResults.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"))
-            .WithTags("Operations");
     }
 
     private static async Task<Results<Ok<HealthStatus>, ProblemHttpResult>> HealthAsync(CatalogService catalog, ILogger<HealthStatus> logger, CancellationToken ct)
