@@ -17,6 +17,12 @@ namespace Metronome.Core.Telemetry;
 /// </remarks>
 internal sealed class EngineMetrics : IDisposable
 {
+    /// <summary>Seconds, from a millisecond to five minutes (the default boundaries are milliseconds-sized: 0 … 10,000).</summary>
+    private static readonly InstrumentAdvice<double> Seconds = new()
+    {
+        HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    };
+
     private static readonly string[] StatusNames = [.. Enum.GetValues<RunStatus>().Select(s => s.ToWire())];
 
     private readonly Meter _meter;
@@ -36,10 +42,10 @@ internal sealed class EngineMetrics : IDisposable
         _ownsMeter = factory is null;
         _meter = factory?.Create(MetronomeTelemetry.Name) ?? new Meter(MetronomeTelemetry.Name);
         _runs = _meter.CreateCounter<long>("metronome.runs", "{run}", "Attempts finished, by status, event type and product.");
-        _lateness = _meter.CreateHistogram<double>("metronome.run.lateness", "s", "Start of an attempt minus its due instant.");
-        _duration = _meter.CreateHistogram<double>("metronome.run.duration", "s", "How long an attempt ran.");
-        _claim = _meter.CreateHistogram<double>("metronome.claim.duration", "s", "One claim transaction of due slots.");
-        _commit = _meter.CreateHistogram<double>("metronome.store.commit.duration", "s", "One group commit of run outcomes.");
+        _lateness = _meter.CreateHistogram<double>("metronome.run.lateness", "s", "Start of an attempt minus its due instant.", tags: null, advice: Seconds);
+        _duration = _meter.CreateHistogram<double>("metronome.run.duration", "s", "How long an attempt ran.", tags: null, advice: Seconds);
+        _claim = _meter.CreateHistogram<double>("metronome.claim.duration", "s", "One claim transaction of due slots.", tags: null, advice: Seconds);
+        _commit = _meter.CreateHistogram<double>("metronome.store.commit.duration", "s", "One group commit of run outcomes.", tags: null, advice: Seconds);
         _meter.CreateObservableGauge("metronome.jobs.scheduled", () => Read(_scheduled), "{job}", "Jobs in this node's due queue.");
         _meter.CreateObservableGauge("metronome.runs.in_flight", () => Read(_inFlight), "{run}", "Attempts executing on this node now.");
         _meter.CreateObservableGauge("metronome.cluster.nodes", ReadNodes, "{node}", "Live nodes of the cluster (1 on a single node).");

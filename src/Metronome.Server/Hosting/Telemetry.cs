@@ -26,6 +26,8 @@ internal static class Telemetry
 
     private static readonly string[] SafeHttpClientTags = ["http.request.method", "http.response.status_code", "error.type", "url.scheme", "network.protocol.version"];
 
+    private static readonly string[] SafeNpgsqlTags = ["state", "db.client.connection.state", "db.client.connections.state", "db.system", "error.type"];
+
     public static void AddMetronomeTelemetry(this WebApplicationBuilder builder)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]);
@@ -37,7 +39,13 @@ internal static class Telemetry
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddNpgsqlInstrumentation()
-                    .AddView(i => i.Meter.Name == "System.Net.Http" ? new MetricStreamConfiguration { TagKeys = SafeHttpClientTags } : null)
+                    .AddView(i => i.Meter.Name switch
+                    {
+                        "System.Net.Http" => new MetricStreamConfiguration { TagKeys = SafeHttpClientTags },
+                        // A pool is named by its connection string: a database_action's may be a tenant's secret.
+                        "Npgsql" => new MetricStreamConfiguration { TagKeys = SafeNpgsqlTags },
+                        _ => null,
+                    })
                     // Every scrape reads the instruments now (the default keeps a scrape for 300 ms).
                     .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (otlp) metrics.AddOtlpExporter();
@@ -51,7 +59,9 @@ internal static class Telemetry
                         o.EnrichWithHttpRequestMessage = (activity, request) => RedactRequest(activity, request.RequestUri);
                         o.EnrichWithException = (activity, _) => Redact(activity, "error.type");
                     })
-                    .AddNpgsql();
+                    .AddNpgsql()
+                    // A database_action's commands belong to a tenant (its connection string, its statement): not recorded.
+                    .AddProcessor(new TenantDatabaseSpans());
                 if (otlp) tracing.AddOtlpExporter();
             });
     }
@@ -80,5 +90,21 @@ internal static class Telemetry
         for (var a = activity.Parent; a is not null; a = a.Parent)
             if (a.GetCustomProperty(MetronomeTelemetry.RedactProperty) is Func<string?, string?> redact) return redact;
         return static text => text;
+    }
+
+    /// <summary>Unrecords Npgsql spans started inside an attempt (a <c>database_action</c>), so that no exporter sends them.</summary>
+    private sealed class TenantDatabaseSpans : OpenTelemetry.BaseProcessor<Activity>
+    {
+        public override void OnStart(Activity data)
+        {
+            if (data.Source.Name != "Npgsql") return;
+            for (var a = data.Parent; a is not null; a = a.Parent)
+            {
+                if (a.Source.Name != MetronomeTelemetry.Name) continue;
+                data.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+                data.IsAllDataRequested = false;
+                return;
+            }
+        }
     }
 }
