@@ -31,6 +31,7 @@ internal static class Telemetry
     public static void AddMetronomeTelemetry(this WebApplicationBuilder builder)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]);
+        builder.Services.AddHostedService<ExceptionEventRedaction>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("metronome"))
             .WithMetrics(metrics =>
