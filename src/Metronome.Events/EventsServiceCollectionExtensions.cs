@@ -53,6 +53,8 @@ public static class EventsServiceCollectionExtensions
                 // Through a proxy the connect callback would only see the proxy, not the destination it must check.
                 UseProxy = false,
                 ConnectCallback = sp.GetRequiredService<EgressConnector>().ConnectAsync,
+                // The attempt's traceparent (and tracestate) go to the target; baggage never does (TraceContext).
+                ActivityHeadersPropagator = TraceContext.Propagator,
             })
             // HttpClient's own logging writes every request URL at Information; a URL may carry a secret.
             .RemoveAllLoggers()

@@ -30,6 +30,9 @@ public static class MetronomeServer
         // The authentication base class logs every 401/403 at Information under the handler's own name: a line per
         // rejected key would let anyone fill the log.
         [$"Logging:LogLevel:{typeof(ApiKeyHandler).FullName}"] = "Warning",
+        // HttpClientFactory's handlers log 2 lines per request and 2 per try at Information, with the URL (which may carry a
+        // secret); each attempt has its own line (RunDispatcher) instead.
+        ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
     };
 
     /// <summary>
@@ -59,6 +62,7 @@ public static class MetronomeServer
         builder.WebHost.UseUrls(settings.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         AddServices(builder, settings);
+        builder.AddMetronomeTelemetry();
 
         var app = builder.Build();
         try
@@ -119,23 +123,14 @@ public static class MetronomeServer
         });
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
-        services.AddSingleton<ServerMetrics>();
         services.AddApiKeyAuthorization();
         services.AddOpenApi();
     }
 
     private static void UsePipeline(WebApplication app)
     {
-        var metrics = app.Services.GetRequiredService<ServerMetrics>();
-        app.Use(async (http, next) =>
-        {
-            try { await next(http); }
-            finally
-            {
-                if (http.Request.Path.StartsWithSegments("/api")) metrics.RequestAnswered(http.Request.Method, http.Response.StatusCode);
-            }
-        });
         app.UseSecurityHeaders(DashboardEndpoints.ContentSecurityPolicy);
+        app.UseMetricsEndpoint();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDotSegmentRefusal();

@@ -62,6 +62,14 @@ public sealed partial class PostgresJobStore
     }, ct);
 
     /// <inheritdoc />
+    public Task<int?> CountLiveNodesAsync(TimeSpan nodeTimeout, CancellationToken ct) => ReadAsync<int?>(async c =>
+    {
+        await using var cmd = c.Command(null, "SELECT count(*) FROM nodes WHERE lost_at IS NULL AND heartbeat_at >= metronome_now_ms() - @timeout")
+            .With("timeout", (long)nodeTimeout.TotalMilliseconds);
+        return Convert.ToInt32(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }, ct);
+
+    /// <inheritdoc />
     public Task RemoveNodeAsync(string node, CancellationToken ct) => WriteAsync(async (c, tx) =>
     {
         await using var cmd = c.Command(tx, "DELETE FROM nodes WHERE name = @node").With("node", node);

@@ -27,13 +27,13 @@ public class HostileServer : IAsyncLifetime
     public Uri BaseAddress => Process.BaseAddress;
     public HttpClient Admin { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         _process = await ServerProcess.StartAsync("security", DataDirectory, AdminKey, Environment);
         Admin = Client(AdminKey);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Admin?.Dispose();
         if (_process is not null) await _process.DisposeAsync();

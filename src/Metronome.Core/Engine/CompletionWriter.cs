@@ -14,7 +14,7 @@ namespace Metronome.Core.Engine;
 /// runs stay <c>running</c> in the store and recovery settles them, exactly as after a crash.
 /// </summary>
 internal sealed class CompletionWriter(IJobStore store, TimeProvider time, IOptions<MetronomeOptions> options, ILogger<CompletionWriter> logger,
-    EngineProbe probe) : EngineService(logger, "metronome-writer")
+    EngineProbe probe, Telemetry.EngineMetrics metrics) : EngineService(logger, "metronome-writer")
 {
     private readonly int _batchSize = options.Value.CompletionBatchSize;
     private readonly Channel<RunCompletion> _queue = Channel.CreateUnbounded<RunCompletion>(new UnboundedChannelOptions { SingleReader = true });
@@ -67,7 +67,9 @@ internal sealed class CompletionWriter(IJobStore store, TimeProvider time, IOpti
         {
             try
             {
+                var started = time.GetTimestamp();
                 var released = await store.CompleteRunsAsync(batch, stop);
+                if (metrics.MeasuresCommits) metrics.CommitTook(time.GetElapsedTime(started));
                 Interlocked.Add(ref _pending, -batch.Count);
                 probe.OnPersisted(batch.Count);
                 Written?.Invoke(released);

@@ -24,6 +24,7 @@ internal sealed class DueScheduler : EngineService
     private readonly TimeProvider _time;
     private readonly MetronomeOptions _options;
     private readonly EngineProbe _probe;
+    private readonly Telemetry.EngineMetrics _metrics;
     private readonly Cluster.NodePresence _presence;
     private readonly EngineHeartbeat _heartbeat;
     private readonly DueQueue _queue = new();
@@ -34,8 +35,9 @@ internal sealed class DueScheduler : EngineService
     private readonly CancellationTokenSource _quit = new();
 
     public DueScheduler(IJobStore store, RunDispatcher dispatcher, CompletionWriter writer, TimeProvider time, IOptions<MetronomeOptions> options,
-        ILogger<DueScheduler> logger, EngineProbe probe, Cluster.NodePresence presence, EngineHeartbeat heartbeat) : base(logger, "metronome-due-loop")
+        ILogger<DueScheduler> logger, EngineProbe probe, Cluster.NodePresence presence, EngineHeartbeat heartbeat, Telemetry.EngineMetrics metrics) : base(logger, "metronome-due-loop")
     {
+        _metrics = metrics;
         (_store, _dispatcher, _writer, _time, _options, _probe, _presence) = (store, dispatcher, writer, time, options.Value, probe, presence);
         _heartbeat = heartbeat;
         writer.Written += OnWritten;
@@ -167,8 +169,10 @@ internal sealed class DueScheduler : EngineService
             }
             try
             {
+                var claimStarted = _time.GetTimestamp();
                 var result = await _store.ClaimDueSlotsAsync(
                     new ClaimParams(_options.NodeName, now, horizon, due.ConvertAll(d => d.JobId), _options.MisfireThreshold), shutdown);
+                if (_metrics.MeasuresClaims) _metrics.ClaimTook(_time.GetElapsedTime(claimStarted));
                 _probe.OnClaim(result.Runs.Count);
                 lock (_lock)
                 {

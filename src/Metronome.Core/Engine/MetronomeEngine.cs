@@ -50,12 +50,17 @@ internal sealed class MetronomeEngine : IHostedLifecycleService, IAsyncDisposabl
     /// <param name="shutdownTimeout">The host's shutdown timeout (<see cref="HostOptions.ShutdownTimeout"/>), which paces a stop.</param>
     internal MetronomeEngine(IJobStore store, IClusterStore? cluster, TimeProvider time, IOptions<MetronomeOptions> options,
         ILogger<MetronomeEngine> logger, EngineProbe probe, ProductConcurrencyCaps caps, DueScheduler scheduler, RunDispatcher dispatcher,
-        CompletionWriter writer, EngineChores chores, NodePresence presence, TimeSpan shutdownTimeout)
+        CompletionWriter writer, EngineChores chores, NodePresence presence, TimeSpan shutdownTimeout, Telemetry.EngineMetrics metrics,
+        LeaderElector? elector)
     {
         (_store, _cluster, _time, _options, _logger, Probe) = (store, cluster, time, options.Value, logger, probe);
         (_caps, _scheduler, _dispatcher, _writer, _chores, _membership) = (caps, scheduler, dispatcher, writer, chores.Services, chores.Membership);
         (_presence, _shutdownTimeout) = (presence, shutdownTimeout);
         presence.ResetAsync = ResetAfterDeclaredDeadAsync;
+        // A single node is the whole cluster and its leader; a cluster node counts the live nodes at each heartbeat.
+        var heartbeat = chores.Membership as NodeHeartbeat;
+        metrics.Observe(() => scheduler.ScheduledJobs, () => dispatcher.Running,
+            () => cluster is null ? 1 : heartbeat?.LiveNodes, () => cluster is null || elector?.IsLeader == true);
     }
 
     /// <summary>Progress counters and named signals tests and metrics can await.</summary>

@@ -5,6 +5,7 @@ using Metronome.Core.Hosting;
 using Metronome.Core.Runs;
 using Metronome.Core.Scheduling;
 using Metronome.Core.Storage;
+using Metronome.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -42,6 +43,7 @@ internal sealed partial class RunDispatcher : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly EngineProbe _probe;
+    private readonly EngineMetrics _metrics;
     private readonly FairSlots _slots;
     private readonly Cluster.NodePresence _presence;
     // Attempts whose instant came while this node's presence had lapsed: started when it is back, dropped if the node was
@@ -70,8 +72,10 @@ internal sealed partial class RunDispatcher : IAsyncDisposable
     private readonly StopHandBacks _handBacks = new();
 
     public RunDispatcher(IEnumerable<IEventExecutor> executors, EventResolver resolver, CompletionWriter writer, ProductConcurrencyCaps caps,
-        TimeProvider time, IOptions<MetronomeOptions> options, ILogger<RunDispatcher> logger, EngineProbe probe, Cluster.NodePresence presence)
+        TimeProvider time, IOptions<MetronomeOptions> options, ILogger<RunDispatcher> logger, EngineProbe probe, Cluster.NodePresence presence,
+        EngineMetrics metrics)
     {
+        _metrics = metrics;
         _presence = presence;
         presence.Regained += Unpark;
         _executors = executors.GroupBy(e => e.EventType).ToDictionary(g => g.Key, g => g.Last());
@@ -94,6 +98,9 @@ internal sealed partial class RunDispatcher : IAsyncDisposable
     /// waiting in their product's line (a product at its cap must not stop the node from claiming other products' jobs).
     /// </summary>
     public int InFlight => Held - Volatile.Read(ref _retriesWaiting) - _slots.Waiting;
+
+    /// <summary>Attempts executing now (holding a node slot).</summary>
+    public int Running => _slots.Active;
 
     /// <summary>An attempt left: a concurrency slot may be free for the due loop to claim into.</summary>
     public event Action? CapacityFreed;
@@ -118,7 +125,7 @@ internal sealed partial class RunDispatcher : IAsyncDisposable
         if (Volatile.Read(ref _draining) != 0)
         {
             foreach (var run in runs)
-                if (cancelled?.Contains(run.Run.JobId) == true && run.Run.Slot > 0) Abandon(run.Run, _time.GetUtcNow());
+                if (cancelled?.Contains(run.Run.JobId) == true && run.Run.Slot > 0) Abandon(run, _time.GetUtcNow());
                 else GiveBack(run);
             return;
         }
@@ -218,7 +225,7 @@ internal sealed partial class RunDispatcher : IAsyncDisposable
         var run = claimed.Run;
         try
         {
-            if (IsCancelled(run)) Abandon(run, now);
+            if (IsCancelled(run)) Abandon(claimed, now);
             else
                 Complete(claimed, RunStatus.TimedOut, now, now, ExecutionOutcome.Failure(ErrorKinds.Timeout,
                     $"the attempt waited {(long)(now - claimed.RunAt).TotalMilliseconds} ms for a slot of product '{run.Product}' (its max_concurrency), longer than its timeout of {claimed.TimeoutMs} ms, and was not started"));
@@ -256,7 +263,7 @@ internal sealed partial class RunDispatcher : IAsyncDisposable
     /// meanwhile: then it is abandoned here, as it would have been at its turn.</summary>
     private void GiveBack(ClaimedRun claimed)
     {
-        if (IsCancelled(claimed.Run)) Abandon(claimed.Run, _time.GetUtcNow());
+        if (IsCancelled(claimed.Run)) Abandon(claimed, _time.GetUtcNow());
         else HandBack(claimed, claimed.RunAt);
     }
 
@@ -265,8 +272,13 @@ internal sealed partial class RunDispatcher : IAsyncDisposable
     /// <summary>A grid slot of a job paused or deleted while this node held it: it must not start.</summary>
     private bool IsCancelled(Run run) => run.Slot > 0 && _cancelledJobs.ContainsKey(run.JobId);
 
-    private void Abandon(Run run, DateTimeOffset at) => _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, RunStatus.Abandoned,
-        at, at, "the job was paused or deleted before this attempt started", ErrorKinds.Abandoned, null, null, run.Node));
+    private void Abandon(ClaimedRun claimed, DateTimeOffset at)
+    {
+        const string Why = "the job was paused or deleted before this attempt started";
+        var run = claimed.Run;
+        _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, RunStatus.Abandoned, at, at, Why, ErrorKinds.Abandoned, null, null, run.Node));
+        Finished(claimed, RunStatus.Abandoned, ErrorKinds.Abandoned, Why, lateness: null, TimeSpan.Zero);
+    }
 
     private async ValueTask RunAttemptAsync(ClaimedRun claimed)
     {
@@ -280,12 +292,22 @@ internal sealed partial class RunDispatcher : IAsyncDisposable
             }
             if (IsCancelled(run))
             {
-                Abandon(run, _time.GetUtcNow());
+                Abandon(claimed, _time.GetUtcNow());
                 return;
             }
             _probe.OnAttemptStarted();
             var started = _time.GetUtcNow();
-            var (status, outcome) = await ExecuteAsync(claimed);
+            var activity = AttemptActivities.Start(claimed);
+            (RunStatus? Status, ExecutionOutcome Outcome)? result = null;
+            try
+            {
+                result = await ExecuteAsync(claimed);
+            }
+            finally
+            {
+                AttemptActivities.Stop(activity, result?.Status, result?.Outcome.ErrorKind);
+            }
+            var (status, outcome) = result.Value;
             if (status is null)
             {
                 HandBack(claimed, _time.GetUtcNow()); // cancelled at the stop's deadline: the next owner runs this attempt again
@@ -316,71 +338,12 @@ internal sealed partial class RunDispatcher : IAsyncDisposable
             retryAt = finished + RetryDelay.For(claimed.Retries, run.Attempt, Random.Shared.NextDouble());
         _writer.Enqueue(new RunCompletion(run.Id, run.JobId, run.Attempt, status, started, finished,
             outcome.ErrorMessage, outcome.ErrorKind, AttemptOutcomes.Truncate(outcome.OutputJson), retryAt, run.Node));
+        Finished(claimed, status, outcome.ErrorKind, outcome.ErrorMessage, started - claimed.RunAt, finished - started);
         if (retryAt is { } when)
         {
             _retries[(run.Id, run.Attempt + 1)] = 0;
             Interlocked.Increment(ref _retriesWaiting);
             Dispatch([claimed with { Run = run with { Attempt = run.Attempt + 1 }, RunAt = when }]);
-        }
-    }
-
-    /// <summary>Runs one attempt; returns a null status when the engine is stopping and the attempt was abandoned mid-way.</summary>
-    private async ValueTask<(RunStatus? Status, ExecutionOutcome Outcome)> ExecuteAsync(ClaimedRun claimed)
-    {
-        var (status, outcome, secrets) = await ExecuteCoreAsync(claimed);
-        // Secrets never reach run records: every outcome is redacted once, here.
-        if (outcome.ErrorMessage is not null || (secrets is { Count: > 0 } && outcome.OutputJson is not null))
-            outcome = outcome with
-            {
-                ErrorMessage = SecretRedactor.Redact(outcome.ErrorMessage, secrets),
-                OutputJson = secrets is { Count: > 0 } ? SecretRedactor.Redact(outcome.OutputJson, secrets) : outcome.OutputJson,
-            };
-        return (status, outcome);
-    }
-
-    private async ValueTask<(RunStatus? Status, ExecutionOutcome Outcome, IReadOnlyDictionary<string, string>? Secrets)> ExecuteCoreAsync(ClaimedRun claimed)
-    {
-        var run = claimed.Run;
-        IReadOnlyDictionary<string, string>? secrets = null;
-        var deadline = _timeouts.Acquire(claimed.TimeoutMs);
-        try
-        {
-            var token = deadline.Token;
-            var ev = await _resolver.GetEventAsync(run.Product, claimed.EventType, claimed.EventTag, token);
-            if (ev is null)
-                return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.EventMissing, $"event {claimed.EventType}/{claimed.EventTag} does not exist in product '{run.Product}'"), secrets);
-            if (!_executors.TryGetValue(ev.Type, out var executor))
-                return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.NotRegistered, $"no executor for event type '{ev.Type}' on this node"), secrets);
-            secrets = await _resolver.GetSecretsAsync(run.Product, token);
-            var context = new ExecutionContext
-            {
-                Product = run.Product, JobTag = run.JobTag, JobName = claimed.JobName, RunId = run.Id, Slot = run.Slot,
-                Attempt = run.Attempt, ScheduledAt = run.ScheduledAt, IdempotencyKey = run.IdempotencyKey, Event = ev,
-                Input = _inputs.Get(claimed.InputJson), Secrets = secrets, Timeout = TimeSpan.FromMilliseconds(claimed.TimeoutMs),
-            };
-            var outcome = await executor.ExecuteAsync(context, token);
-            // An executor may report the stop's cancel as a failure rather than throw: it did not fail, it was stopped.
-            if (!outcome.Succeeded && _stopping.IsCancellationRequested && !deadline.TimedOut) return (null, outcome, secrets);
-            return (AttemptOutcomes.StatusOf(outcome), outcome, secrets);
-        }
-        catch (OperationCanceledException) when (deadline.TimedOut)
-        {
-            return (RunStatus.TimedOut, ExecutionOutcome.Failure(ErrorKinds.Timeout, $"the attempt ran longer than {claimed.TimeoutMs} ms and was cancelled"), secrets);
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            return (null, ExecutionOutcome.Failure(ErrorKinds.Abandoned, "stopping"), secrets);
-        }
-        catch (Exception ex)
-        {
-            // The exception text may quote a connection string: log it redacted, never the raw exception.
-            _logger.LogWarning("Run {RunId} of {Product}/{Job} slot {Slot} attempt {Attempt} threw {Type}: {Message}", run.Id, run.Product, run.JobTag,
-                run.Slot, run.Attempt, ex.GetType().Name, SecretRedactor.Redact(ex.Message, secrets));
-            return (RunStatus.Failed, ExecutionOutcome.Failure(ErrorKinds.Exception, $"{ex.GetType().Name}: {ex.Message}"), secrets);
-        }
-        finally
-        {
-            _timeouts.Release(deadline);
         }
     }
 

@@ -75,6 +75,7 @@ public static class MetronomeServiceCollectionExtensions
     {
         services.TryAddSingleton<EngineProbe>();
         services.TryAddSingleton<EngineHeartbeat>();
+        services.TryAddSingleton(sp => new Telemetry.EngineMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton(sp => new EventResolver(sp.GetRequiredService<ICatalogStore>(), sp.GetService<ISecretProtector>(),
             sp.GetRequiredService<TimeProvider>(), Cluster(sp).CatalogCacheTtl));
         services.TryAddSingleton<CompletionWriter>();
@@ -86,12 +87,15 @@ public static class MetronomeServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NodePresence>>()));
         services.TryAddSingleton(sp => new LeaderElector(sp.GetRequiredService<IClusterStore>(), sp.GetRequiredService<NodePresence>(), NodeName(sp),
             Cluster(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElector>>()));
+        services.TryAddSingleton(sp => new NodeHeartbeat(sp.GetRequiredService<IClusterStore>(), NodeName(sp), Cluster(sp),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NodeHeartbeat>>()));
         services.TryAddSingleton(Chores);
         services.TryAddSingleton(sp => new MetronomeEngine(sp.GetRequiredService<IJobStore>(), sp.GetService<IClusterStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MetronomeOptions>>(), sp.GetRequiredService<ILogger<MetronomeEngine>>(),
             sp.GetRequiredService<EngineProbe>(), sp.GetRequiredService<ProductConcurrencyCaps>(), sp.GetRequiredService<DueScheduler>(),
             sp.GetRequiredService<RunDispatcher>(), sp.GetRequiredService<CompletionWriter>(), sp.GetRequiredService<EngineChores>(),
-            sp.GetRequiredService<NodePresence>(), sp.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout));
+            sp.GetRequiredService<NodePresence>(), sp.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout,
+            sp.GetRequiredService<Telemetry.EngineMetrics>(), sp.GetService<IClusterStore>() is null ? null : sp.GetRequiredService<LeaderElector>()));
     }
 
     private static string NodeName(IServiceProvider sp) => sp.GetRequiredService<IOptions<MetronomeOptions>>().Value.NodeName;
@@ -131,7 +135,7 @@ public static class MetronomeServiceCollectionExtensions
         // Joined by the engine before anything else. Last here, so its confirmations stop first; the session itself is released
         // after the drain and the hand-back (MetronomeEngine.StopAsync), before the heartbeat removes the node's row.
         chores.Add(presence);
-        return new EngineChores(chores, new NodeHeartbeat(cluster, node, timing, time, logs.CreateLogger<NodeHeartbeat>()));
+        return new EngineChores(chores, sp.GetRequiredService<NodeHeartbeat>());
     }
 }
 

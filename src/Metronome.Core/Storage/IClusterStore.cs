@@ -53,6 +53,12 @@ public interface IClusterStore
     /// </summary>
     Task<IReadOnlyList<string>> DeclareDeadAsync(IReadOnlyList<string> nodes, bool endPresence, CancellationToken ct) => Task.FromResult(nodes);
 
+    /// <summary>
+    /// Nodes that heartbeated within <paramref name="nodeTimeout"/> and are not declared dead (the <c>metronome.cluster.nodes</c>
+    /// gauge, read after each heartbeat). A store that cannot tell keeps this default, null, and the gauge reports nothing.
+    /// </summary>
+    Task<int?> CountLiveNodesAsync(TimeSpan nodeTimeout, CancellationToken ct) => Task.FromResult<int?>(null);
+
     /// <summary>Forgets a node that stopped gracefully (its runs are settled), so it does not show as dead.</summary>
     Task RemoveNodeAsync(string node, CancellationToken ct);
 }

@@ -10,7 +10,8 @@ namespace Metronome.Events.Broker;
 /// </summary>
 /// <remarks>
 /// <para>The message goes to subject <c>topic</c> with the definition's headers plus <c>Nats-Msg-Id</c> = the attempt's
-/// idempotency key <c>product/job/slot</c> (JetStream deduplicates on it when a stream captures the subject).</para>
+/// idempotency key <c>product/job/slot</c> (JetStream deduplicates on it when a stream captures the subject), and the
+/// attempt's <c>traceparent</c>/<c>tracestate</c> when it is traced.</para>
 /// <para>Core NATS has no acknowledgement: success means the publish was flushed to the server and a PING sent after
 /// it was answered, so the server has received and processed the message (delivered to the subscribers connected
 /// at that moment, if any). Output <c>{"broker":"nats","subject":…,"flushed":true}</c>.</para>
@@ -46,6 +47,7 @@ internal sealed class NatsPublisher : IBrokerPublisher
             var headers = new NatsHeaders();
             foreach (var (name, value) in definition.Headers) headers[name] = value;
             headers[MessageIdHeader] = idempotencyKey;
+            TraceContext.Inject(headers, static (h, name, value) => h[name] = value);
             if (!await PublishAndConfirmAsync(connection, definition, headers, ct).ConfigureAwait(false))
             {
                 await _pool.EvictAsync(definition.Connection, connection).ConfigureAwait(false);

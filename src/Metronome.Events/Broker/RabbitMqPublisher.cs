@@ -18,7 +18,7 @@ namespace Metronome.Events.Broker;
 /// is <c>rejected</c>; a missing exchange (the broker closes the channel with 404) is <c>rejected</c> too.</para>
 /// <para>Properties: <c>content_type</c> <c>application/json</c> (JSON message) or <c>text/plain</c> (string),
 /// <c>message_id</c> = the attempt's idempotency key <c>product/job/slot</c>, <c>headers</c> = the definition's headers
-/// (string values). Output <c>{"broker":"rabbitmq","exchange":…,"routing_key":…,"confirmed":true}</c>.</para>
+/// (string values), plus the attempt's <c>traceparent</c>/<c>tracestate</c> when it is traced. Output <c>{"broker":"rabbitmq","exchange":…,"routing_key":…,"confirmed":true}</c>.</para>
 /// <para>Automatic recovery is off: a connection found closed is dropped and reopened at the next execution.</para>
 /// </remarks>
 internal sealed class RabbitMqPublisher : IBrokerPublisher
@@ -49,6 +49,7 @@ internal sealed class RabbitMqPublisher : IBrokerPublisher
                 MessageId = idempotencyKey,
                 Headers = definition.Headers.Count == 0 ? null : definition.Headers.ToDictionary(h => h.Key, h => (object?)h.Value),
             };
+            TraceContext.Inject(properties, static (p, name, value) => (p.Headers ??= new Dictionary<string, object?>())[name] = value);
             await link.PublishAsync(definition.Exchange, definition.Topic, properties, definition.Message.ToUtf8(), ct).ConfigureAwait(false);
             return ExecutionOutcome.Success(new JsonObject
             {

@@ -12,9 +12,10 @@ namespace Metronome.Events.Broker;
 /// <remarks>
 /// <para><c>mode: stream</c> runs <c>XADD topic * message &lt;body&gt; idempotency_key &lt;key&gt; [&lt;header&gt; &lt;value&gt;]...</c>:
 /// the field <c>message</c> holds the rendered message, <c>idempotency_key</c> the attempt's
-/// <c>product/job/slot</c>, then one field per header in definition order. Success = Redis returned the entry id;
+/// <c>product/job/slot</c>, then one field per header in definition order, then <c>traceparent</c> (and <c>tracestate</c>)
+/// of the attempt when it is traced. Success = Redis returned the entry id;
 /// output <c>{"broker":"redis","mode":"stream","key":…,"id":…}</c>.</para>
-/// <para><c>mode: publish</c> runs <c>PUBLISH topic &lt;body&gt;</c> (no headers: a channel message is only a payload).
+/// <para><c>mode: publish</c> runs <c>PUBLISH topic &lt;body&gt;</c> (no headers and no trace context: a channel message is only a payload).
 /// Success = Redis accepted it, even with no subscriber; output <c>{"broker":"redis","mode":"publish","channel":…,"receivers":n}</c>.</para>
 /// <para>The connect fails fast (<c>abortConnect</c> forced to true, one connect try) instead of queueing commands
 /// for a server that is not there; a multiplexer that later loses its server is replaced at the next execution.</para>
@@ -48,13 +49,14 @@ internal sealed class RedisPublisher : IBrokerPublisher
                     ["broker"] = Broker, ["mode"] = definition.Mode, ["channel"] = definition.Topic, ["receivers"] = receivers,
                 }.ToJsonString());
             }
-            NameValueEntry[] fields =
+            List<NameValueEntry> fields =
             [
                 new(BrokerDefinition.RedisMessageField, definition.Message.Text),
                 new(BrokerDefinition.RedisIdempotencyField, idempotencyKey),
                 .. definition.Headers.Select(h => new NameValueEntry(h.Key, h.Value)),
             ];
-            var id = await multiplexer.GetDatabase().StreamAddAsync(definition.Topic, fields).WaitAsync(ct).ConfigureAwait(false);
+            TraceContext.Inject(fields, static (f, name, value) => f.Add(new NameValueEntry(name, value)));
+            var id = await multiplexer.GetDatabase().StreamAddAsync(definition.Topic, [.. fields]).WaitAsync(ct).ConfigureAwait(false);
             return ExecutionOutcome.Success(new JsonObject
             {
                 ["broker"] = Broker, ["mode"] = definition.Mode, ["key"] = definition.Topic, ["id"] = id.ToString(),

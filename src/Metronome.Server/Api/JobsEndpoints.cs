@@ -1,6 +1,5 @@
 using Metronome.Contracts;
 using Metronome.Core.Jobs;
-using Metronome.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Metronome.Server.Api;
@@ -25,15 +24,14 @@ internal static class JobsEndpoints
         api.MapPost("/products/{product}/jobs:bulk", CreateManyAsync).WithTags("Jobs").Accepts<BulkJobsRequest>("application/json");
     }
 
-    private static async Task<Created<ProductJob>> CreateAsync(string product, HttpRequest request, JobService jobs, ServerMetrics metrics, CancellationToken ct)
+    private static async Task<Created<ProductJob>> CreateAsync(string product, HttpRequest request, JobService jobs, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync<ProductJob>(request, ct);
         var job = await jobs.CreateAsync(product, body, ct);
-        metrics.JobCreated();
         return TypedResults.Created(Routes.Job(product, job.Tag), job.ToContract());
     }
 
-    private static async Task<Ok<BulkJobsResponse>> CreateManyAsync(string product, HttpRequest request, JobService jobs, ServerMetrics metrics, CancellationToken ct)
+    private static async Task<Ok<BulkJobsResponse>> CreateManyAsync(string product, HttpRequest request, JobService jobs, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync<BulkJobsRequest>(request, ct);
         var outcomes = await jobs.CreateManyAsync(product, body.Items, ct);
@@ -41,10 +39,7 @@ internal static class JobsEndpoints
         foreach (var outcome in outcomes)
         {
             if (outcome.Created is { } job)
-            {
-                metrics.JobCreated();
                 items.Add(new BulkJobResult { Tag = job.Tag, Status = StatusCodes.Status201Created, Job = job.ToContract() });
-            }
             else if (outcome.Conflict is { } conflict)
                 items.Add(new BulkJobResult { Tag = outcome.Tag, Status = StatusCodes.Status409Conflict, Detail = conflict.Message });
             else
@@ -81,10 +76,9 @@ internal static class JobsEndpoints
     private static async Task<Ok<ProductJob>> ResumeAsync(string product, string tag, JobService jobs, CancellationToken ct) =>
         TypedResults.Ok((await jobs.ResumeAsync(product, tag, ct)).ToContract());
 
-    private static async Task<Accepted<JobRun>> TriggerAsync(string product, string tag, JobService jobs, ServerMetrics metrics, CancellationToken ct)
+    private static async Task<Accepted<JobRun>> TriggerAsync(string product, string tag, JobService jobs, CancellationToken ct)
     {
         var run = await jobs.TriggerAsync(product, tag, ct);
-        metrics.JobTriggered();
         return TypedResults.Accepted(Routes.Run(product, run.Id), run.ToContract());
     }
 }

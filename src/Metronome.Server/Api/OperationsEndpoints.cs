@@ -7,15 +7,13 @@ namespace Metronome.Server.Api;
 
 /// <summary>
 /// Unauthenticated operations endpoints: the health checks (<c>/livez</c>, <c>/readyz</c> and its alias <c>/healthz</c>;
-/// ASP.NET Core health checks registered by <c>AddHealthChecks().AddMetronome()</c>) and <c>/metrics</c>.
+/// ASP.NET Core health checks registered by <c>AddHealthChecks().AddMetronome()</c>) (<c>/metrics</c> is OpenTelemetry's: Hosting/Telemetry.cs).
 /// </summary>
 internal static class OperationsEndpoints
 {
     public static void MapOperations(this IEndpointRouteBuilder app)
     {
         app.MapHealth();
-        app.MapGet("/metrics", (ServerMetrics metrics) => TypedResults.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"))
-            .WithTags("Operations");
     }
 
     /// <summary>

@@ -27,6 +27,26 @@ public sealed class NatsPublisherTests(NatsServer nats) : IClassFixture<NatsServ
     }
 
     [Fact]
+    public async Task Message_headers_carry_the_traceparent_and_tracestate_of_the_attempt_and_no_baggage()
+    {
+        var subject = BrokerTestContexts.Unique("traced");
+        await using var subscription = await _reader!.SubscribeCoreAsync<byte[]>(subject);
+        await _reader.PingAsync();
+        using var attempt = new TracedAttempt();
+
+        var outcome = await _executor.ExecuteAsync(
+            $$"""{"broker": "nats", "connection": "{{Secrets["NATS"]}}", "topic": "{{subject}}", "message": "m"}""");
+
+        Assert.True(outcome.Succeeded, outcome.ErrorMessage);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var message = await subscription.Msgs.ReadAsync(wait.Token);
+        Assert.Equal(attempt.TraceParent, message.Headers!["traceparent"].ToString());
+        Assert.Equal("metronome=t1", message.Headers["tracestate"].ToString());
+        Assert.False(message.Headers.ContainsKey("baggage"));
+        Assert.False(message.Headers.ContainsKey("Correlation-Context"));
+    }
+
+    [Fact]
     public async Task Message_reaches_a_subscriber_with_the_headers_and_the_idempotency_key()
     {
         var subject = BrokerTestContexts.Unique("orders");

@@ -32,6 +32,26 @@ public sealed class RabbitMqPublisherTests(RabbitMqServer rabbit) : IClassFixtur
         (await _channel!.QueueDeclareAsync(BrokerTestContexts.Unique("q"), durable: false, exclusive: false, autoDelete: false)).QueueName;
 
     [Fact]
+    public async Task Message_headers_carry_the_traceparent_and_tracestate_of_the_attempt_and_no_baggage()
+    {
+        var queue = await DeclareQueueAsync();
+        using var attempt = new TracedAttempt();
+
+        var outcome = await _executor.ExecuteAsync(
+            $$$"""{"broker": "rabbitmq", "connection": "{{{rabbit.ConnectionString()}}}", "topic": "{{{queue}}}", "message": "m", "headers": {"x-source": "metronome"}}""");
+
+        Assert.True(outcome.Succeeded, outcome.ErrorMessage);
+        var message = await _channel!.BasicGetAsync(queue, autoAck: true);
+        Assert.NotNull(message);
+        var headers = message.BasicProperties.Headers!;
+        Assert.Equal(attempt.TraceParent, Encoding.UTF8.GetString((byte[])headers["traceparent"]!));
+        Assert.Equal("metronome=t1", Encoding.UTF8.GetString((byte[])headers["tracestate"]!));
+        Assert.Equal("metronome", Encoding.UTF8.GetString((byte[])headers["x-source"]!));
+        Assert.False(headers.ContainsKey("baggage"));
+        Assert.False(headers.ContainsKey("Correlation-Context"));
+    }
+
+    [Fact]
     public async Task Message_reaches_the_bound_queue_persistent_with_headers_and_is_confirmed()
     {
         var queue = await DeclareQueueAsync();

@@ -22,6 +22,24 @@ public sealed class RedisPublisherTests(RedisServer redis) : IClassFixture<Redis
     }
 
     [Fact]
+    public async Task Stream_entry_carries_the_traceparent_of_the_attempt_as_a_field_and_no_baggage()
+    {
+        var key = BrokerTestContexts.Unique("traced");
+        using var attempt = new TracedAttempt();
+
+        var outcome = await _executor.ExecuteAsync(
+            $$"""{"broker": "redis", "connection": "{{redis.ConnectionString}}", "mode": "stream", "topic": "{{key}}", "message": "m"}""");
+
+        Assert.True(outcome.Succeeded, outcome.ErrorMessage);
+        var entry = Assert.Single(await _reader!.GetDatabase().StreamRangeAsync(key));
+        var fields = entry.Values.ToDictionary(v => v.Name.ToString(), v => v.Value.ToString());
+        Assert.Equal(attempt.TraceParent, fields["traceparent"]);
+        Assert.Equal("metronome=t1", fields["tracestate"]);
+        Assert.False(fields.ContainsKey("baggage"));
+        Assert.DoesNotContain(fields.Values, v => v.Contains("never-sent", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Stream_mode_adds_one_entry_with_the_rendered_message_idempotency_key_and_one_field_per_header()
     {
         var key = BrokerTestContexts.Unique("orders");

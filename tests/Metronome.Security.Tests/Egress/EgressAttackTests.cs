@@ -135,8 +135,9 @@ public sealed class EgressAttackTests(HostileServer server, EchoTarget target, S
         });
         await evil.CreateEventAsync("action", "host", new { url = $"http://{{{{secrets.HOST}}}}:{closed}/{{{{secrets.PATH}}}}" });
 
-        await evil.CreateJobAsync("echo", "action", "echo");
-        await evil.CreateJobAsync("host", "action", "host");
+        // One slot each, the next 5 s away: a claim delayed on a busy machine finds no later slot to fire instead (a skipped run).
+        await evil.CreateJobAsync("echo", "action", "echo", intervals: 5000);
+        await evil.CreateJobAsync("host", "action", "host", intervals: 5000);
         var echo = Assert.Single(await evil.WaitForFinishedRunsAsync("echo", 1));
         var host = Assert.Single(await evil.WaitForFinishedRunsAsync("host", 1));
         await Task.Delay(500); // the log line of a finished attempt may follow its record

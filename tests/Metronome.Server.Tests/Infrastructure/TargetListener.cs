@@ -39,7 +39,10 @@ public sealed class TargetListener : IAsyncDisposable
             using var reader = new StreamReader(http.Request.Body);
             var body = await reader.ReadToEndAsync();
             self!._requests.Enqueue(new ReceivedRequest(
-                http.Request.Method, http.Request.Path, http.Request.Headers["Idempotency-Key"].ToString(), http.Request.Headers["X-Token"].ToString(), body));
+                http.Request.Method, http.Request.Path, http.Request.Headers["Idempotency-Key"].ToString(), http.Request.Headers["X-Token"].ToString(), body)
+            {
+                Headers = http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            });
             if (int.TryParse(http.Request.Query["delay_ms"], out var delay)) await Task.Delay(delay);
             return Results.Ok(new { received = true });
         });
@@ -56,4 +59,8 @@ public sealed class TargetListener : IAsyncDisposable
     }
 }
 
-public sealed record ReceivedRequest(string Method, string Path, string IdempotencyKey, string Token, string Body);
+public sealed record ReceivedRequest(string Method, string Path, string IdempotencyKey, string Token, string Body)
+{
+    /// <summary>Every header, by name (case-insensitive).</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+}

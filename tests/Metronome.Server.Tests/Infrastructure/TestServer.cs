@@ -39,14 +39,20 @@ public sealed class TestServer : IAsyncDisposable
     public HttpClient Admin { get; }
 
     /// <summary>Starts a server. <paramref name="adminKey"/> null lets it generate one into the data directory.</summary>
-    public static async Task<TestServer> StartAsync(string? adminKey = AdminKeyValue, string? dataDirectory = null, IDictionary<string, string?>? settings = null)
+    /// <param name="configure">Called on the builder after the settings (tests add a log provider here).</param>
+    public static async Task<TestServer> StartAsync(string? adminKey = AdminKeyValue, string? dataDirectory = null, IDictionary<string, string?>? settings = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var ownsDirectory = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("metronome-server-tests-").FullName;
         var values = new Dictionary<string, string?> { ["METRONOME_DATA"] = dataDirectory, ["METRONOME_NODE"] = "test-node" };
         if (adminKey is not null) values["METRONOME_ADMIN_KEY"] = adminKey;
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) values[k] = v;
-        var app = MetronomeServer.Build(["--urls=http://127.0.0.1:0"], b => b.Configuration.AddInMemoryCollection(values));
+        var app = MetronomeServer.Build(["--urls=http://127.0.0.1:0"], b =>
+        {
+            b.Configuration.AddInMemoryCollection(values);
+            configure?.Invoke(b);
+        });
         await app.StartAsync();
         return new TestServer(app, dataDirectory, ownsDirectory);
     }
@@ -55,6 +61,8 @@ public sealed class TestServer : IAsyncDisposable
     /// Completes when the server's engine is idle (nothing due now, no attempt held, no outcome unwritten): from then on
     /// nothing happens until a command or the next due instant. The signal tests await instead of sleeping.
     /// </summary>
+    public IServiceProvider Services => _app.Services;
+
     public Task WaitForEngineIdleAsync() =>
         _app.Services.GetRequiredService<Metronome.Core.Engine.EngineProbe>().WaitForIdleAsync().WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -132,6 +140,14 @@ public static class TestApi
         var definition = JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["method"] = "POST", ["url"] = url.ToString() });
         var response = await client.PostAsync(Routes.Events(product),
             Json(new ProductEvent { Type = "action", Tag = tag ?? Unique("ev"), Name = "Call target", Definition = definition }));
+        await response.ExpectAsync(201);
+        return await response.ReadAsync<ProductEvent>();
+    }
+
+    public static async Task<ProductEvent> CreateEventAsync(this HttpClient client, string product, string type, string tag, object definition)
+    {
+        var response = await client.PostAsync(Routes.Events(product),
+            Json(new ProductEvent { Type = type, Tag = tag, Name = tag, Definition = JsonSerializer.SerializeToElement(definition) }));
         await response.ExpectAsync(201);
         return await response.ReadAsync<ProductEvent>();
     }

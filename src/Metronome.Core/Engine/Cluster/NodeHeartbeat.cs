@@ -7,6 +7,10 @@ namespace Metronome.Core.Engine.Cluster;
 internal sealed class NodeHeartbeat(IClusterStore cluster, string node, ClusterOptions options, TimeProvider time, ILogger logger) : EngineService(logger)
 {
     private bool _failing;
+    private int _liveNodes; // 0: not counted yet
+
+    /// <summary>Live nodes of the cluster as counted after this node's last heartbeat; null before the first count.</summary>
+    public int? LiveNodes => Volatile.Read(ref _liveNodes) is > 0 and var n ? n : null;
 
     protected override async Task RunAsync(CancellationToken stop)
     {
@@ -15,6 +19,7 @@ internal sealed class NodeHeartbeat(IClusterStore cluster, string node, ClusterO
             try
             {
                 await cluster.HeartbeatAsync(node, stop);
+                if (await cluster.CountLiveNodesAsync(options.NodeTimeout, stop) is { } live) Volatile.Write(ref _liveNodes, Math.Max(live, 1));
                 if (_failing) Logger.LogInformation("Heartbeats of node {Node} recorded again", node);
                 _failing = false;
             }

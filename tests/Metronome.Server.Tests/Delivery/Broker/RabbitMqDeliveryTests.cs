@@ -32,6 +32,9 @@ public sealed class RabbitMqDeliveryTests(ServerFixture fixture, RabbitMqServer 
             // The client adds x-dotnet-pub-seq-no to correlate returns with publishes; the definition's headers are all there.
             var headers = m.BasicProperties.Headers!.Where(h => !h.Key.StartsWith("x-dotnet-", StringComparison.Ordinal))
                 .ToDictionary(h => h.Key, h => Encoding.UTF8.GetString((byte[])h.Value!));
+            // The server traces every attempt: the message also carries its W3C traceparent (docs/telemetry.md).
+            Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", headers.GetValueOrDefault("traceparent"));
+            headers.Remove("traceparent");
             Assert.Equal(BrokerDelivery.ExpectedHeaders(job), headers);
         });
         Assert.Equal(runs.Select(r => $"{product}/{job}/{r.Slot}").Order(StringComparer.Ordinal),

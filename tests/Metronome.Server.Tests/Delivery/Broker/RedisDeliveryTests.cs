@@ -27,7 +27,9 @@ public sealed class RedisDeliveryTests(ServerFixture fixture, RedisServer redis)
         Assert.Equal(BrokerDelivery.ExpectedMessages(runs, job, 3), entries.Select(e => e["message"].ToString()).Order(StringComparer.Ordinal));
         Assert.All(entries, e =>
         {
-            Assert.Equal(["message", "idempotency_key", "x-source", "x-job"], e.Values.Select(v => v.Name.ToString()));
+            // The server traces every attempt: the entry also carries its W3C traceparent, last (docs/telemetry.md).
+            Assert.Equal(["message", "idempotency_key", "x-source", "x-job", "traceparent"], e.Values.Select(v => v.Name.ToString()));
+            Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", e["traceparent"].ToString());
             Assert.Equal("metronome", e["x-source"].ToString());
             Assert.Equal(job, e["x-job"].ToString());
         });
