@@ -5,6 +5,7 @@ using Metronome.Events;
 using Metronome.Server.Api;
 using Metronome.Server.Dashboard;
 using Metronome.Server.Hosting;
+using Metronome.Server.OpenApi;
 using Metronome.Storage.Postgres;
 using Metronome.Storage.Sqlite;
 using Microsoft.AspNetCore.DataProtection;
@@ -120,7 +121,7 @@ public static class MetronomeServer
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddSingleton<ServerMetrics>();
         services.AddApiKeyAuthorization();
-        services.AddOpenApi();
+        services.AddApiReference();
     }
 
     private static void UsePipeline(WebApplication app)
@@ -134,14 +135,14 @@ public static class MetronomeServer
                 if (http.Request.Path.StartsWithSegments("/api")) metrics.RequestAnswered(http.Request.Method, http.Response.StatusCode);
             }
         });
-        app.UseSecurityHeaders(DashboardEndpoints.ContentSecurityPolicy);
+        app.UseSecurityHeaders(http => ApiReference.IsDocsRequest(http) ? ApiReference.ContentSecurityPolicy(http) : DashboardEndpoints.ContentSecurityPolicy);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDotSegmentRefusal();
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapOpenApi();
+        app.MapApiReference();
         app.MapDashboard();
         app.MapOperations();
 
