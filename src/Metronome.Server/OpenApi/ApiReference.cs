@@ -45,15 +45,17 @@ internal static class ApiReference
     public static bool IsDocsRequest(HttpContext http) => http.Request.Path.StartsWithSegments(DocsPath);
 
     /// <summary>
-    /// The policy of the reference page: its scripts only by this response's nonce (Scalar's page and its embedded
-    /// bundle), the document and "try it" calls to this origin only. Scalar sets styles from script, hence
-    /// <c>'unsafe-inline'</c> for styles on this page alone; the dashboard's policy is untouched.
+    /// The policy of the reference page: its scripts only from this origin and by this response's nonce (Scalar's page
+    /// and its embedded bundle; no <c>unsafe-inline</c> or <c>unsafe-eval</c> for scripts), the document and "try it"
+    /// calls to this origin only, nothing from another origin. Scalar's components inject <c>&lt;style&gt;</c> elements
+    /// without a nonce (a stricter style-src leaves the page unstyled), hence <c>'unsafe-inline'</c> for styles on this
+    /// page alone; the dashboard's policy is untouched.
     /// </summary>
     public static string ContentSecurityPolicy(HttpContext http)
     {
         var nonce = http.Items[ScalarOptions.NonceHttpContextItemKey] as string;
         var scripts = nonce is null ? "'self'" : $"'self' 'nonce-{nonce}'";
-        return $"default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; "
-            + "font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+        return $"default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self'; "
+            + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
     }
 }
