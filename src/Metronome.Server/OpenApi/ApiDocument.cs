@@ -37,8 +37,9 @@ internal sealed class ApiDocument : IOpenApiDocumentTransformer
 
     private static async Task AddSchemaAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, string id, Type type, CancellationToken ct)
     {
-        if (document.Components!.Schemas!.ContainsKey(id)) return;
-        var schema = await context.GetOrCreateSchemaAsync(type, null, ct);
+        // Endpoints that declare ProducesProblem have made the component already; either way it is completed here.
+        var schemas = document.Components!.Schemas!;
+        var schema = schemas.TryGetValue(id, out var existing) && existing is OpenApiSchema made ? made : await context.GetOrCreateSchemaAsync(type, null, ct);
         // As the server writes it: status and title always, the request's trace id, and room for extensions.
         schema.AdditionalPropertiesAllowed = true;
         schema.Properties ??= new Dictionary<string, IOpenApiSchema>();
@@ -48,7 +49,7 @@ internal sealed class ApiDocument : IOpenApiDocumentTransformer
         if (schema.Properties.TryGetValue("errors", out var errors) && errors is OpenApiSchema errorMap)
             errorMap.Description ??= "Each invalid field (snake_case, dotted for nesting) with its messages.";
         schema.Required = new HashSet<string> { "status", "title" };
-        document.Components.Schemas[id] = schema;
+        schemas[id] = schema;
     }
 
     private static void MakeOperationIdsUnique(OpenApiDocument document)

@@ -59,7 +59,7 @@ internal sealed class ContractSchemas : IOpenApiDocumentTransformer
             Enums = { ["status"] = WireSchemas.RunStatus },
             AnyJson = { ["output"] = "What the event returned (JSON), truncated to 16 KiB." },
         },
-        new(nameof(RunError)) { ReadOnly = ["message", "kind"], Enums = { ["kind"] = WireSchemas.ErrorKind } },
+        new(nameof(RunError)) { Enums = { ["kind"] = WireSchemas.ErrorKind } },
         new(nameof(BulkJobsRequest)) { Required = ["items"] },
         new(nameof(BulkJobsResponse)) { Required = ["items"] },
         new(nameof(BulkJobResult)) { Required = ["tag", "status"] },
