@@ -10,12 +10,12 @@ internal static class OperationsEndpoints
 {
     public static void MapOperations(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", GetHealthAsync).WithTags("Operations").WithSummary("Health of the node and its store")
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        app.MapGet("/metrics", GetMetrics).WithTags("Operations").WithSummary("Prometheus metrics");
+        app.MapGet("/healthz", HealthAsync).WithTags("Operations");
+        app.MapGet("/metrics", (ServerMetrics metrics) => TypedResults.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"))
+            .WithTags("Operations");
     }
 
-    private static async Task<Results<Ok<HealthStatus>, ProblemHttpResult>> GetHealthAsync(CatalogService catalog, ILogger<HealthStatus> logger, CancellationToken ct)
+    private static async Task<Results<Ok<HealthStatus>, ProblemHttpResult>> HealthAsync(CatalogService catalog, ILogger<HealthStatus> logger, CancellationToken ct)
     {
         try
         {
@@ -33,8 +33,6 @@ internal static class OperationsEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable", detail: "The store does not answer.");
         }
     }
-
-    private static IResult GetMetrics(ServerMetrics metrics) => TypedResults.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
 
     internal sealed record HealthStatus(string Status);
 }
