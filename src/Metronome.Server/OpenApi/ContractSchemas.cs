@@ -62,7 +62,7 @@ internal sealed class ContractSchemas : IOpenApiDocumentTransformer
         new(nameof(RunError)) { Enums = { ["kind"] = WireSchemas.ErrorKind } },
         new(nameof(BulkJobsRequest)) { Required = ["items"] },
         new(nameof(BulkJobsResponse)) { Required = ["items"] },
-        new(nameof(BulkJobResult)) { Required = ["tag", "status"] },
+        new(nameof(BulkJobResult)) { Required = ["status"] }, // an item without a valid tag has none
     ];
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
