@@ -5,6 +5,7 @@ using Metronome.Events;
 using Metronome.Server.Api;
 using Metronome.Server.Dashboard;
 using Metronome.Server.Hosting;
+using Metronome.Server.OpenApi;
 using Metronome.Storage.Postgres;
 using Metronome.Storage.Sqlite;
 using Microsoft.AspNetCore.DataProtection;
@@ -124,12 +125,12 @@ public static class MetronomeServer
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddApiKeyAuthorization();
-        services.AddOpenApi();
+        services.AddApiReference();
     }
 
     private static void UsePipeline(WebApplication app)
     {
-        app.UseSecurityHeaders(DashboardEndpoints.ContentSecurityPolicy);
+        app.UseSecurityHeaders(http => ApiReference.IsDocsRequest(http) ? ApiReference.ContentSecurityPolicy(http) : DashboardEndpoints.ContentSecurityPolicy);
         app.UseMetricsEndpoint();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -137,7 +138,7 @@ public static class MetronomeServer
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapOpenApi();
+        app.MapApiReference();
         app.MapDashboard();
         app.MapOperations();
 

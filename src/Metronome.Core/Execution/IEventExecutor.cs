@@ -65,6 +65,8 @@ public static class ErrorKinds
     public const string EgressDenied = "egress_denied";
     /// <summary>The process running the attempt ended (a function's worker: stack overflow, out of memory, killed).</summary>
     public const string Crashed = "crashed";
+    /// <summary>A <c>skipped</c> run: the previous execution was still running (<c>overlap: skip</c>).</summary>
+    public const string Overlap = "overlap";
 }
 
 /// <summary>Decrypts and encrypts product secrets (Data Protection in the server).</summary>

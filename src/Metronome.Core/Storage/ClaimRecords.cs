@@ -1,3 +1,4 @@
+using Metronome.Core.Execution;
 using Metronome.Core.Jobs;
 using Metronome.Core.Runs;
 using Metronome.Core.Scheduling;
@@ -40,7 +41,7 @@ internal static class ClaimRecords
         Node = node,
         Status = RunStatus.Skipped,
         ErrorMessage = "the previous execution was still running, or a later slot fired instead (overlap: skip)",
-        ErrorKind = "overlap",
+        ErrorKind = ErrorKinds.Overlap,
         SkippedCount = count,
     };
 

@@ -1,5 +1,6 @@
 using Metronome.Contracts;
 using Metronome.Core.Jobs;
+using Metronome.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Metronome.Server.Api;
@@ -13,25 +14,29 @@ internal static class JobsEndpoints
     public static void MapJobs(this RouteGroupBuilder api)
     {
         var jobs = api.MapGroup("/products/{product}/jobs").WithTags("Jobs");
-        jobs.MapPost("/", CreateAsync).Accepts<ProductJob>("application/json");
-        jobs.MapGet("/", ListAsync);
-        jobs.MapGet("/{tag}", GetAsync);
-        jobs.MapPatch("/{tag}", UpdateAsync).Accepts<ProductJobUpdate>("application/json", "application/merge-patch+json");
-        jobs.MapDelete("/{tag}", DeleteAsync);
-        jobs.MapPost("/{tag}/pause", PauseAsync);
-        jobs.MapPost("/{tag}/resume", ResumeAsync);
-        jobs.MapPost("/{tag}/trigger", TriggerAsync);
-        api.MapPost("/products/{product}/jobs:bulk", CreateManyAsync).WithTags("Jobs").Accepts<BulkJobsRequest>("application/json");
+        jobs.MapPost("/", CreateJobAsync).Accepts<ProductJob>("application/json").ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Create a job").WithDescription("Creates a job executing an existing event of the product; 409 when the tag is taken.");
+        jobs.MapGet("/", ListJobsAsync).WithSummary("List jobs").QueryEnum("status", WireSchemas.JobStatus, "Only jobs with this status.");
+        jobs.MapGet("/{tag}", GetJobAsync).WithSummary("Get a job");
+        jobs.MapPatch("/{tag}", UpdateJobAsync).Accepts<ProductJobUpdate>("application/json", "application/merge-patch+json")
+            .WithSummary("Update a job").WithDescription("Changes only the fields given; takes effect at once (a new intervals re-anchors).");
+        jobs.MapDelete("/{tag}", DeleteJobAsync).WithSummary("Delete a job");
+        jobs.MapPost("/{tag}/pause", PauseJobAsync).WithSummary("Pause a job");
+        jobs.MapPost("/{tag}/resume", ResumeJobAsync).WithSummary("Resume a job").WithDescription("The next slot is the next grid point after now.");
+        jobs.MapPost("/{tag}/trigger", TriggerJobAsync).WithSummary("Trigger a job now")
+            .WithDescription("One extra execution at once, outside the grid, counted in executions_done.");
+        api.MapPost("/products/{product}/jobs:bulk", CreateJobsInBulkAsync).WithTags("Jobs").Accepts<BulkJobsRequest>("application/json")
+            .WithSummary("Create jobs in bulk").WithDescription("1–1,000 jobs; each item succeeds or fails on its own (status 201, 400 or 409).");
     }
 
-    private static async Task<Created<ProductJob>> CreateAsync(string product, HttpRequest request, JobService jobs, CancellationToken ct)
+    private static async Task<Created<ProductJob>> CreateJobAsync(string product, HttpRequest request, JobService jobs, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync<ProductJob>(request, ct);
         var job = await jobs.CreateAsync(product, body, ct);
         return TypedResults.Created(Routes.Job(product, job.Tag), job.ToContract());
     }
 
-    private static async Task<Ok<BulkJobsResponse>> CreateManyAsync(string product, HttpRequest request, JobService jobs, CancellationToken ct)
+    private static async Task<Ok<BulkJobsResponse>> CreateJobsInBulkAsync(string product, HttpRequest request, JobService jobs, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync<BulkJobsRequest>(request, ct);
         var outcomes = await jobs.CreateManyAsync(product, body.Items, ct);
@@ -48,35 +53,35 @@ internal static class JobsEndpoints
         return TypedResults.Ok(new BulkJobsResponse { Items = items });
     }
 
-    private static async Task<Ok<Page<ProductJob>>> ListAsync(
+    private static async Task<Ok<Page<ProductJob>>> ListJobsAsync(
         string product, string? status, string? limit, string? cursor, JobService jobs, CancellationToken ct)
     {
         var page = await jobs.ListAsync(product, status, JsonBody.QueryInt(limit, "limit"), cursor, ct);
         return TypedResults.Ok(page.ToContract());
     }
 
-    private static async Task<Ok<ProductJob>> GetAsync(string product, string tag, JobService jobs, CancellationToken ct) =>
+    private static async Task<Ok<ProductJob>> GetJobAsync(string product, string tag, JobService jobs, CancellationToken ct) =>
         TypedResults.Ok((await jobs.GetAsync(product, tag, ct)).ToContract());
 
-    private static async Task<Ok<ProductJob>> UpdateAsync(string product, string tag, HttpRequest request, JobService jobs, CancellationToken ct)
+    private static async Task<Ok<ProductJob>> UpdateJobAsync(string product, string tag, HttpRequest request, JobService jobs, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync<ProductJobUpdate>(request, ct);
         return TypedResults.Ok((await jobs.UpdateAsync(product, tag, body, ct)).ToContract());
     }
 
-    private static async Task<NoContent> DeleteAsync(string product, string tag, JobService jobs, CancellationToken ct)
+    private static async Task<NoContent> DeleteJobAsync(string product, string tag, JobService jobs, CancellationToken ct)
     {
         await jobs.DeleteAsync(product, tag, ct);
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<ProductJob>> PauseAsync(string product, string tag, JobService jobs, CancellationToken ct) =>
+    private static async Task<Ok<ProductJob>> PauseJobAsync(string product, string tag, JobService jobs, CancellationToken ct) =>
         TypedResults.Ok((await jobs.PauseAsync(product, tag, ct)).ToContract());
 
-    private static async Task<Ok<ProductJob>> ResumeAsync(string product, string tag, JobService jobs, CancellationToken ct) =>
+    private static async Task<Ok<ProductJob>> ResumeJobAsync(string product, string tag, JobService jobs, CancellationToken ct) =>
         TypedResults.Ok((await jobs.ResumeAsync(product, tag, ct)).ToContract());
 
-    private static async Task<Accepted<JobRun>> TriggerAsync(string product, string tag, JobService jobs, CancellationToken ct)
+    private static async Task<Accepted<JobRun>> TriggerJobAsync(string product, string tag, JobService jobs, CancellationToken ct)
     {
         var run = await jobs.TriggerAsync(product, tag, ct);
         return TypedResults.Accepted(Routes.Run(product, run.Id), run.ToContract());

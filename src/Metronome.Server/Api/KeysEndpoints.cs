@@ -9,10 +9,11 @@ internal static class KeysEndpoints
 {
     public static void MapKeys(this RouteGroupBuilder api)
     {
-        api.MapPost("/products/{product}/keys", CreateAsync).AdminOnly().WithTags("Keys");
+        api.MapPost("/products/{product}/keys", CreateKeyAsync).AdminOnly().WithTags("Keys").ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Create a product key").WithDescription("The key is shown in this answer only; it is stored hashed.");
     }
 
-    private static async Task<Created<ProductKey>> CreateAsync(string product, CatalogService catalog, CancellationToken ct)
+    private static async Task<Created<ProductKey>> CreateKeyAsync(string product, CatalogService catalog, CancellationToken ct)
     {
         var key = await catalog.CreateKeyAsync(product, ct);
         return TypedResults.Created((string?)null, key);

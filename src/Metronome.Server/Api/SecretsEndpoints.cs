@@ -9,10 +9,11 @@ internal static class SecretsEndpoints
 {
     public static void MapSecrets(this RouteGroupBuilder api)
     {
-        api.MapPut("/products/{product}/secrets/{name}", PutAsync).WithTags("Secrets").Accepts<SecretValue>("application/json");
+        api.MapPut("/products/{product}/secrets/{name}", PutSecretAsync).WithTags("Secrets").Accepts<SecretValue>("application/json")
+            .WithSummary("Set a secret").WithDescription("Stored encrypted; the value is never returned.");
     }
 
-    private static async Task<NoContent> PutAsync(string product, string name, HttpRequest request, CatalogService catalog, CancellationToken ct)
+    private static async Task<NoContent> PutSecretAsync(string product, string name, HttpRequest request, CatalogService catalog, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync<SecretValue>(request, ct);
         await catalog.PutSecretAsync(product, name, body, ct);

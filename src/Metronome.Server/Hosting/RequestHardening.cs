@@ -10,8 +10,11 @@ namespace Metronome.Server.Hosting;
 /// </summary>
 internal static class RequestHardening
 {
-    /// <summary>Adds the headers, whatever writes the response (endpoints, the exception handler, status pages).</summary>
-    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app, string contentSecurityPolicy) => app.Use((http, next) =>
+    /// <summary>
+    /// Adds the headers, whatever writes the response (endpoints, the exception handler, status pages). The policy is
+    /// chosen per request when the response starts (the API reference page has its own, with a per-response nonce).
+    /// </summary>
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app, Func<HttpContext, string> contentSecurityPolicy) => app.Use((http, next) =>
     {
         http.Response.OnStarting(() =>
         {
@@ -19,7 +22,7 @@ internal static class RequestHardening
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.ContentSecurityPolicy = contentSecurityPolicy;
+            headers.ContentSecurityPolicy = contentSecurityPolicy(http);
             return Task.CompletedTask;
         });
         return next(http);
