@@ -95,7 +95,7 @@ async function route() {
 async function pickProduct() {
   const view = clear($("view"));
   view.append(h("h2", null, "Products"));
-  const page = await api("GET", "/products?limit=1000").catch((e) => { showError(e); return { items: [] }; });
+  const page = await api("GET", "/products").catch((e) => { showError(e); return { items: [] }; });
   const items = page.items || page;
   if (!items.length) { view.append(h("p", { class: "muted" }, "No products yet. Create one with the API or the CLI.")); return; }
   view.append(h("div", { class: "products", id: "products" }, items.map((p) =>
