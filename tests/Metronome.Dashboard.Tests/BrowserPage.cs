@@ -31,9 +31,9 @@ public sealed class BrowserPage(IBrowserContext context, IPage page) : IAsyncDis
     /// <summary>Goes to a view of the dashboard by its hash (e.g. <c>#/p/shop/jobs</c>).</summary>
     public Task GoAsync(string hash) => Page.GotoAsync("/" + hash);
 
-    /// <summary>Saves a full-page screenshot as <c>name.png</c> in the test output's screenshot folder.</summary>
-    public Task ScreenshotAsync(string name) =>
-        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardServer.ScreenshotDirectory, name + ".png"), FullPage = true });
+    /// <summary>Saves a screenshot (the whole page, or what a 1,280 × 900 window shows) as <c>name.png</c> in the test output's screenshot folder.</summary>
+    public Task ScreenshotAsync(string name, bool fullPage = true) =>
+        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardServer.ScreenshotDirectory, name + ".png"), FullPage = fullPage });
 
     /// <summary>No script error and no Content-Security-Policy violation so far (error answers of the API excepted).</summary>
     public void AssertNoScriptErrors()

@@ -134,7 +134,7 @@ public sealed class JobScenarios(DashboardServer server)
         var rows = page.Locator("#jobs tbody tr");
         await Expect(rows).ToHaveCountAsync(25);
         await browser.AssertNoHorizontalOverflowAsync();
-        await browser.ScreenshotAsync("jobs");
+        await browser.ScreenshotAsync("jobs", fullPage: false);
 
         await page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Next page" }).ClickAsync();
         await Expect(rows).ToHaveCountAsync(3);

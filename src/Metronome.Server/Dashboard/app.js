@@ -1,6 +1,6 @@
 // The dashboard's shell: session (sign-in / sign-out), product choice, navigation and a hash router over the views.
 import { api, ApiError, onUnauthorized } from "./api.js";
-import { $, h, clear, append } from "./dom.js";
+import { $, h, clear, append, fill } from "./dom.js";
 import { overview } from "./view-overview.js";
 import { jobs, jobDetail } from "./view-jobs.js";
 import { jobForm } from "./view-jobform.js";
@@ -128,7 +128,7 @@ function signIn(message) {
       error.textContent = e instanceof ApiError && e.status === 401 ? "That key is not valid." : (e.message || String(e));
     }
   });
-  clear($("view")).append(form);
+  fill($("view"), form);
   key.focus();
 }
 

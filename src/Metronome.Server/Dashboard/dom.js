@@ -25,6 +25,9 @@ export const $ = (id) => document.getElementById(id);
 
 export function clear(el) { el.replaceChildren(); return el; }
 
+/** Replaces the children of el (null, undefined and false children are left out, as in h). */
+export function fill(el, ...children) { el.replaceChildren(); return append(el, children); }
+
 /** A table with a header row; rows are arrays of cells (nodes or text) or ready <tr> elements; widths are CSS widths per column. */
 export function table(headers, rows, widths) {
   // Widths are set through the CSSOM (allowed by the CSP's style-src 'self'), never as style attributes in markup.

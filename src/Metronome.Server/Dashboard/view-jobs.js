@@ -1,6 +1,6 @@
 // Jobs: a searchable, filterable, paged list with actions, and one job's detail with its runs.
 import { api, paths, query } from "./api.js";
-import { h, clear, table, td, link, button, confirmButton } from "./dom.js";
+import { h, clear, table, td, link, button, confirmButton, fill } from "./dom.js";
 import { duration, relative, when, executions } from "./format.js";
 
 const list = { q: "", status: "", cursors: [null] };   // kept while the user moves between pages of the dashboard
@@ -54,11 +54,11 @@ export async function jobs(c) {
         td(jobActions(c, job, async (label) => { c.flash(`${label}: ${job.tag}`, "info"); await load(); }), "actions"));
       return tr;
     });
-    clear(body).append(rows.length
+    fill(body, rows.length
       ? table(["Tag", "Name", "Status", "Every", "Executions", "Next run", "Last run", ""], rows,
-        ["15%", "17%", "11%", "10%", "9%", "10%", "9%", "19%"])
+        ["14%", "16%", "10%", "10%", "9%", "10%", "9%", "22%"])
       : h("p", { class: "muted", id: "no-jobs" }, list.q || list.status ? "No job matches." : "No jobs yet."));
-    clear(pager).append(
+    fill(pager,
       list.cursors.length > 1 ? button("First page", () => { list.cursors = [null]; load(); }) : null,
       page.next_cursor ? button("Next page", () => { list.cursors.push(page.next_cursor); load(); }) : null,
       h("span", { class: "muted" }, `page ${list.cursors.length}`));
@@ -101,7 +101,7 @@ export async function jobDetail(c, tag) {
     let page;
     try { page = await api("GET", paths.jobRuns(c.product, tag) + "?limit=50"); } catch (e) { c.showError(e); return; }
     if (!c.current()) return;
-    clear(runs).append(runTable(c, page.items, false));
+    fill(runs, runTable(c, page.items, false));
   };
   await load();
   c.every(5000, load);

@@ -1,6 +1,6 @@
 // Nodes: the members of the cluster (one on SQLite), which one leads, and how fresh each heartbeat is.
 import { api } from "./api.js";
-import { h, clear, table, td } from "./dom.js";
+import { h, clear, table, td, fill } from "./dom.js";
 import { duration, when } from "./format.js";
 
 export async function nodes(c) {
@@ -14,7 +14,7 @@ export async function nodes(c) {
       td(n.id), td(n.leader ? h("strong", { class: "leader" }, "leader") : "member"),
       td(n.present === false ? h("span", { class: "run-failed" }, "absent") : h("span", { class: "status-active" }, "present")),
       td(when(n.started_at)), td(when(n.heartbeat_at)), td(duration(n.heartbeat_age_ms), "heartbeat-age")));
-    clear(body).append(
+    fill(body,
       h("p", null, "Leader: ", h("strong", { id: "leader" }, answer.leader ?? "none")),
       rows.length ? table(["Node", "Role", "Presence", "Started", "Heartbeat", "Heartbeat age"], rows, ["24%", "10%", "11%", "20%", "20%", "15%"])
         : h("p", { class: "muted" }, "No nodes."));

@@ -1,6 +1,6 @@
 // Run detail (status, output, error, every attempt of the slot, re-run) and the failures of a whole product.
 import { api, paths, query } from "./api.js";
-import { h, clear, button } from "./dom.js";
+import { h, clear, button, fill } from "./dom.js";
 import { duration, when } from "./format.js";
 import { runTable } from "./view-jobs.js";
 
@@ -41,7 +41,7 @@ export async function runDetail(c, id) {
     try { page = await api("GET", paths.jobRuns(c.product, run.job_tag) + query({ slot: run.slot, limit: 100 })); } catch (e) { c.showError(e); return; }
     if (!c.current()) return;
     const items = [...page.items].sort((a, b) => a.attempt - b.attempt);
-    clear(attempts).append(runTable(c, items, false));
+    fill(attempts, runTable(c, items, false));
   };
   await load();
   // A run still in flight changes: look again until it ends.
@@ -65,8 +65,8 @@ export async function failures(c) {
     try { page = await api("GET", paths.runs(c.product) + query({ status: FAILED, limit: 50, cursor: cursors[cursors.length - 1] })); }
     catch (e) { c.showError(e); return; }
     if (!c.current()) return;
-    clear(body).append(page.items.length ? runTable(c, page.items, true) : h("p", { class: "muted", id: "no-failures" }, "No failed runs."));
-    clear(pager).append(
+    fill(body, page.items.length ? runTable(c, page.items, true) : h("p", { class: "muted", id: "no-failures" }, "No failed runs."));
+    fill(pager,
       cursors.length > 1 ? button("First page", () => { cursors.length = 1; load(); }) : null,
       page.next_cursor ? button("Next page", () => { cursors.push(page.next_cursor); load(); }) : null);
   };

@@ -1,6 +1,6 @@
 // Secrets: names and when each was last set. Values are write-only: the API never returns one and the page never shows one.
 import { api, paths, ApiError } from "./api.js";
-import { h, clear, table, td, confirmButton } from "./dom.js";
+import { h, clear, table, td, confirmButton, fill } from "./dom.js";
 import { field, input, showErrors, clearErrors } from "./form.js";
 import { when } from "./format.js";
 
@@ -27,7 +27,7 @@ export async function secrets(c) {
           catch (e) { c.showError(e); }
           await load();
         })), "actions")));
-    clear(list).append(rows.length ? table(["Name", "Updated", ""], rows, ["40%", "30%", "30%"]) : h("p", { class: "muted" }, "No secrets yet."));
+    fill(list, rows.length ? table(["Name", "Updated", ""], rows, ["40%", "30%", "30%"]) : h("p", { class: "muted" }, "No secrets yet."));
   };
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
