@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Metronome.Testing.Peers;
 using static Microsoft.Playwright.Assertions;
 
 namespace Metronome.Dashboard.Tests;
@@ -148,6 +149,33 @@ public sealed class JobScenarios(DashboardServer server)
         await Expect(rows).ToHaveCountAsync(1);
         await Expect(rows.First).ToHaveAttributeAsync("data-job", "sync-01-with-a-rather-long-tag-for-the-column");
         await browser.AssertNoHorizontalOverflowAsync();
+        browser.AssertNoScriptErrors();
+    }
+
+    [Fact]
+    public async Task A_run_in_flight_shows_as_running_in_the_list()
+    {
+        // A target that accepts the connection and never answers keeps the run in flight until its timeout.
+        await using var silent = new SilentServer();
+        var (product, key) = await server.CreateProductAsync("running");
+        await server.SendAsync(HttpMethod.Post, $"/api/products/{product}/events", new
+        {
+            type = "action", tag = "hang", name = "Hang",
+            definition = new { method = "GET", url = $"http://127.0.0.1:{silent.Port}/", timeout_ms = 60_000 },
+        });
+        await server.CreateJobAsync(product, new { name = "Slow", tag = "slow", event_type = "action", event_tag = "hang",
+            executions = 0, intervals = 3_600_000, timeout_ms = 60_000 });
+        await server.CreateJobAsync(product, new { name = "Idle", tag = "idle", event_type = "action", event_tag = "hang",
+            executions = 0, intervals = 3_600_000 });
+        await using var browser = await server.NewPageAsync();
+        var page = browser.Page;
+        await browser.SignInAsync(key, $"#/p/{product}/jobs");
+        await Expect(page.Locator("#jobs tr[data-job='slow']")).ToBeVisibleAsync();
+        await Expect(page.Locator("#jobs tr[data-job='slow'] .running")).ToHaveCountAsync(0);
+
+        await server.SendAsync(HttpMethod.Post, $"/api/products/{product}/jobs/slow/trigger");
+        await Expect(page.Locator("#jobs tr[data-job='slow'] .running")).ToHaveTextAsync("running");
+        await Expect(page.Locator("#jobs tr[data-job='idle'] .running")).ToHaveCountAsync(0);
         browser.AssertNoScriptErrors();
     }
 }

@@ -25,7 +25,7 @@ export async function events(c) {
     td(h("div", { class: "actions" }, confirmButton("Delete", "Really delete?", async () => {
       try { await api("DELETE", paths.event(c.product, e.type, e.tag)); c.flash(`Deleted ${e.tag}.`, "info"); await events(Object.assign(c, { view: clear(c.view) })); }
       catch (err) { c.showError(err); }
-    })), "actions")));
+    })), "col-actions")));
   body.append(rows.length ? table(["Type", "Tag", "Name", "Updated", ""], rows, ["16%", "22%", "30%", "20%", "12%"])
     : h("p", { class: "muted" }, "No events yet: a job needs one."));
 }

@@ -51,12 +51,12 @@ export async function jobs(c) {
         td(duration(job.intervals), "interval"), td(executions(job)),
         td(h("span", { title: when(job.next_run_at) }, relative(job.next_run_at)), "next-run"),
         td(job.last_run_status ? h("span", { class: `run-${job.last_run_status}`, title: when(job.last_run_at) }, job.last_run_status) : "—"),
-        td(jobActions(c, job, async (label) => { c.flash(`${label}: ${job.tag}`, "info"); await load(); }), "actions"));
+        td(jobActions(c, job, async (label) => { c.flash(`${label}: ${job.tag}`, "info"); await load(); }), "col-actions"));
       return tr;
     });
     fill(body, rows.length
       ? table(["Tag", "Name", "Status", "Every", "Executions", "Next run", "Last run", ""], rows,
-        ["14%", "16%", "10%", "10%", "9%", "10%", "9%", "22%"])
+        ["14%", "14%", "10%", "9%", "8%", "10%", "9%", "26%"])
       : h("p", { class: "muted", id: "no-jobs" }, list.q || list.status ? "No job matches." : "No jobs yet."));
     fill(pager,
       list.cursors.length > 1 ? button("First page", () => { list.cursors = [null]; load(); }) : null,

@@ -26,7 +26,7 @@ export async function secrets(c) {
           try { await api("DELETE", paths.secret(c.product, s.name)); c.flash(`Deleted ${s.name}.`, "info"); }
           catch (e) { c.showError(e); }
           await load();
-        })), "actions")));
+        })), "col-actions")));
     fill(list, rows.length ? table(["Name", "Updated", ""], rows, ["40%", "30%", "30%"]) : h("p", { class: "muted" }, "No secrets yet."));
   };
   form.addEventListener("submit", async (e) => {
