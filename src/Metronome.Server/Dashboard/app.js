@@ -9,7 +9,7 @@ import { events, eventForm } from "./view-events.js";
 import { secrets } from "./view-secrets.js";
 import { nodes } from "./view-nodes.js";
 
-const state = { session: null, timers: [], generation: 0 };
+const state = { session: null, timers: [], generation: 0, note: null };
 
 const routes = [
   [/^overview$/, overview],
@@ -42,7 +42,11 @@ function context(product) {
     session: state.session,
     view: clear($("view")),
     base: `#/p/${encodeURIComponent(product)}/`,
-    go: (hash) => { location.hash = hash; },
+    // Navigates; note is shown as an info line on the next page (a flash before the hash changes would be cleared).
+    go: (hash, note) => {
+      state.note = note || null;
+      if (location.hash === hash) route(); else location.hash = hash;
+    },
     flash,
     showError,
     // True while this view is still the one shown (an answer arriving after navigation is dropped).
@@ -70,7 +74,8 @@ function renderNav(product) {
 async function route() {
   stopTimers();
   state.generation++;
-  flash(null);
+  flash(state.note, "info");
+  state.note = null;
   if (!state.session) return signIn();
   const hash = location.hash.replace(/^#\/?/, "");
   const m = /^p\/([^/]+)\/?(.*)$/.exec(hash);

@@ -60,8 +60,7 @@ export async function eventForm(c, type, tag) {
     try {
       if (ev) await api("PATCH", paths.event(c.product, ev.type, ev.tag), { name: f.name.value, definition });
       else await api("POST", paths.events(c.product), { type: f.type.value, tag: f.tag.value.trim(), name: f.name.value, definition });
-      c.go(c.base + "events");
-      c.flash(ev ? `Saved ${ev.tag}.` : `Created ${f.tag.value.trim()}.`, "info");
+      c.go(c.base + "events", ev ? `Saved ${ev.tag}.` : `Created ${f.tag.value.trim()}.`);
     } catch (err) {
       if (err instanceof ApiError) showErrors(form, err.errors, Object.keys(err.errors).length ? "Please correct the fields below." : err.message);
       else c.showError(err);

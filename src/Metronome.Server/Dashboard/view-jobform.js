@@ -84,8 +84,7 @@ export async function jobForm(c, tag) {
     try {
       const saved = job ? (Object.keys(body).length ? await api("PATCH", paths.job(c.product, j.tag), body) : j)
         : await api("POST", paths.jobs(c.product), body);
-      c.go(`${c.base}jobs/${encodeURIComponent(saved.tag)}`);
-      c.flash(job ? `Saved ${saved.tag}.` : `Created ${saved.tag}.`, "info");
+      c.go(`${c.base}jobs/${encodeURIComponent(saved.tag)}`, job ? `Saved ${saved.tag}.` : `Created ${saved.tag}.`);
     } catch (e) {
       if (e instanceof ApiError) showErrors(form, e.errors, Object.keys(e.errors).length ? "Please correct the fields below." : e.message);
       else c.showError(e);

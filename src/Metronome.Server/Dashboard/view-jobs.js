@@ -92,9 +92,9 @@ export async function jobDetail(c, tag) {
   const runs = h("div", { id: "job-runs" });
   c.view.append(h("h2", null, `${job.name} `, h("span", { class: "muted" }, job.tag)),
     h("div", { class: "toolbar" }, jobActions(c, job, async (label, result) => {
-      if (label === "Delete") { c.go(c.base + "jobs"); return; }
-      if (label === "Trigger" && result && result.id) { c.go(`${c.base}runs/${encodeURIComponent(result.id)}`); return; }
-      await jobDetail(Object.assign(c, { view: clear(c.view) }), tag);
+      if (label === "Delete") { c.go(c.base + "jobs", `Deleted ${job.tag}.`); return; }
+      if (label === "Trigger" && result && result.id) { c.go(`${c.base}runs/${encodeURIComponent(result.id)}`, `Triggered ${job.tag}: this is its run.`); return; }
+      c.go(location.hash, `${label}: ${job.tag}`);   // draws the page again, with fresh timers
     })),
     facts, h("h3", null, "Runs (newest first)"), runs);
   const load = async () => {

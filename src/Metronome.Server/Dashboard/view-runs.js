@@ -25,8 +25,8 @@ export async function runDetail(c, id) {
     ev.currentTarget.disabled = true;
     try {
       const fresh = await api("POST", paths.job(c.product, run.job_tag) + "/trigger");
-      c.flash(`Triggered ${run.job_tag}.`, "info");
-      if (fresh && fresh.id) c.go(`${c.base}runs/${encodeURIComponent(fresh.id)}`);
+      if (fresh && fresh.id) c.go(`${c.base}runs/${encodeURIComponent(fresh.id)}`, `Triggered ${run.job_tag}: this is the new run.`);
+      else { c.flash(`Triggered ${run.job_tag}.`, "info"); rerun.disabled = false; }
     } catch (e) { c.showError(e); rerun.disabled = false; }
   }, "primary");
   rerun.id = "rerun";
