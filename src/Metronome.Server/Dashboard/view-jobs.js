@@ -56,7 +56,7 @@ export async function jobs(c) {
     });
     fill(body, rows.length
       ? table(["Tag", "Name", "Status", "Every", "Executions", "Next run", "Last run", ""], rows,
-        ["14%", "14%", "10%", "9%", "8%", "10%", "9%", "26%"])
+        ["15%", "15%", "9%", "9%", "10%", "9%", "9%", "24%"])
       : h("p", { class: "muted", id: "no-jobs" }, list.q || list.status ? "No job matches." : "No jobs yet."));
     fill(pager,
       list.cursors.length > 1 ? button("First page", () => { list.cursors = [null]; load(); }) : null,
