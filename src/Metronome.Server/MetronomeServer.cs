@@ -161,5 +161,6 @@ public static class MetronomeServer
         api.MapEvents();
         api.MapJobs();
         api.MapRuns();
+        api.MapStats();
     }
 }
