@@ -126,6 +126,7 @@ public static class MetronomeServer
         else
             services.AddSingleton<ISessionStore, InMemorySessionStore>();
         services.AddSingleton<SessionService>();
+        services.AddSingleton(new ServerStart(DateTimeOffset.UtcNow));
         services.AddApiKeyAuthorization();
         services.AddOpenApi();
     }
@@ -162,5 +163,6 @@ public static class MetronomeServer
         api.MapJobs();
         api.MapRuns();
         api.MapStats();
+        api.MapCluster();
     }
 }

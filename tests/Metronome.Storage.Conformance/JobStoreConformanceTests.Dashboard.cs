@@ -137,6 +137,24 @@ public abstract partial class JobStoreConformanceTests
         Assert.Empty((await Jobs.ListRunsAsync(new RunQuery(Product, "a", null, 100, null) { Slot = 9 }, default)).Items);
     }
 
+    [Fact]
+    public async Task Secrets_list_names_and_when_each_was_last_set_by_name()
+    {
+        await Catalog.PutSecretAsync(Product, "TOKEN", "protected-1", default);
+        Time.Advance(TimeSpan.FromSeconds(5));
+        await Catalog.PutSecretAsync(Product, "API_KEY", "protected-2", default);
+        await Catalog.CreateProductAsync(new ProductRecord { Tag = "other", Name = "Other", CreatedAt = Start, UpdatedAt = Start }, default);
+        await Catalog.PutSecretAsync("other", "ELSEWHERE", "protected-3", default);
+
+        var listed = await Catalog.ListSecretsAsync(Product, default);
+        Assert.Equal(["API_KEY", "TOKEN"], listed.Select(s => s.Name));
+        Time.Advance(TimeSpan.FromSeconds(5));
+        await Catalog.PutSecretAsync(Product, "TOKEN", "protected-4", default);
+        var again = (await Catalog.ListSecretsAsync(Product, default)).ToDictionary(s => s.Name, s => s.UpdatedAt);
+        Assert.True(again["TOKEN"] > again["API_KEY"], $"TOKEN set last: {again["TOKEN"]} vs {again["API_KEY"]}");
+        Assert.Empty(await Catalog.ListSecretsAsync("nobody", default));
+    }
+
     private static RunCompletion Ended(ClaimedRun claimed, RunStatus status, DateTimeOffset startedAt, DateTimeOffset finishedAt) =>
         new(claimed.Run.Id, claimed.Run.JobId, claimed.Run.Attempt, status, startedAt, finishedAt,
             status == RunStatus.Succeeded ? null : "boom", status == RunStatus.Succeeded ? null : "exception", null, null, claimed.Run.Node);
