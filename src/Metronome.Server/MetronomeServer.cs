@@ -126,6 +126,7 @@ public static class MetronomeServer
         else
             services.AddSingleton<ISessionStore, InMemorySessionStore>();
         services.AddSingleton<SessionService>();
+        services.AddSingleton(new ServerStart(DateTimeOffset.UtcNow));
         services.AddApiKeyAuthorization();
         services.AddOpenApi();
     }
@@ -161,5 +162,7 @@ public static class MetronomeServer
         api.MapEvents();
         api.MapJobs();
         api.MapRuns();
+        api.MapStats();
+        api.MapCluster();
     }
 }

@@ -140,6 +140,13 @@ public sealed partial class CatalogService
 
     // --- Secrets ---
 
+    /// <summary>The names of a product's secrets and when each was last set, by name; values are never returned.</summary>
+    public async Task<IReadOnlyList<Storage.SecretEntry>> ListSecretsAsync(string product, CancellationToken ct = default)
+    {
+        await GetProductAsync(product, ct);
+        return await catalog.ListSecretsAsync(product, ct);
+    }
+
     /// <summary>Stores (or replaces) a product secret, encrypted. Secrets are never returned.</summary>
     public async Task PutSecretAsync(string product, string name, SecretValue request, CancellationToken ct = default)
     {
