@@ -1,6 +1,13 @@
 // Small inline-SVG charts of per-minute series (no chart library). Built with createElementNS and attributes only.
 const NS = "http://www.w3.org/2000/svg";
-const W = 360, H = 150, LEFT = 34, BOTTOM = 18, TOP = 8, RIGHT = 6;
+const W = 360, H = 150, LEFT = 44, BOTTOM = 18, TOP = 8, RIGHT = 6;
+
+/** A short axis label: counts as they are, milliseconds as ms, s or min (one decimal at most). */
+function short(v, unit) {
+  if (unit !== " ms") return String(v);
+  const one = (x) => String(Math.round(x * 10) / 10);
+  return v >= 60_000 ? `${one(v / 60_000)} min` : v >= 1000 ? `${one(v / 1000)} s` : `${v} ms`;
+}
 
 function svg(tag, attrs, text) {
   const el = document.createElementNS(NS, tag);
@@ -20,7 +27,7 @@ function frame(root, max, labels, unit) {
   const plotH = H - TOP - BOTTOM;
   root.append(svg("line", { class: "axis", x1: LEFT, y1: TOP + plotH, x2: W - RIGHT, y2: TOP + plotH }));
   root.append(svg("line", { class: "axis", x1: LEFT, y1: TOP, x2: LEFT, y2: TOP + plotH }));
-  root.append(svg("text", { x: LEFT - 4, y: TOP + 9, "text-anchor": "end" }, max + unit));
+  root.append(svg("text", { x: LEFT - 4, y: TOP + 9, "text-anchor": "end" }, short(max, unit)));
   root.append(svg("text", { x: LEFT - 4, y: TOP + plotH, "text-anchor": "end" }, "0"));
   if (labels.length) {
     root.append(svg("text", { x: LEFT, y: H - 4 }, labels[0]));

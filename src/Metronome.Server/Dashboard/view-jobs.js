@@ -120,5 +120,5 @@ export function runTable(c, items, withJob) {
   });
   const headers = ["Slot", "Attempt", "Status", "When", "Duration", "Error"];
   const widths = ["8%", "7%", "10%", "17%", "10%", "48%"];
-  return withJob ? table(["Job", ...headers], rows, ["14%", "7%", "7%", "10%", "16%", "9%", "37%"]) : table(headers, rows, widths);
+  return withJob ? table(["Job", ...headers], rows, ["14%", "7%", "8%", "10%", "19%", "9%", "33%"]) : table(headers, rows, widths);
 }

@@ -41,7 +41,10 @@ export async function runDetail(c, id) {
     try { page = await api("GET", paths.jobRuns(c.product, run.job_tag) + query({ slot: run.slot, limit: 100 })); } catch (e) { c.showError(e); return; }
     if (!c.current()) return;
     const items = [...page.items].sort((a, b) => a.attempt - b.attempt);
-    fill(attempts, runTable(c, items, false));
+    const last = Math.max(0, ...items.map((r) => r.attempt || 0));
+    // A slot's run record carries its latest attempt; earlier attempts show only when the server kept them apart.
+    fill(attempts, runTable(c, items, false), run.slot !== 0 && last > items.length
+      ? h("p", { class: "muted" }, `${last} attempts ran for this slot; the record above holds the last one.`) : null);
   };
   await load();
   // A run still in flight changes: look again until it ends.
