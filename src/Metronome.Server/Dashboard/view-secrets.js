@@ -24,7 +24,10 @@ export async function secrets(c) {
         h("button", { type: "button", onclick: () => { name.value = s.name; value.focus(); } }, "Replace value"),
         confirmButton("Delete", "Really delete?", async () => {
           try { await api("DELETE", paths.secret(c.product, s.name)); c.flash(`Deleted ${s.name}.`, "info"); }
-          catch (e) { c.showError(e); }
+          catch (e) {
+            if (e instanceof ApiError && e.status === 405) c.flash("This server cannot delete secrets (it has no DELETE …/secrets/{name}); set a new value instead.");
+            else c.showError(e);
+          }
           await load();
         })), "col-actions")));
     fill(list, rows.length ? table(["Name", "Updated", ""], rows, ["40%", "30%", "30%"]) : h("p", { class: "muted" }, "No secrets yet."));
