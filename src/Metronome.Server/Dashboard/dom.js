@@ -1,4 +1,4 @@
-// Builds DOM nodes. Text is always added as text nodes (append of a string, textContent): never innerHTML,
+// Builds DOM nodes. Text is always added as text nodes (append of a string, textContent): never parsed as HTML markup,
 // so names, errors and outputs written by anyone render as text.
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
