@@ -50,6 +50,10 @@ public sealed class MetronomeClient : IMetronome, IDisposable
     }
 
     /// <summary>Disposes the connection pool when this client created it.</summary>
+    /// <summary>The members of the cluster, its leader and each heartbeat's age (<c>GET /api/cluster/nodes</c>; any valid key).</summary>
+    public Task<ClusterNodes> FetchClusterNodesAsync(CancellationToken ct = default) =>
+        _transport.SendAsync<ClusterNodes>(HttpMethod.Get, Routes.ClusterNodes, null, ct);
+
     public void Dispose() => _owned?.Dispose();
 
     private static HttpClient CreateHttpClient(MetronomeClientOptions options)
@@ -70,4 +74,7 @@ internal sealed class ProductClient(string product, ApiTransport transport) : IP
     public IProductEvents Events { get; } = new EventsClient(product, transport);
     public IProductSecrets Secrets { get; } = new SecretsClient(product, transport);
     public IProductKeys Keys { get; } = new KeysClient(product, transport);
+
+    public Task<ProductStats> FetchStatsAsync(int? minutes = null, CancellationToken ct = default) =>
+        transport.SendAsync<ProductStats>(HttpMethod.Get, Routes.Stats(product) + Query.Of(("minutes", Query.Int(minutes))), null, ct);
 }

@@ -48,6 +48,9 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
 
     public Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default) =>
         api.SendAsync<JobRun>(HttpMethod.Get, Routes.Run(product, ResourceNames.RequireRunId(runId)), null, ct);
+
+    public Task<Page<JobRun>> ListProductRunsAsync(string? status = null, string? job = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
+        api.SendAsync<Page<JobRun>>(HttpMethod.Get, Routes.Runs(product) + Query.Of(("status", status), ("job", job), ("limit", Query.Int(limit)), ("cursor", cursor)), null, ct);
 }
 
 /// <summary><c>/api/products/{product}/events</c> over HTTP.</summary>
@@ -83,6 +86,9 @@ internal sealed class SecretsClient(string product, ApiTransport api) : IProduct
         ArgumentNullException.ThrowIfNull(value);
         return api.SendAsync(HttpMethod.Put, Routes.Secret(product, ResourceNames.RequireSecretName(name)), new SecretValue { Value = value }, ct);
     }
+
+    public Task<IReadOnlyList<SecretInfo>> ListAsync(CancellationToken ct = default) =>
+        api.SendAsync<IReadOnlyList<SecretInfo>>(HttpMethod.Get, Routes.Secrets(product), null, ct);
 }
 
 /// <summary><c>/api/products/{product}/keys</c> over HTTP.</summary>

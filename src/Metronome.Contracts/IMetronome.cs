@@ -23,6 +23,12 @@ public interface IProductApi
     IProductEvents Events { get; }
     IProductSecrets Secrets { get; }
     IProductKeys Keys { get; }
+
+    /// <summary>
+    /// The product's overview over the last <paramref name="minutes"/> minutes (default 60, at most 1440): jobs by status,
+    /// runs ended by status, and per minute the runs started, the failures and the p99 lateness.
+    /// </summary>
+    Task<ProductStats> FetchStatsAsync(int? minutes = null, CancellationToken ct = default);
 }
 
 /// <summary>
@@ -72,6 +78,14 @@ public interface IProductJobs
 
     /// <summary>One run by id.</summary>
     Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default);
+
+    /// <summary>One page of the runs of every job of the product, newest first (the failures view).</summary>
+    /// <param name="status">A comma list of run statuses (<see cref="RunStatuses"/>), any of which a run may have; null for all.</param>
+    /// <param name="job">Only this job's runs; null for every job.</param>
+    /// <param name="limit">Page size, 1–1000 (default 100).</param>
+    /// <param name="cursor">The previous page's <see cref="Page{T}.NextCursor"/>.</param>
+    /// <param name="ct">Cancels the call.</param>
+    Task<Page<JobRun>> ListProductRunsAsync(string? status = null, string? job = null, int? limit = null, string? cursor = null, CancellationToken ct = default);
 }
 
 /// <summary>The events of a product: what jobs execute, addressed by type and tag.</summary>
@@ -90,6 +104,9 @@ public interface IProductEvents
 public interface IProductSecrets
 {
     Task SetAsync(string name, string value, CancellationToken ct = default);
+
+    /// <summary>The product's secrets by name, with when each was last set; never their values.</summary>
+    Task<IReadOnlyList<SecretInfo>> ListAsync(CancellationToken ct = default);
 }
 
 /// <summary>Product keys (admin only on a server): the key is returned once.</summary>

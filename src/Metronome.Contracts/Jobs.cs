@@ -32,6 +32,8 @@ public sealed class ProductJob
     public DateTimeOffset? NextRunAt { get; set; }
     public DateTimeOffset? LastRunAt { get; set; }
     public string? LastRunStatus { get; set; }
+    /// <summary>Read-only: a run of this job is in flight now.</summary>
+    public bool? Running { get; set; }
     public DateTimeOffset? CreatedAt { get; set; }
     public DateTimeOffset? UpdatedAt { get; set; }
 }

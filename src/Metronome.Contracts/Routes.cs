@@ -6,11 +6,18 @@ public static class Routes
     public const string Products = "/api/products";
     public static string Product(string product) => $"{Products}/{Uri.EscapeDataString(product)}";
     public static string Keys(string product) => $"{Product(product)}/keys";
+    public static string Secrets(string product) => $"{Product(product)}/secrets";
     public static string Secret(string product, string name) => $"{Product(product)}/secrets/{Uri.EscapeDataString(name)}";
     public static string Events(string product) => $"{Product(product)}/events";
     public static string Event(string product, string type, string tag) => $"{Events(product)}/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(tag)}";
     public static string Jobs(string product) => $"{Product(product)}/jobs";
     public static string Job(string product, string tag) => $"{Jobs(product)}/{Uri.EscapeDataString(tag)}";
     public static string JobRuns(string product, string tag) => $"{Job(product, tag)}/runs";
+    /// <summary>Runs of every job of a product (the dashboard's failures view).</summary>
+    public static string Runs(string product) => $"{Product(product)}/runs";
+    public static string Stats(string product) => $"{Product(product)}/stats";
+    /// <summary>The dashboard's cookie session: sign in (POST), read (GET), sign out (DELETE).</summary>
+    public const string Session = "/api/session";
+    public const string ClusterNodes = "/api/cluster/nodes";
     public static string Run(string product, string id) => $"{Product(product)}/runs/{Uri.EscapeDataString(id)}";
 }

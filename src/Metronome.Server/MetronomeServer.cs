@@ -3,6 +3,7 @@ using Metronome.Core.Execution;
 using Metronome.Core.Hosting;
 using Metronome.Events;
 using Metronome.Server.Api;
+using Metronome.Server.Api.Sessions;
 using Metronome.Server.Dashboard;
 using Metronome.Server.Hosting;
 using Metronome.Server.OpenApi;
@@ -124,6 +125,13 @@ public static class MetronomeServer
         });
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
+        // Dashboard sessions: in the shared database for a cluster (every node agrees on sign-outs), in memory for one node.
+        if (settings.Store == "postgres")
+            services.AddSingleton<ISessionStore>(_ => new PostgresSessionStore(settings.PostgresConnection!));
+        else
+            services.AddSingleton<ISessionStore, InMemorySessionStore>();
+        services.AddSingleton<SessionService>();
+        services.AddSingleton(new ServerStart(DateTimeOffset.UtcNow));
         services.AddApiKeyAuthorization();
         services.AddApiReference();
     }
@@ -144,11 +152,14 @@ public static class MetronomeServer
 
         var api = app.MapGroup("/api");
         api.RequireAuthorization(ApiAuthorization.CallerPolicy);
+        api.MapSession();
         api.MapProducts();
         api.MapKeys();
         api.MapSecrets();
         api.MapEvents();
         api.MapJobs();
         api.MapRuns();
+        api.MapStats();
+        api.MapCluster();
     }
 }

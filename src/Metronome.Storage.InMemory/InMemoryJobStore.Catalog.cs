@@ -1,6 +1,7 @@
 using Metronome.Core;
 using Metronome.Core.Catalog;
 using Metronome.Core.Events;
+using Metronome.Core.Storage;
 using Metronome.Core.Jobs;
 
 namespace Metronome.Storage.InMemory;
@@ -65,6 +66,7 @@ public sealed partial class InMemoryJobStore
             foreach (var (jobId, _) in _historyByJob.Where(kv => kv.Value.Product == tag).ToList()) _historyByJob.Remove(jobId);
             foreach (var key in _keysByHash.Values.Where(k => k.Product == tag).ToList()) _keysByHash.Remove(key.KeyHash);
             foreach (var key in _secrets.Keys.Where(k => k.Product == tag).ToList()) _secrets.Remove(key);
+            foreach (var key in _secretsUpdatedAt.Keys.Where(k => k.Product == tag).ToList()) _secretsUpdatedAt.Remove(key);
             foreach (var key in _events.Keys.Where(k => k.Product == tag).ToList()) _events.Remove(key);
             return Task.FromResult<IReadOnlyList<long>?>(jobIds);
         }
@@ -96,7 +98,19 @@ public sealed partial class InMemoryJobStore
         {
             if (!_products.ContainsKey(product)) throw new NotFoundException($"product '{product}' not found");
             _secrets[(product, name)] = protectedValue;
+            _secretsUpdatedAt[(product, name)] = _time.GetUtcNow();
             return Task.CompletedTask;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<SecretEntry>> ListSecretsAsync(string product, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SecretEntry> secrets = [.. _secretsUpdatedAt.Where(s => s.Key.Product == product)
+                .Select(s => new SecretEntry(s.Key.Name, s.Value)).OrderBy(s => s.Name, StringComparer.Ordinal)];
+            return Task.FromResult(secrets);
         }
     }
 

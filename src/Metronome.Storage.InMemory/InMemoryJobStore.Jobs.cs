@@ -79,7 +79,8 @@ public sealed partial class InMemoryJobStore
         lock (_gate)
         {
             items = _jobs.Values
-                .Where(j => j.Product == query.Product && j.Id > after && (query.Status is null || j.Status == query.Status))
+                .Where(j => j.Product == query.Product && j.Id > after && (query.Status is null || j.Status == query.Status)
+                    && (query.Search is not { } q || j.Tag.Contains(q, StringComparison.OrdinalIgnoreCase) || j.Name.Contains(q, StringComparison.OrdinalIgnoreCase)))
                 .OrderBy(j => j.Id).Take(StorePaging.Take(query.Limit)).ToList();
         }
         return Task.FromResult(StorePaging.Page(items, query.Limit, StorePaging.JobKey));

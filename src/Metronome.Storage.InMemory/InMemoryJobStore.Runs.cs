@@ -136,6 +136,8 @@ public sealed partial class InMemoryJobStore
                     var run = history.Rows[i].Run;
                     if (query.Cursor is not null && string.CompareOrdinal(run.Id, query.Cursor) >= 0) continue;
                     if (query.Status is { } status && run.Status != status) continue;
+                    if (query.Statuses is { Count: > 0 } statuses && !statuses.Contains(run.Status)) continue;
+                    if (query.Slot is { } slot && run.Slot != slot) continue;
                     items.Add(run);
                     if (query.JobTag is not null && items.Count > limit) break; // one history is already newest first
                 }

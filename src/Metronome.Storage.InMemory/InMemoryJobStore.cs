@@ -37,6 +37,7 @@ public sealed partial class InMemoryJobStore : IJobStore, ICatalogStore, IAsyncD
     private readonly SortedDictionary<string, ProductRecord> _products = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ProductKeyRecord> _keysByHash = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Product, string Name), string> _secrets = [];
+    private readonly Dictionary<(string Product, string Name), DateTimeOffset> _secretsUpdatedAt = [];
     private readonly Dictionary<(string Product, string Type, string Tag), EventRecord> _events = [];
 
     /// <summary>Creates an empty store.</summary>

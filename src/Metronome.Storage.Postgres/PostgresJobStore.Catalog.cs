@@ -119,8 +119,8 @@ public sealed partial class PostgresJobStore
             await WriteAsync(async (c, tx) =>
             {
                 await using var cmd = c.Command(tx, """
-                    INSERT INTO secrets (product, name, value) VALUES (@product, @name, @value)
-                    ON CONFLICT (product, name) DO UPDATE SET value = excluded.value
+                    INSERT INTO secrets (product, name, value, updated_at) VALUES (@product, @name, @value, metronome_now_ms())
+                    ON CONFLICT (product, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
                     """).With("product", product).With("name", name).With("value", protectedValue);
                 await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 await CatalogChangedAsync(c, tx, product, ct).ConfigureAwait(false);
@@ -139,6 +139,16 @@ public sealed partial class PostgresJobStore
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
         while (await r.ReadAsync(ct).ConfigureAwait(false)) secrets[r.GetString(0)] = r.GetString(1);
+        return secrets;
+    }, ct);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<SecretEntry>> ListSecretsAsync(string product, CancellationToken ct) => ReadAsync<IReadOnlyList<SecretEntry>>(async c =>
+    {
+        await using var cmd = c.Command(null, "SELECT name, updated_at FROM secrets WHERE product = @product ORDER BY name COLLATE \"C\"").With("product", product);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var secrets = new List<SecretEntry>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) secrets.Add(new SecretEntry(r.GetString(0), r.AtOrNull(1)));
         return secrets;
     }, ct);
 

@@ -54,10 +54,12 @@ public sealed partial class PostgresJobStore
         long after = StorePaging.JobsAfter(query);
         return ReadAsync(async c =>
         {
-            var statusFilter = query.Status is null ? "" : " AND status = @status";
-            await using var cmd = c.Command(null, $"SELECT {JobRows.Columns} FROM jobs WHERE product = @product AND id > @after{statusFilter} ORDER BY id LIMIT @take")
+            var filters = (query.Status is null ? "" : " AND status = @status")
+                + (query.Search is null ? "" : " AND (strpos(lower(tag), lower(@search)) > 0 OR strpos(lower(name), lower(@search)) > 0)");
+            await using var cmd = c.Command(null, $"SELECT {JobRows.Columns} FROM jobs WHERE product = @product AND id > @after{filters} ORDER BY id LIMIT @take")
                 .With("product", query.Product).With("after", after).With("take", (long)StorePaging.Take(query.Limit));
             if (query.Status is not null) cmd.With("status", query.Status.Value.ToWire());
+            if (query.Search is not null) cmd.With("search", query.Search);
             var items = await JobRows.ReadAllAsync(cmd, ct).ConfigureAwait(false);
             return StorePaging.Page(items, query.Limit, StorePaging.JobKey);
         }, ct);

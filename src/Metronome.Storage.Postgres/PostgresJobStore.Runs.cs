@@ -150,12 +150,16 @@ public sealed partial class PostgresJobStore
             var where = "product = @product"
                 + (query.JobTag is null ? "" : " AND job_tag = @job_tag")
                 + (query.Status is null ? "" : " AND status = @status")
+                + (query.Statuses is { Count: > 0 } ? " AND status = ANY(@statuses)" : "")
+                + (query.Slot is null ? "" : " AND slot = @slot")
                 + (query.Cursor is null ? "" : " AND id < @before");
             await using var cmd = c.Command(null, $"SELECT {RunRows.Columns} FROM runs WHERE {where} ORDER BY id DESC LIMIT @take")
                 .With("product", query.Product).With("take", (long)StorePaging.Take(query.Limit));
             if (query.JobTag is not null) cmd.With("job_tag", query.JobTag);
             if (query.Status is not null) cmd.With("status", query.Status.Value.ToWire());
             if (query.Cursor is not null) cmd.With("before", query.Cursor);
+            if (query.Statuses is { Count: > 0 } statuses) cmd.With("statuses", statuses.Select(s => s.ToWire()).ToArray(), Sql.Array(NpgsqlTypes.NpgsqlDbType.Text));
+            if (query.Slot is { } slot) cmd.With("slot", slot);
             var items = await RunRows.ReadAllAsync(cmd, ct).ConfigureAwait(false);
             return StorePaging.Page(items, query.Limit, r => r.Id);
         }, ct);

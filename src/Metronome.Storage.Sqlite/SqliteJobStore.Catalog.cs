@@ -1,6 +1,7 @@
 using Metronome.Core;
 using Metronome.Core.Catalog;
 using Metronome.Core.Events;
+using Metronome.Core.Storage;
 using Metronome.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
 
@@ -114,9 +115,9 @@ public sealed partial class SqliteJobStore
             await WriteAsync((c, tx) =>
             {
                 using var cmd = c.Command(tx, """
-                    INSERT INTO secrets (product, name, value) VALUES (@product, @name, @value)
-                    ON CONFLICT (product, name) DO UPDATE SET value = excluded.value
-                    """).With("@product", product).With("@name", name).With("@value", protectedValue);
+                    INSERT INTO secrets (product, name, value, updated_at) VALUES (@product, @name, @value, @now)
+                    ON CONFLICT (product, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                    """).With("@product", product).With("@name", name).With("@value", protectedValue).With("@now", Sql.Ms(_time.GetUtcNow()));
                 cmd.ExecuteNonQuery();
             }, ct).ConfigureAwait(false);
         }
@@ -133,6 +134,16 @@ public sealed partial class SqliteJobStore
         using var r = cmd.ExecuteReader();
         var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
         while (r.Read()) secrets[r.GetString(0)] = r.GetString(1);
+        return secrets;
+    }, ct);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<SecretEntry>> ListSecretsAsync(string product, CancellationToken ct) => ReadAsync<IReadOnlyList<SecretEntry>>(c =>
+    {
+        using var cmd = c.Command(null, "SELECT name, updated_at FROM secrets WHERE product = @product ORDER BY name").With("@product", product);
+        using var r = cmd.ExecuteReader();
+        var secrets = new List<SecretEntry>();
+        while (r.Read()) secrets.Add(new SecretEntry(r.GetString(0), r.AtOrNull(1)));
         return secrets;
     }, ct);
 

@@ -50,9 +50,10 @@ public sealed partial class SqliteJobStore
         long after = StorePaging.JobsAfter(query);
         return ReadAsync(c =>
         {
-            var statusFilter = query.Status is null ? "" : " AND status = @status";
-            using var cmd = c.Command(null, $"SELECT {JobRows.Columns} FROM jobs WHERE product = @product AND id > @after{statusFilter} ORDER BY id LIMIT @take")
-                .With("@product", query.Product).With("@after", after)
+            var filters = (query.Status is null ? "" : " AND status = @status")
+                + (query.Search is null ? "" : " AND (instr(lower(tag), lower(@search)) > 0 OR instr(lower(name), lower(@search)) > 0)");
+            using var cmd = c.Command(null, $"SELECT {JobRows.Columns} FROM jobs WHERE product = @product AND id > @after{filters} ORDER BY id LIMIT @take")
+                .With("@product", query.Product).With("@after", after).With("@search", query.Search)
                 .With("@status", query.Status?.ToWire()).With("@take", StorePaging.Take(query.Limit));
             using var r = cmd.ExecuteReader();
             var items = new List<Job>();

@@ -248,9 +248,12 @@ public sealed partial class SqliteJobStore
             var where = "product = @product"
                 + (query.JobTag is null ? "" : " AND job_tag = @job_tag")
                 + (query.Status is null ? "" : " AND status = @status")
+                + (query.Statuses is { Count: > 0 } ? " AND status IN (SELECT value FROM json_each(@statuses))" : "")
+                + (query.Slot is null ? "" : " AND slot = @slot")
                 + (query.Cursor is null ? "" : " AND id < @before");
             using var cmd = c.Command(null, $"SELECT {RunRows.Columns()} FROM runs WHERE {where} ORDER BY id DESC LIMIT @take")
-                .With("@product", query.Product).With("@job_tag", query.JobTag)
+                .With("@product", query.Product).With("@job_tag", query.JobTag).With("@slot", query.Slot)
+                .With("@statuses", query.Statuses is { Count: > 0 } statuses ? System.Text.Json.JsonSerializer.Serialize(statuses.Select(s => s.ToWire())) : null)
                 .With("@status", query.Status?.ToWire()).With("@before", query.Cursor).With("@take", StorePaging.Take(query.Limit));
             var items = ReadRuns(cmd);
             return StorePaging.Page(items, query.Limit, r => r.Id);

@@ -46,7 +46,17 @@ public sealed class OperationsTests(ServerFixture fixture) : IClassFixture<Serve
         var html = await response.ExpectAsync(200);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("Metronome", html);
-        Assert.Contains("/pause", html);
+        Assert.Contains("src=\"/dashboard/app.js\"", html);
+        Assert.DoesNotContain("<script>", html);
+        Assert.DoesNotContain("sessionStorage", html);
+
+        // The views are ES modules served by the server itself (no CDN, no build step), allowed by script-src 'self'.
+        var module = await Server.Anonymous.GetAsync("/dashboard/view-jobs.js");
+        var code = await module.ExpectAsync(200);
+        Assert.Equal("text/javascript", module.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("/pause", code);
+        Assert.Contains("script-src 'self'", string.Join(" ", module.Headers.GetValues("Content-Security-Policy")));
+        Assert.Equal(404, (int)(await Server.Anonymous.GetAsync("/dashboard/missing.js")).StatusCode);
     }
 
     [Fact]

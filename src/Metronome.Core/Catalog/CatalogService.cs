@@ -128,10 +128,24 @@ public sealed partial class CatalogService
         return await Cache.ProductOfKeyAsync(HashKey(key), ct);
     }
 
+    /// <summary>
+    /// The product of the key whose hash (<see cref="HashKey"/>) this is, or null when no such key exists (any more): how a
+    /// dashboard session, which keeps the key's hash and never the key, is checked against the key store on every request.
+    /// </summary>
+    public async Task<string?> ResolveKeyHashAsync(string keyHash, CancellationToken ct = default) =>
+        string.IsNullOrEmpty(keyHash) ? null : await Cache.ProductOfKeyAsync(keyHash, ct);
+
     /// <summary>Lower-case hex SHA-256 of a key, as stored.</summary>
     public static string HashKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
     // --- Secrets ---
+
+    /// <summary>The names of a product's secrets and when each was last set, by name; values are never returned.</summary>
+    public async Task<IReadOnlyList<Storage.SecretEntry>> ListSecretsAsync(string product, CancellationToken ct = default)
+    {
+        await GetProductAsync(product, ct);
+        return await catalog.ListSecretsAsync(product, ct);
+    }
 
     /// <summary>Stores (or replaces) a product secret, encrypted. Secrets are never returned.</summary>
     public async Task PutSecretAsync(string product, string name, SecretValue request, CancellationToken ct = default)

@@ -42,6 +42,9 @@ internal sealed class EmbeddedProductApi(string product, JobService jobs, Catalo
     public IProductEvents Events { get; } = new EmbeddedEvents(product, catalog);
     public IProductSecrets Secrets { get; } = new EmbeddedSecrets(product, catalog);
     public IProductKeys Keys { get; } = new EmbeddedKeys(product, catalog);
+
+    public Task<ProductStats> FetchStatsAsync(int? minutes = null, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => jobs.GetStatsAsync(product, minutes, ct));
 }
 
 internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJobs
@@ -79,6 +82,9 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
     public Task<Page<JobRun>> ListRunsAsync(string tag, string? status = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.ListRunsAsync(product, tag, status, limit, cursor, ct)).ToContract());
 
+    public Task<Page<JobRun>> ListProductRunsAsync(string? status = null, string? job = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (await jobs.ListProductRunsAsync(product, status, job, limit, cursor, ct)).ToContract());
+
     public Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.GetRunAsync(product, runId, ct)).ToContract());
 
@@ -108,6 +114,10 @@ internal sealed class EmbeddedSecrets(string product, CatalogService catalog) : 
 {
     public Task SetAsync(string name, string value, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(() => catalog.PutSecretAsync(product, name, new SecretValue { Value = value }, ct));
+
+    public Task<IReadOnlyList<SecretInfo>> ListAsync(CancellationToken ct = default) =>
+        EmbeddedMetronome.Call<IReadOnlyList<SecretInfo>>(async () =>
+            [.. (await catalog.ListSecretsAsync(product, ct)).Select(s => new SecretInfo { Name = s.Name, UpdatedAt = s.UpdatedAt })]);
 }
 
 internal sealed class EmbeddedKeys(string product, CatalogService catalog) : IProductKeys

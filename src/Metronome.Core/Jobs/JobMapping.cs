@@ -28,6 +28,7 @@ public static class JobMapping
         NextRunAt = j.ScheduledDueAt,
         LastRunAt = j.LastRunAt,
         LastRunStatus = j.LastRunStatus,
+        Running = j.InFlight > 0,
         CreatedAt = j.CreatedAt,
         UpdatedAt = j.UpdatedAt,
     };

@@ -69,16 +69,8 @@ public sealed partial class JobService
     public async Task<Job> GetAsync(string product, string tag, CancellationToken ct = default) =>
         await _store.GetJobAsync(product, tag, ct) ?? throw JobNotFound(product, tag);
 
-    public async Task<PageResult<Job>> ListAsync(string product, string? status, int? limit, string? cursor, CancellationToken ct = default)
-    {
-        await RequireProductAsync(product, ct);
-        var e = new ValidationErrors();
-        var parsed = status is null ? null : JobMapping.ParseStatus(status);
-        if (status is not null && parsed is null) e.Add("status", "status must be one of active, paused, completed.");
-        var size = CheckLimit(limit, e);
-        e.ThrowIfAny();
-        return await _store.ListJobsAsync(new JobQuery(product, parsed, size, cursor), ct);
-    }
+    public Task<PageResult<Job>> ListAsync(string product, string? status, int? limit, string? cursor, CancellationToken ct = default) =>
+        SearchAsync(product, search: null, status, limit, cursor, ct);
 
     public async Task<Job> UpdateAsync(string product, string tag, ProductJobUpdate request, CancellationToken ct = default)
     {
@@ -123,28 +115,20 @@ public sealed partial class JobService
         return claimed.Run;
     }
 
-    public async Task<PageResult<Run>> ListRunsAsync(string product, string tag, string? status, int? limit, string? cursor, CancellationToken ct = default)
-    {
-        await GetAsync(product, tag, ct);
-        var e = new ValidationErrors();
-        var parsed = status is null ? null : RunStatusNames.FromWire(status);
-        if (status is not null && parsed is null) e.Add("status", "status must be one of running, succeeded, failed, timed_out, skipped, abandoned.");
-        var size = CheckLimit(limit, e);
-        e.ThrowIfAny();
-        return await _store.ListRunsAsync(new RunQuery(product, tag, parsed, size, cursor), ct);
-    }
+    public Task<PageResult<Run>> ListRunsAsync(string product, string tag, string? status, int? limit, string? cursor, CancellationToken ct = default) =>
+        ListJobRunsAsync(product, tag, status, slot: null, limit, cursor, ct);
 
     public async Task<Run> GetRunAsync(string product, string runId, CancellationToken ct = default) =>
         await _store.GetRunAsync(product, runId, ct) ?? throw new NotFoundException($"run '{runId}' not found in product '{product}'");
 
-    private static int CheckLimit(int? limit, ValidationErrors e)
+    internal static int CheckLimit(int? limit, ValidationErrors e)
     {
         if (limit is null) return 100;
         if (limit is < 1 or > 1000) e.Add("limit", "limit must be between 1 and 1000.");
         return limit.Value;
     }
 
-    private async Task RequireProductAsync(string product, CancellationToken ct)
+    internal async Task RequireProductAsync(string product, CancellationToken ct)
     {
         bool exists = _catalogCache is not null
             ? await _catalogCache.ProductExistsAsync(product, ct)

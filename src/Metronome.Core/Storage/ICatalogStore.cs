@@ -22,6 +22,8 @@ public interface ICatalogStore
     Task PutSecretAsync(string product, string name, string protectedValue, CancellationToken ct);
     /// <summary>Every secret of the product, encrypted, by name.</summary>
     Task<IReadOnlyDictionary<string, string>> GetSecretsAsync(string product, CancellationToken ct);
+    /// <summary>The names of the product's secrets with when each was last set (never the values), by name.</summary>
+    Task<IReadOnlyList<SecretEntry>> ListSecretsAsync(string product, CancellationToken ct);
 
     /// <summary>Throws <see cref="ConflictException"/> when (product, type, tag) is taken.</summary>
     Task<EventRecord> CreateEventAsync(EventRecord ev, CancellationToken ct);
@@ -35,6 +37,9 @@ public interface ICatalogStore
     /// </summary>
     Task<IReadOnlyList<long>?> DeleteEventAsync(string product, string type, string tag, bool force, DateTimeOffset now, CancellationToken ct);
 }
+
+/// <summary>A secret as listed: its name and when it was last set (null for one set before stores recorded it).</summary>
+public sealed record SecretEntry(string Name, DateTimeOffset? UpdatedAt);
 
 /// <summary>
 /// Implemented by a store that can tell cheaply whether it can still keep what it is given (a SQLite file deleted or

@@ -61,7 +61,23 @@ public interface IClusterStore
 
     /// <summary>Forgets a node that stopped gracefully (its runs are settled), so it does not show as dead.</summary>
     Task RemoveNodeAsync(string node, CancellationToken ct);
+
+    /// <summary>
+    /// The nodes the store knows (joined and not removed), by name, each with its heartbeat's age by the database's clock,
+    /// whether it holds its presence now, and whether it holds the lease <paramref name="leaseName"/> (the leader's). For
+    /// operators (the dashboard's nodes view); a store that keeps no such list returns none.
+    /// </summary>
+    Task<IReadOnlyList<NodeRecord>> ListNodesAsync(string leaseName, CancellationToken ct) => Task.FromResult<IReadOnlyList<NodeRecord>>([]);
 }
+
+/// <summary>A member of the cluster as <see cref="IClusterStore.ListNodesAsync"/> sees it.</summary>
+/// <param name="Name">The node's name (<c>METRONOME_NODE</c>).</param>
+/// <param name="StartedAt">When it first joined.</param>
+/// <param name="HeartbeatAt">Its last heartbeat.</param>
+/// <param name="HeartbeatAgeMs">How long ago that was, by the database's clock.</param>
+/// <param name="Present">It holds its presence and was not declared dead.</param>
+/// <param name="Leader">It holds the leader's lease, not expired.</param>
+public sealed record NodeRecord(string Name, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, long HeartbeatAgeMs, bool Present, bool Leader);
 
 /// <summary>
 /// A node's presence in the cluster (<see cref="IClusterStore.JoinAsync"/>): while the session lives and the node is not

@@ -84,6 +84,9 @@ public interface IJobStore
     Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct);
 
     Task<Run?> GetRunAsync(string product, string runId, CancellationToken ct);
+
+    /// <summary>A product's jobs by status and its runs' activity over a window (<see cref="ProductActivity"/>): the dashboard's overview.</summary>
+    Task<ProductActivity> GetProductActivityAsync(ActivityQuery query, CancellationToken ct);
 }
 
 /// <summary>The outcome of one job of <see cref="IJobStore.CreateJobsAsync"/>: the created job (with its id), or the conflict of its tag.</summary>
@@ -153,9 +156,22 @@ public sealed record PruneParams(int KeepPerJob, DateTimeOffset OlderThan);
 
 public sealed record TriggerParams(string Product, string Tag, string Node, DateTimeOffset Now, string RunId);
 
-public sealed record JobQuery(string Product, Jobs.JobStatus? Status, int Limit, string? Cursor);
+public sealed record JobQuery(string Product, Jobs.JobStatus? Status, int Limit, string? Cursor)
+{
+    /// <summary>When set, only jobs whose tag or name contains this text, ignoring case (ASCII letters in every store).</summary>
+    public string? Search { get; init; }
+}
 
-public sealed record RunQuery(string Product, string? JobTag, RunStatus? Status, int Limit, string? Cursor);
+/// <param name="JobTag">One job's runs; null for every job of the product.</param>
+/// <param name="Status">Runs of this status only (see also <see cref="Statuses"/>).</param>
+public sealed record RunQuery(string Product, string? JobTag, RunStatus? Status, int Limit, string? Cursor)
+{
+    /// <summary>When set (not empty), runs of any of these statuses only (with <see cref="Status"/>, runs of both filters).</summary>
+    public IReadOnlyList<RunStatus>? Statuses { get; init; }
+
+    /// <summary>When set, the runs of this slot only (0: the job's triggered runs).</summary>
+    public long? Slot { get; init; }
+}
 
 /// <summary>A page of results; <see cref="NextCursor"/> is opaque and null on the last page.</summary>
 public sealed record PageResult<T>(IReadOnlyList<T> Items, string? NextCursor);

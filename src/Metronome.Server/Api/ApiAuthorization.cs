@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Metronome.Server.Api.Sessions;
 
 namespace Metronome.Server.Api;
 
@@ -9,7 +10,8 @@ namespace Metronome.Server.Api;
 /// <list type="bullet">
 /// <item>no valid key: 401 (the scheme's challenge);</item>
 /// <item>an admin-only call (<see cref="AdminOnly"/>) with a product key: 403 (the scheme's forbid);</item>
-/// <item>another product's resources (<c>{product}</c> in the route) with a product key: 404, as if they did not exist.</item>
+/// <item>another product's resources (<c>{product}</c> in the route) with a product key: 404, as if they did not exist;</item>
+/// <item>an unsafe method (POST, PUT, PATCH, DELETE) authenticated by the session cookie without <c>X-Metronome-Csrf: 1</c>: 403.</item>
 /// </list>
 /// Both policies name the <c>ApiKey</c> scheme, so the API answers the same whatever scheme is the default; a cookie
 /// scheme for the dashboard (issue 13) is added beside it without touching an endpoint (docs/security/server.md).
@@ -28,9 +30,10 @@ internal static class ApiAuthorization
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.SchemeName, configureOptions: null);
         services.AddAuthorizationBuilder()
             .AddPolicy(CallerPolicy, p => p.AddAuthenticationSchemes(ApiKeyHandler.SchemeName).RequireAuthenticatedUser()
-                .AddRequirements(ProductAccessRequirement.Instance))
+                .AddRequirements(ProductAccessRequirement.Instance, SessionCsrfRequirement.Instance))
             .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(ApiKeyHandler.SchemeName).RequireRole(ApiCaller.AdminRole));
         services.AddSingleton<IAuthorizationHandler, ProductAccessHandler>();
+        services.AddSingleton<IAuthorizationHandler, SessionCsrfHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProductNotFoundResultHandler>();
         return services;
     }
@@ -56,6 +59,23 @@ internal sealed class ProductAccessHandler : AuthorizationHandler<ProductAccessR
     }
 }
 
+/// <summary>A caller authenticated by the session cookie carries the CSRF header on an unsafe method.</summary>
+internal sealed class SessionCsrfRequirement : IAuthorizationRequirement
+{
+    public static SessionCsrfRequirement Instance { get; } = new();
+}
+
+internal sealed class SessionCsrfHandler : AuthorizationHandler<SessionCsrfRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, SessionCsrfRequirement requirement)
+    {
+        if (context.Resource is HttpContext http
+            && (!context.User.HasClaim(c => c.Type == ApiCaller.SessionClaim) || SessionCsrf.IsSafe(http.Request.Method) || SessionCsrf.HasHeader(http.Request)))
+            context.Succeed(requirement);
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>
 /// Answers 404 instead of 403 when the only thing a known key lacks is access to the route's product, so that a product
 /// key cannot tell another product's resources from missing ones. A call that is also admin-only stays 403.
@@ -66,6 +86,8 @@ internal sealed class ProductNotFoundResultHandler : IAuthorizationMiddlewareRes
 
     public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
+        if (authorizeResult.Forbidden && authorizeResult.AuthorizationFailure?.FailedRequirements is { } csrf && csrf.Any(r => r is SessionCsrfRequirement))
+            return SessionCsrf.Problem().ExecuteAsync(context);
         if (authorizeResult.Forbidden
             && authorizeResult.AuthorizationFailure?.FailedRequirements is { } failed
             && failed.Any() && failed.All(r => r is ProductAccessRequirement))

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Metronome.Core.Catalog;
+using Metronome.Server.Api.Sessions;
 using Metronome.Server.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -11,11 +12,15 @@ namespace Metronome.Server.Api;
 /// The <c>ApiKey</c> authentication scheme: <c>Authorization: Bearer &lt;key&gt;</c> (scheme name case-insensitive) with
 /// the admin key or a product key. The admin key is compared in constant time (<see cref="AdminKey"/>); a product key is
 /// resolved through the catalog's key cache (<see cref="CatalogService.ResolveKeyAsync"/>), at most once per request.
-/// No header, another scheme or an unknown key leaves the caller unauthenticated; the challenge answers 401 with
+/// Without that header, the dashboard's session cookie (<see cref="SessionService.CookieName"/>) is accepted in its place,
+/// checked against the session store and the key store on every request; such a caller carries <see cref="ApiCaller.SessionClaim"/>
+/// (unsafe calls then need the CSRF header: <see cref="ApiAuthorization"/>).
+/// No header and no cookie, another scheme or an unknown key leaves the caller unauthenticated; the challenge answers 401 with
 /// <c>WWW-Authenticate: Bearer</c>, the forbid 403, both as problem details.
 /// </summary>
 internal sealed class ApiKeyHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminKey adminKey, CatalogService catalog)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminKey adminKey, CatalogService catalog,
+    SessionService sessions)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     /// <summary>The scheme's name, which the API's policies name (<see cref="ApiAuthorization"/>).</summary>
@@ -26,7 +31,7 @@ internal sealed class ApiKeyHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
+        if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase)) return await SessionAsync();
         var key = header[Bearer.Length..].Trim();
         if (key.Length == 0) return AuthenticateResult.Fail("The bearer key is empty.");
         if (adminKey.Matches(key)) return Success(ApiCaller.Admin());
@@ -34,11 +39,21 @@ internal sealed class ApiKeyHandler(
         return product is null ? AuthenticateResult.Fail("The key is not known.") : Success(ApiCaller.ForProduct(product));
     }
 
+    private async Task<AuthenticateResult> SessionAsync()
+    {
+        if (Request.Cookies[SessionService.CookieName] is not { Length: > 0 } cookie) return AuthenticateResult.NoResult();
+        if (await sessions.ResolveAsync(cookie, Context.RequestAborted) is not { } session)
+            return AuthenticateResult.Fail("The session is not valid (signed out, expired, or its key is gone).");
+        var identity = session.Product is null ? ApiCaller.Admin() : ApiCaller.ForProduct(session.Product);
+        identity.AddClaim(new Claim(ApiCaller.SessionClaim, "true"));
+        return Success(identity);
+    }
+
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.Headers.WWWAuthenticate = "Bearer";
         return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
-            detail: "A valid key is required: Authorization: Bearer <key>.").ExecuteAsync(Context);
+            detail: "A valid key is required: Authorization: Bearer <key> (or the dashboard's session cookie).").ExecuteAsync(Context);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
@@ -57,6 +72,9 @@ internal static class ApiCaller
 
     /// <summary>The claim naming the product whose key is calling.</summary>
     public const string ProductClaim = "metronome:product";
+
+    /// <summary>Present when the caller was authenticated by the dashboard's session cookie rather than a bearer key.</summary>
+    public const string SessionClaim = "metronome:session";
 
     public static ClaimsIdentity Admin() => new([new Claim(ClaimTypes.Role, AdminRole)], ApiKeyHandler.SchemeName);
 

@@ -7,7 +7,8 @@ namespace Metronome.Server.Api;
 
 /// <summary>
 /// <c>/api/products/{product}/jobs</c>: the seed's jobs API, plus pause, resume and trigger, and the bulk create
-/// <c>POST .../jobs:bulk</c> (a colon cannot occur in a job tag, so that path can never be a job's URL).
+/// <c>POST .../jobs:bulk</c> (a colon cannot occur in a job tag, so that path can never be a job's URL). The list takes
+/// <c>q</c> (a case-insensitive substring of the tag or name) besides <c>status</c>, <c>limit</c> and <c>cursor</c>.
 /// </summary>
 internal static class JobsEndpoints
 {
@@ -54,9 +55,9 @@ internal static class JobsEndpoints
     }
 
     private static async Task<Ok<Page<ProductJob>>> ListJobsAsync(
-        string product, string? status, string? limit, string? cursor, JobService jobs, CancellationToken ct)
+        string product, string? q, string? status, string? limit, string? cursor, JobService jobs, CancellationToken ct)
     {
-        var page = await jobs.ListAsync(product, status, JsonBody.QueryInt(limit, "limit"), cursor, ct);
+        var page = await jobs.SearchAsync(product, q, status, JsonBody.QueryInt(limit, "limit"), cursor, ct);
         return TypedResults.Ok(page.ToContract());
     }
 

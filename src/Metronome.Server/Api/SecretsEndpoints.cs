@@ -4,13 +4,24 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Metronome.Server.Api;
 
-/// <summary><c>/api/products/{product}/secrets/{name}</c>: write-only; values are stored encrypted and never returned.</summary>
+/// <summary>
+/// <c>/api/products/{product}/secrets</c>: values are write-only (stored encrypted, never returned); the list names the
+/// secrets with when each was last set.
+/// </summary>
 internal static class SecretsEndpoints
 {
     public static void MapSecrets(this RouteGroupBuilder api)
     {
         api.MapPut("/products/{product}/secrets/{name}", PutSecretAsync).WithTags("Secrets").Accepts<SecretValue>("application/json")
             .WithSummary("Set a secret").WithDescription("Stored encrypted; the value is never returned.");
+        api.MapGet("/products/{product}/secrets", ListSecretsAsync).WithTags("Secrets").WithName("listSecrets")
+            .WithSummary("List the product's secret names").WithDescription("Names and when each was set; never a value.");
+    }
+
+    private static async Task<Ok<IReadOnlyList<SecretInfo>>> ListSecretsAsync(string product, CatalogService catalog, CancellationToken ct)
+    {
+        var secrets = await catalog.ListSecretsAsync(product, ct);
+        return TypedResults.Ok<IReadOnlyList<SecretInfo>>([.. secrets.Select(s => new SecretInfo { Name = s.Name, UpdatedAt = s.UpdatedAt })]);
     }
 
     private static async Task<NoContent> PutSecretAsync(string product, string name, HttpRequest request, CatalogService catalog, CancellationToken ct)

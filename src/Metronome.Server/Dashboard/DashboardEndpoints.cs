@@ -1,50 +1,59 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.RegularExpressions;
+using System.Collections.Frozen;
 
 namespace Metronome.Server.Dashboard;
 
 /// <summary>
-/// Serves the dashboard: one static page (embedded in the assembly, so it works whatever the content root) that
-/// talks to the REST API with the key the user types.
+/// Serves the dashboard: plain HTML, CSS and ES modules embedded in the assembly (so they work whatever the content root,
+/// and users need no build step). The page talks to the REST API with a cookie session (<c>/api/session</c>).
 /// </summary>
-internal static partial class DashboardEndpoints
+internal static class DashboardEndpoints
 {
-    private static readonly Lazy<string> Page = new(Load);
+    private const string ResourcePrefix = "Metronome.Server.Dashboard.";
+
+    /// <summary>Every embedded dashboard file by its name (<c>index.html</c>, <c>app.js</c>, ...), read once.</summary>
+    private static readonly Lazy<FrozenDictionary<string, byte[]>> Files = new(Load);
 
     /// <summary>
-    /// The Content-Security-Policy of every response. The page's one inline script and one inline style are allowed by
-    /// their SHA-256 hashes, computed from the embedded page itself, so an edit of the page can never fall out of step
-    /// with the policy and no <c>unsafe-inline</c> is needed; anything injected into the page would not run.
+    /// The Content-Security-Policy of every response. Scripts and styles are files of this server only ('self'): no inline
+    /// script or style, no <c>eval</c>, no CDN, so anything injected into the page would not run.
     /// </summary>
-    public static string ContentSecurityPolicy { get; } = BuildPolicy(Page.Value);
+    public static string ContentSecurityPolicy { get; } =
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     public static void MapDashboard(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", () => TypedResults.Content(Page.Value, "text/html; charset=utf-8")).ExcludeFromDescription();
+        app.MapGet("/", () => Serve("index.html")).ExcludeFromDescription();
+        app.MapGet("/dashboard/{file}", (string file) => Serve(file)).ExcludeFromDescription();
     }
 
-    internal static string BuildPolicy(string page)
+    private static IResult Serve(string file)
     {
-        static string Hashes(IEnumerable<Match> blocks) => string.Join(' ', blocks.Select(m =>
-            $"'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(m.Groups[1].Value)))}'"));
-        var scripts = Hashes(InlineScript().Matches(page));
-        var styles = Hashes(InlineStyle().Matches(page));
-        return $"default-src 'none'; script-src {(scripts.Length == 0 ? "'none'" : scripts)}; style-src {(styles.Length == 0 ? "'none'" : styles)}; "
-            + "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+        if (!Files.Value.TryGetValue(file, out var bytes)) return TypedResults.NotFound();
+        return TypedResults.Bytes(bytes, ContentType(file));
     }
 
-    private static string Load()
+    internal static string ContentType(string file) => Path.GetExtension(file) switch
     {
-        using var stream = typeof(DashboardEndpoints).Assembly.GetManifestResourceStream("Metronome.Server.Dashboard.index.html")
-            ?? throw new InvalidOperationException("The dashboard page is missing from the assembly.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
+        ".html" => "text/html; charset=utf-8",
+        ".css" => "text/css; charset=utf-8",
+        ".js" => "text/javascript; charset=utf-8",
+        ".svg" => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+
+    private static FrozenDictionary<string, byte[]> Load()
+    {
+        var assembly = typeof(DashboardEndpoints).Assembly;
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)))
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            files[name[ResourcePrefix.Length..]] = copy.ToArray();
+        }
+        if (!files.ContainsKey("index.html")) throw new InvalidOperationException("The dashboard page is missing from the assembly.");
+        return files.ToFrozenDictionary(StringComparer.Ordinal);
     }
-
-    [GeneratedRegex("<script>(.*?)</script>", RegexOptions.Singleline)]
-    private static partial Regex InlineScript();
-
-    [GeneratedRegex("<style>(.*?)</style>", RegexOptions.Singleline)]
-    private static partial Regex InlineStyle();
 }

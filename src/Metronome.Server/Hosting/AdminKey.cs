@@ -15,6 +15,12 @@ internal sealed class AdminKey
 
     private AdminKey(string key) => _hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
+    /// <summary>
+    /// Names this admin key in a stored session without storing anything that would let one compare keys against it offline
+    /// (the SHA-256 of the key's SHA-256). A new admin key (a restart with another one) ends every admin session.
+    /// </summary>
+    public string Fingerprint => "admin:" + Convert.ToHexStringLower(SHA256.HashData(_hash));
+
     public bool Matches(string candidate) =>
         CryptographicOperations.FixedTimeEquals(_hash, SHA256.HashData(Encoding.UTF8.GetBytes(candidate)));
 

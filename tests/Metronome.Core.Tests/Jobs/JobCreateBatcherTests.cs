@@ -187,5 +187,6 @@ public sealed class JobCreateBatcherTests : IAsyncLifetime
         public Task<ClaimedRun> TriggerJobAsync(TriggerParams p, CancellationToken ct) => Inner.TriggerJobAsync(p, ct);
         public Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct) => Inner.ListRunsAsync(query, ct);
         public Task<Run?> GetRunAsync(string product, string runId, CancellationToken ct) => Inner.GetRunAsync(product, runId, ct);
+        public Task<ProductActivity> GetProductActivityAsync(ActivityQuery query, CancellationToken ct) => Inner.GetProductActivityAsync(query, ct);
     }
 }

@@ -8,6 +8,9 @@ namespace Metronome.Core.Engine.Cluster;
 /// </summary>
 public sealed class ClusterOptions
 {
+    /// <summary>The name of the lease the cluster's leader holds (<see cref="Storage.IClusterStore.TryAcquireLeaseAsync"/>).</summary>
+    public const string LeaderLease = "metronome-leader";
+
     /// <summary>How often a node records that it is alive; also how often the leader looks for dead nodes. Default 5 s.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -14,7 +14,7 @@ namespace Metronome.Core.Engine.Cluster;
 internal sealed class LeaderElector(IClusterStore cluster, NodePresence presence, string node, ClusterOptions options, TimeProvider time, ILogger logger)
     : EngineService(logger)
 {
-    public const string LeaseName = "metronome-leader";
+    public const string LeaseName = ClusterOptions.LeaderLease;
     private long _leaderUntilTicks; // local instant up to which this node may act as leader (0: not leader)
 
     public bool IsLeader => time.GetUtcNow().UtcTicks < Interlocked.Read(ref _leaderUntilTicks) && presence.IsPresent;
