@@ -8,6 +8,9 @@ namespace Metronome.Server.Api;
 /// <summary>
 /// Run history: a job's runs (newest first, optionally one slot's), the runs of every job of a product (the failures view,
 /// by a comma list of statuses) and one run by id.
+/// <c>?slot=N</c> lists the runs of slot N, which the dashboard contract calls "every attempt": all attempts of a slot share
+/// one run record (its <c>attempt</c> is the latest number, its error the latest failure), so a grid slot has one run and slot
+/// 0 one per trigger; earlier attempts' errors are not kept.
 /// </summary>
 internal static class RunsEndpoints
 {
