@@ -14,9 +14,12 @@ internal static class SessionEndpoints
     public static void MapSession(this RouteGroupBuilder api)
     {
         var session = api.MapGroup("/session").WithTags("Session").AllowAnonymous();
-        session.MapPost("/", SignInAsync).WithName("signIn").Accepts<SessionRequest>("application/json");
-        session.MapGet("/", GetAsync).WithName("getSession");
-        session.MapDelete("/", SignOutAsync).WithName("signOut");
+        session.MapPost("/", SignInAsync).WithName("signIn").Accepts<SessionRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized).WithSummary("Sign in: exchange a key for a session cookie");
+        session.MapGet("/", GetAsync).WithName("getSession")
+            .ProducesProblem(StatusCodes.Status401Unauthorized).WithSummary("The signed-in session");
+        session.MapDelete("/", SignOutAsync).WithName("signOut")
+            .ProducesProblem(StatusCodes.Status403Forbidden).WithSummary("Sign out: end the session on every node");
     }
 
     private static async Task<Results<Ok<SessionInfo>, ProblemHttpResult>> SignInAsync(HttpContext http, SessionService sessions, CancellationToken ct)
