@@ -23,6 +23,21 @@ public sealed class JobRun
     /// every other run.
     /// </summary>
     public long? SkippedCount { get; set; }
+    /// <summary>
+    /// The earlier attempts of the slot, oldest first (each retry keeps the attempt it replaced); absent when this is the
+    /// first attempt. The run itself is the latest attempt.
+    /// </summary>
+    public IReadOnlyList<JobRunAttempt>? Attempts { get; set; }
+}
+
+/// <summary>An earlier attempt of a run: when it ran, how it ended and why.</summary>
+public sealed class JobRunAttempt
+{
+    public int Attempt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public string? Status { get; set; }
+    public RunError? Error { get; set; }
 }
 
 /// <summary>Why a run did not succeed.</summary>

@@ -25,7 +25,12 @@ public sealed partial class InMemoryJobStore
                 if (!_runs.TryGetValue(done.RunId, out var row) || row.Status != RunStatus.Running || !JobLedger.Applies(row.Run, done)) continue;
                 if (done.RetryAt is { } retryAt)
                 {
-                    row.Run = row.Run with { Attempt = done.Attempt + 1, ErrorMessage = done.ErrorMessage, ErrorKind = done.ErrorKind };
+                    var failed = new RunAttempt(done.Attempt, done.StartedAt, done.FinishedAt, done.Status, done.ErrorKind, done.ErrorMessage);
+                    row.Run = row.Run with
+                    {
+                        Attempt = done.Attempt + 1, ErrorMessage = done.ErrorMessage, ErrorKind = done.ErrorKind,
+                        PreviousAttempts = [.. row.Run.PreviousAttempts, failed],
+                    };
                     row.RetryAt = retryAt;
                     continue;
                 }
@@ -63,7 +68,14 @@ public sealed partial class InMemoryJobStore
                 var decision = JobLedger.Recover(new Orphan(row.Run, row.RetryAt, row.MaxAttempts), _jobs.GetValueOrDefault(row.Run.JobId), p.Node, p.Now);
                 if (decision.Resume is { } resumed)
                 {
-                    row.Run = resumed.Run;
+                    var lost = row.Run;
+                    row.Run = resumed.Run.Attempt > lost.Attempt
+                        ? resumed.Run with
+                        {
+                            PreviousAttempts = [.. lost.PreviousAttempts, new RunAttempt(lost.Attempt, lost.StartedAt, p.Now,
+                                RunStatus.Abandoned, JobLedger.AbandonedKind, JobLedger.AbandonedMessage)],
+                        }
+                        : resumed.Run;
                     resume.Add(resumed);
                     continue;
                 }

@@ -78,8 +78,12 @@ public sealed partial class PostgresJobStore
             {
                 var r = retries.Values.OrderBy(x => x.RunId, StringComparer.Ordinal).ToArray();
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-                    UPDATE runs SET attempt = u.attempt, retry_at = u.retry_at, error_message = u.error_message, error_kind = u.error_kind
-                    FROM unnest(@id, @attempt, @retry_at, @error_message, @error_kind, @node) AS u(id, attempt, retry_at, error_message, error_kind, node)
+                    UPDATE runs SET attempt = u.attempt, retry_at = u.retry_at, error_message = u.error_message, error_kind = u.error_kind,
+                        attempts = COALESCE(runs.attempts, '[]'::jsonb) || jsonb_build_object('attempt', runs.attempt,
+                            'started_at', u.started_at, 'finished_at', u.finished_at, 'status', u.status,
+                            'error_kind', u.error_kind, 'error_message', u.error_message)
+                    FROM unnest(@id, @attempt, @retry_at, @error_message, @error_kind, @node, @started_at, @finished_at, @status)
+                        AS u(id, attempt, retry_at, error_message, error_kind, node, started_at, finished_at, status)
                     WHERE runs.id = u.id AND runs.status = 'running' AND runs.attempt = u.attempt - 1 AND runs.node IS NOT DISTINCT FROM u.node
                     """)
                     .With("id", r.Select(x => x.RunId).ToArray(), Sql.Array(NpgsqlDbType.Text))
@@ -87,7 +91,10 @@ public sealed partial class PostgresJobStore
                     .With("retry_at", r.Select(x => Sql.Ms(x.RetryAt!.Value)).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
                     .With("error_message", r.Select(x => x.ErrorMessage).ToArray(), Sql.Array(NpgsqlDbType.Text))
                     .With("error_kind", r.Select(x => x.ErrorKind).ToArray(), Sql.Array(NpgsqlDbType.Text))
-                    .With("node", r.Select(x => x.Node).ToArray(), Sql.Array(NpgsqlDbType.Text)));
+                    .With("node", r.Select(x => x.Node).ToArray(), Sql.Array(NpgsqlDbType.Text))
+                    .With("started_at", r.Select(x => Sql.Ms(x.StartedAt)).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
+                    .With("finished_at", r.Select(x => Sql.Ms(x.FinishedAt)).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
+                    .With("status", r.Select(x => x.Status.ToWire()).ToArray(), Sql.Array(NpgsqlDbType.Text)));
             }
             if (finals.Count > 0)
             {

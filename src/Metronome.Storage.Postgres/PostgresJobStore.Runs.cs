@@ -60,9 +60,16 @@ public sealed partial class PostgresJobStore
             {
                 if (resume.Count > 0)
                     batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-                        UPDATE runs SET attempt = u.attempt, node = @node FROM unnest(@id, @attempt) AS u(id, attempt) WHERE runs.id = u.id
+                        UPDATE runs SET attempt = u.attempt, node = @node,
+                            attempts = CASE WHEN u.attempt > runs.attempt THEN COALESCE(runs.attempts, '[]'::jsonb) || jsonb_build_object(
+                                'attempt', runs.attempt, 'started_at', runs.started_at, 'finished_at', @now::bigint, 'status', 'abandoned',
+                                'error_kind', @kind::text, 'error_message', @message::text) ELSE runs.attempts END
+                        FROM unnest(@id, @attempt) AS u(id, attempt) WHERE runs.id = u.id
                         """)
                         .With("node", p.Node, NpgsqlDbType.Text)
+                        .With("now", Sql.Ms(p.Now), NpgsqlDbType.Bigint)
+                        .With("kind", JobLedger.AbandonedKind, NpgsqlDbType.Text)
+                        .With("message", JobLedger.AbandonedMessage, NpgsqlDbType.Text)
                         .With("id", resume.Select(r => r.Run.Id).ToArray(), Sql.Array(NpgsqlDbType.Text))
                         .With("attempt", resume.Select(r => r.Run.Attempt).ToArray(), Sql.Array(NpgsqlDbType.Integer)));
                 if (abandonedRuns.Count > 0)

@@ -22,7 +22,9 @@ public sealed partial class SqliteJobStore
         return WriteAsync<IReadOnlyList<ScheduleEntry>>((c, tx) =>
         {
             using var retry = c.Command(tx, """
-                UPDATE runs SET attempt = @attempt, retry_at = @retry_at, error_message = @error_message, error_kind = @error_kind
+                UPDATE runs SET attempt = @attempt, retry_at = @retry_at, error_message = @error_message, error_kind = @error_kind,
+                    attempts = json_insert(COALESCE(attempts, '[]'), '$[#]', json_object('attempt', @reported, 'started_at', @started_at,
+                        'finished_at', @finished_at, 'status', @status, 'error_kind', @error_kind, 'error_message', @error_message))
                 WHERE id = @id AND status = 'running' AND attempt = @reported AND node IS @node
                 """);
             var rId = retry.Param("@id");
@@ -32,6 +34,9 @@ public sealed partial class SqliteJobStore
             var rKind = retry.Param("@error_kind");
             var rReported = retry.Param("@reported");
             var rNode = retry.Param("@node");
+            var rStarted = retry.Param("@started_at");
+            var rFinished = retry.Param("@finished_at");
+            var rStatus = retry.Param("@status");
             using var finish = c.Command(tx, """
                 UPDATE runs SET status = @status, started_at = @started_at, finished_at = @finished_at, error_message = @error_message,
                     error_kind = @error_kind, output = @output, retry_at = NULL
@@ -59,6 +64,9 @@ public sealed partial class SqliteJobStore
                     rKind.Set(done.ErrorKind);
                     rReported.Value = done.Attempt;
                     rNode.Set(done.Node);
+                    rStarted.Value = Sql.Ms(done.StartedAt);
+                    rFinished.Value = Sql.Ms(done.FinishedAt);
+                    rStatus.Value = done.Status.ToWire();
                     retry.ExecuteNonQuery();
                     continue;
                 }
@@ -135,7 +143,14 @@ public sealed partial class SqliteJobStore
             }
 
             using var jobs = new JobBatch(c, tx);
-            using var reissue = c.Command(tx, "UPDATE runs SET attempt = @attempt, node = @node WHERE id = @id");
+            // A re-issue that moves to the next attempt keeps the lost one among the earlier attempts, as abandoned.
+            using var reissue = c.Command(tx, """
+                UPDATE runs SET node = @node, attempts = CASE WHEN @attempt > attempt THEN json_insert(COALESCE(attempts, '[]'), '$[#]',
+                        json_object('attempt', attempt, 'started_at', started_at, 'finished_at', @now, 'status', 'abandoned',
+                            'error_kind', @kind, 'error_message', @message)) ELSE attempts END,
+                    attempt = @attempt
+                WHERE id = @id
+                """).With("@now", Sql.Ms(p.Now)).With("@kind", JobLedger.AbandonedKind).With("@message", JobLedger.AbandonedMessage);
             var iId = reissue.Param("@id");
             var iAttempt = reissue.Param("@attempt");
             var iNode = reissue.Param("@node");

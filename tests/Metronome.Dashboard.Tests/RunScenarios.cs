@@ -57,15 +57,20 @@ public sealed class RunScenarios(DashboardServer server)
 
         await Expect(page.Locator("#run-status")).ToHaveTextAsync("failed");
         await Expect(page.Locator("#run-error")).ToContainTextAsync("card declined for slot 1");
-        // Every run record of the slot the API holds (GET runs?slot=1), in attempt order, ending with the last attempt.
-        var records = Items(await server.GetAsync($"/api/products/{product}/jobs/charge/runs?slot=1"))
-            .Select(r => r["attempt"]!.GetValue<int>()).Order().ToList();
-        Assert.Equal(2, records[^1]);
+        // Every attempt of the slot is its own row, in order: attempt 1 (kept by the run as an earlier attempt) with its
+        // error kind and message, then attempt 2, the run record itself.
+        var wire = await server.GetAsync($"/api/products/{product}/runs/{failed["id"]}");
+        var first = wire["attempts"]!.AsArray().Single()!;
+        Assert.Equal(1, first["attempt"]!.GetValue<int>());
+        var firstKind = first["error"]!["kind"]!.GetValue<string>();
         var attempts = page.Locator("#run-attempts tbody tr");
-        await Expect(attempts).ToHaveCountAsync(records.Count);
-        for (var i = 0; i < records.Count; i++)
-            await Expect(attempts.Nth(i).Locator("td").Nth(1)).ToHaveTextAsync(records[i].ToString(CultureInfo.InvariantCulture));
-        await Expect(attempts.Last).ToContainTextAsync("card declined for slot 1");
+        await Expect(attempts).ToHaveCountAsync(2);
+        await Expect(attempts.Nth(0).Locator("td").Nth(1)).ToHaveTextAsync("1");
+        await Expect(attempts.Nth(0).Locator("td").Nth(2)).ToHaveTextAsync("failed");
+        await Expect(attempts.Nth(0)).ToContainTextAsync($"{firstKind}: card declined for slot 1");
+        await Expect(attempts.Nth(1).Locator("td").Nth(1)).ToHaveTextAsync("2");
+        await Expect(attempts.Nth(1)).ToContainTextAsync($"{wire["error"]!["kind"]!.GetValue<string>()}: card declined for slot 1");
+        await Expect(page.Locator("#run-attempts p.muted")).ToHaveCountAsync(0); // no "the record above holds the last one"
         await browser.AssertNoHorizontalOverflowAsync();
         await browser.ScreenshotAsync("run-detail");
 

@@ -48,6 +48,14 @@ public static class JobMapping
         Error = r.ErrorMessage is null && r.ErrorKind is null ? null : new RunError { Message = r.ErrorMessage, Kind = r.ErrorKind },
         Output = Parse(r.OutputJson),
         SkippedCount = r.Status == RunStatus.Skipped ? Math.Max(1, r.SkippedCount) : null,
+        Attempts = r.PreviousAttempts.Count == 0 ? null : [.. r.PreviousAttempts.Select(a => new JobRunAttempt
+        {
+            Attempt = a.Attempt,
+            StartedAt = a.StartedAt,
+            FinishedAt = a.FinishedAt,
+            Status = a.Status.ToWire(),
+            Error = a.ErrorMessage is null && a.ErrorKind is null ? null : new RunError { Message = a.ErrorMessage, Kind = a.ErrorKind },
+        })],
     };
 
     /// <summary>A page of jobs on the wire: the same cursor, the jobs mapped.</summary>

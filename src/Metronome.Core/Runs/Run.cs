@@ -28,6 +28,11 @@ public sealed record Run
     /// its history.
     /// </summary>
     public long SkippedCount { get; init; }
+    /// <summary>
+    /// The earlier attempts of this slot, oldest first (a retry keeps the attempt it replaces); empty when this is the first.
+    /// The record itself (<see cref="Attempt"/>, <see cref="Status"/>, errors) is the latest attempt.
+    /// </summary>
+    public IReadOnlyList<RunAttempt> PreviousAttempts { get; init; } = [];
 
     public long? DurationMs => StartedAt is { } s && FinishedAt is { } f ? (long)(f - s).TotalMilliseconds : null;
 

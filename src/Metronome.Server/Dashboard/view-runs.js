@@ -40,9 +40,9 @@ export async function runDetail(c, id) {
     let page;
     try { page = await api("GET", paths.jobRuns(c.product, run.job_tag) + query({ slot: run.slot, limit: 100 })); } catch (e) { c.showError(e); return; }
     if (!c.current()) return;
-    const items = [...page.items].sort((a, b) => a.attempt - b.attempt);
+    // A run record is its latest attempt; the earlier ones it kept (run.attempts) come first, each as its own row.
+    const items = page.items.flatMap((r) => [...(r.attempts || []).map((a) => earlier(r, a)), r]).sort((a, b) => a.attempt - b.attempt);
     const last = Math.max(0, ...items.map((r) => r.attempt || 0));
-    // A slot's run record carries its latest attempt; earlier attempts show only when the server kept them apart.
     fill(attempts, runTable(c, items, false), run.slot !== 0 && last > items.length
       ? h("p", { class: "muted" }, `${last} attempts ran for this slot; the record above holds the last one.`) : null);
   };
@@ -56,6 +56,13 @@ export async function runDetail(c, id) {
       if (now && now.finished_at && c.current() && !done) { done = true; await runDetail(Object.assign(c, { view: clear(c.view) }), id); }
     });
   }
+}
+
+// An earlier attempt shown as a row of its run: the run's id and slot, the attempt's own times, status and error.
+function earlier(run, a) {
+  const ms = a.started_at && a.finished_at ? Date.parse(a.finished_at) - Date.parse(a.started_at) : null;
+  return { id: run.id, job_tag: run.job_tag, slot: run.slot, attempt: a.attempt, status: a.status, started_at: a.started_at,
+    finished_at: a.finished_at, duration_ms: ms, error: a.error };
 }
 
 export async function failures(c) {

@@ -55,9 +55,15 @@ internal sealed class ContractSchemas : IOpenApiDocumentTransformer
         {
             Required = ["id", "job_tag", "slot", "attempt", "scheduled_at", "status"],
             ReadOnly = ["id", "job_tag", "slot", "attempt", "scheduled_at", "started_at", "finished_at", "duration_ms", "node", "status",
-                "error", "output", "skipped_count"],
+                "error", "output", "skipped_count", "attempts"],
             Enums = { ["status"] = WireSchemas.RunStatus },
             AnyJson = { ["output"] = "What the event returned (JSON), truncated to 16 KiB." },
+        },
+        new(nameof(JobRunAttempt))
+        {
+            Required = ["attempt", "status"],
+            ReadOnly = ["attempt", "started_at", "finished_at", "status", "error"],
+            Enums = { ["status"] = WireSchemas.RunStatus },
         },
         new(nameof(RunError)) { Enums = { ["kind"] = WireSchemas.ErrorKind } },
         new(nameof(BulkJobsRequest)) { Required = ["items"] },

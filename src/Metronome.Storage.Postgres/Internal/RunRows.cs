@@ -8,7 +8,7 @@ internal static class RunRows
 {
     /// <summary>Every column <see cref="Read"/> needs, in its order.</summary>
     public const string Columns =
-        "id, job_id, product, job_tag, slot, attempt, scheduled_at, started_at, finished_at, node, status, error_message, error_kind, output, retry_at, max_attempts, skipped_count";
+        "id, job_id, product, job_tag, slot, attempt, scheduled_at, started_at, finished_at, node, status, error_message, error_kind, output, retry_at, max_attempts, skipped_count, attempts";
 
     public const int RetryAtOrdinal = 14;
     public const int MaxAttemptsOrdinal = 15;
@@ -30,6 +30,7 @@ internal static class RunRows
         ErrorKind = r.StringOrNull(12),
         OutputJson = r.StringOrNull(13),
         SkippedCount = r.GetInt64(16),
+        PreviousAttempts = RunAttemptsJson.Parse(r.StringOrNull(17)),
     };
 
     public static async Task<List<Run>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)

@@ -16,7 +16,7 @@ internal static class RunRows
     private static readonly string[] Names =
     [
         "id", "job_id", "product", "job_tag", "slot", "attempt", "scheduled_at", "started_at", "finished_at",
-        "node", "status", "error_message", "error_kind", "output", "retry_at", "max_attempts", "skipped_count",
+        "node", "status", "error_message", "error_kind", "output", "retry_at", "max_attempts", "skipped_count", "attempts",
     ];
 
     public const int RetryAtOrdinal = 14;
@@ -39,6 +39,7 @@ internal static class RunRows
         ErrorKind = r.StringOrNull(12),
         OutputJson = r.StringOrNull(13),
         SkippedCount = r.GetInt64(16),
+        PreviousAttempts = RunAttemptsJson.Parse(r.StringOrNull(17)),
     };
 }
 

@@ -91,7 +91,7 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
             foreach (var (status, response) in errors)
                 Assert.True(response.Content?.ContainsKey(ProblemJson) == true, $"{method} {path} {status} is not {ProblemJson}");
             if (!path.StartsWith("/api/", StringComparison.Ordinal)) continue;
-            Assert.Contains(errors, e => e.Key.StartsWith('4'));
+            Assert.True(errors.Any(e => e.Key.StartsWith('4')), $"{method} {path} declares no 4xx error");
             AssertProblem(op, 503, path, method);
             if (path.Contains('{')) AssertProblem(op, 404, path, method);
             if (op.RequestBody is not null)

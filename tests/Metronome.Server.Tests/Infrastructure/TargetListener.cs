@@ -10,12 +10,14 @@ namespace Metronome.Server.Tests.Infrastructure;
 
 /// <summary>
 /// A second real Kestrel listener on a free loopback port that records every request an <c>action</c> sends; a request with
-/// <c>?delay_ms=N</c> is answered N ms after it arrived (a slow target).
+/// <c>?delay_ms=N</c> is answered N ms after it arrived (a slow target); one with <c>?fail_first=N</c> is answered 500 for
+/// the first N requests carrying its Idempotency-Key (a target that fails N attempts of a slot, then succeeds).
 /// </summary>
 public sealed class TargetListener : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
+    private readonly ConcurrentDictionary<string, int> _perKey = new(StringComparer.Ordinal);
 
     private TargetListener(WebApplication app, Uri url)
     {
@@ -44,6 +46,9 @@ public sealed class TargetListener : IAsyncDisposable
                 Headers = http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             });
             if (int.TryParse(http.Request.Query["delay_ms"], out var delay)) await Task.Delay(delay);
+            if (int.TryParse(http.Request.Query["fail_first"], out var failFirst)
+                && self!._perKey.AddOrUpdate(http.Request.Headers["Idempotency-Key"].ToString(), 1, (_, n) => n + 1) <= failFirst)
+                return Results.StatusCode(500);
             return Results.Ok(new { received = true });
         });
         await app.StartAsync();
