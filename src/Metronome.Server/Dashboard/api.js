@@ -49,6 +49,8 @@ export const paths = {
   event: (p, type, tag) => `/products/${enc(p)}/events/${enc(type)}/${enc(tag)}`,
   secrets: (p) => `/products/${enc(p)}/secrets`,
   secret: (p, name) => `/products/${enc(p)}/secrets/${enc(name)}`,
+  schedulePreview: (p) => `/products/${enc(p)}/schedule:preview`,
+  audit: (p) => `/products/${enc(p)}/audit`,
 };
 
 /** A query string of the given values, leaving out empty ones. */

@@ -8,6 +8,7 @@ import { runDetail, failures } from "./view-runs.js";
 import { events, eventForm } from "./view-events.js";
 import { secrets } from "./view-secrets.js";
 import { nodes } from "./view-nodes.js";
+import { audit } from "./view-audit.js";
 
 const state = { session: null, timers: [], generation: 0, note: null };
 
@@ -24,6 +25,7 @@ const routes = [
   [/^events\/([^/]+)\/([^/]+)$/, eventForm],
   [/^secrets$/, secrets],
   [/^nodes$/, nodes],
+  [/^audit$/, audit],
 ];
 
 function flash(message, kind = "error") {
@@ -64,7 +66,7 @@ function renderNav(product) {
   if (product) {
     const base = `#/p/${encodeURIComponent(product)}/`;
     append(nav, [item(base + "overview", "Overview"), item(base + "jobs", "Jobs"), item(base + "failures", "Failures"),
-      item(base + "events", "Events"), item(base + "secrets", "Secrets")]);
+      item(base + "events", "Events"), item(base + "secrets", "Secrets"), item(base + "audit", "Audit")]);
   }
   nav.append(item(product ? `#/p/${encodeURIComponent(product)}/nodes` : "#/nodes", "Nodes"));
   $("who").textContent = (state.session.admin ? "admin" : "product key") + (product ? ` · ${product}` : "");

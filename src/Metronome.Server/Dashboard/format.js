@@ -46,3 +46,24 @@ export function clock(instant) {
 export function executions(job) {
   return `${job.executions_done ?? 0} / ${job.executions === 0 ? "∞" : job.executions}`;
 }
+
+/** The browser's own IANA zone ("Europe/Berlin"), or "UTC" when the browser does not say. */
+export function localZone() {
+  try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch { return "UTC"; }
+}
+
+/** "Sat 2026-12-05 08:00:00 GMT+1" of an instant read in an IANA zone; a zone the browser does not know falls back to UTC. */
+export function zoned(instant, zone) {
+  if (!instant) return "—";
+  const d = new Date(instant);
+  if (Number.isNaN(d.getTime())) return String(instant);
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone || "UTC", weekday: "short", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
+    }).formatToParts(d);
+  } catch { return when(instant); }
+  const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
+  return `${p.weekday} ${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName}`;
+}

@@ -2,6 +2,7 @@
 import { api, paths, query } from "./api.js";
 import { h, clear, table, td, link, button, confirmButton, fill } from "./dom.js";
 import { duration, relative, when, executions } from "./format.js";
+import { runsTable } from "./schedule.js";
 
 const list = { q: "", status: "", cursors: [null] };   // kept while the user moves between pages of the dashboard
 
@@ -48,7 +49,7 @@ export async function jobs(c) {
     const rows = page.items.map((job) => {
       const tr = h("tr", { "data-job": job.tag },
         td(link(`${c.base}jobs/${encodeURIComponent(job.tag)}`, job.tag)), td(job.name), statusCell(job),
-        td(duration(job.intervals), "interval"), td(executions(job)),
+        td(job.cron ? h("code", { title: job.time_zone }, job.cron) : duration(job.intervals), "interval"), td(executions(job)),
         td(h("span", { title: when(job.next_run_at) }, relative(job.next_run_at)), "next-run"),
         td(job.last_run_status ? h("span", { class: `run-${job.last_run_status}`, title: when(job.last_run_at) }, job.last_run_status) : "—"),
         td(jobActions(c, job, async (label) => { c.flash(`${label}: ${job.tag}`, "info"); await load(); }), "col-actions"));
@@ -81,21 +82,31 @@ export async function jobDetail(c, tag) {
   const fact = (k, v) => facts.append(h("dt", null, k), h("dd", null, v));
   fact("Status", h("span", { class: `status-${job.status}`, id: "job-status-value" }, job.status + (job.running ? " (running)" : "")));
   fact("Event", `${job.event_type} / ${job.event_tag}`);
-  fact("Every", `${duration(job.intervals)} (${job.intervals} ms)`);
+  if (job.cron) fact("Cron", h("span", { id: "job-cron" }, h("code", null, job.cron), ` in ${job.time_zone || "UTC"}`));
+  else fact("Every", `${duration(job.intervals)} (${job.intervals} ms)`);
   fact("Executions", executions(job));
   fact("Next run", `${relative(job.next_run_at)} · ${when(job.next_run_at)}`);
-  if (job.next_runs) fact("Next five", job.next_runs.map(when).join(", "));
+  if (job.next_runs) fact("Next five", job.next_runs.length ? runsTable(job.next_runs, job.cron ? job.time_zone || "UTC" : "UTC", "job-next-runs") : "none due");
+  if (job.jitter_ms) fact("Jitter", duration(job.jitter_ms));
+  if (job.catch_up_limit !== undefined && job.catch_up_limit !== null) fact("Catch-up limit", String(job.catch_up_limit));
   fact("Overlap / misfire", `${job.overlap ?? "skip"} / ${job.misfire ?? "fire_once"}`);
   fact("Retries", job.retries ? `${job.retries.max_attempts ?? 1} attempts, backoff ${duration(job.retries.backoff_ms)}` : "1 attempt");
   fact("Timeout", duration(job.timeout_ms));
   fact("Input", JSON.stringify(job.input ?? {}));
+  if ("on_failure" in job) fact("On failure", job.on_failure ? `${job.on_failure.event_type} / ${job.on_failure.event_tag}` : "—");
+  if ("consecutive_failures" in job || "pause_after_failures" in job) {
+    fact("Failures", h("span", { id: "job-failures" }, `${job.consecutive_failures ?? 0} consecutive`,
+      job.pause_after_failures ? ` · pauses itself after ${job.pause_after_failures}` : " · never pauses itself"));
+  }
+  if (job.paused_until) fact("Paused until", h("span", { id: "job-paused-until" }, `${when(job.paused_until)} (${relative(job.paused_until)})`));
   const runs = h("div", { id: "job-runs" });
+  const again = (label) => c.go(location.hash, `${label}: ${job.tag}`);   // draws the page again, with fresh timers
   c.view.append(h("h2", null, `${job.name} `, h("span", { class: "muted" }, job.tag)),
     h("div", { class: "toolbar" }, jobActions(c, job, async (label, result) => {
       if (label === "Delete") { c.go(c.base + "jobs", `Deleted ${job.tag}.`); return; }
       if (label === "Trigger" && result && result.id) { c.go(`${c.base}runs/${encodeURIComponent(result.id)}`, `Triggered ${job.tag}: this is its run.`); return; }
-      c.go(location.hash, `${label}: ${job.tag}`);   // draws the page again, with fresh timers
-    })),
+      again(label);
+    }), job.status === "completed" ? null : pauseUntil(c, job, again)),
     facts, h("h3", null, "Runs (newest first)"), runs);
   const load = async () => {
     let page;
@@ -105,6 +116,22 @@ export async function jobDetail(c, tag) {
   };
   await load();
   c.every(5000, load);
+}
+
+/** A datetime input (the browser's local time) and a button: POST .../pause {until}; the job resumes by itself then. */
+function pauseUntil(c, job, after) {
+  const until = h("input", { type: "datetime-local", id: "pause-until", "aria-label": "Pause until (your local time)", step: 60 });
+  const go = button("Pause until", async (ev) => {
+    const b = ev.currentTarget;
+    if (!until.value) { c.flash("Choose when the job should resume by itself."); until.focus(); return; }
+    const at = new Date(until.value);   // a datetime-local value is read in the browser's zone
+    if (Number.isNaN(at.getTime())) { c.flash("That is not a date and time."); return; }
+    b.disabled = true;
+    try { await api("POST", paths.job(c.product, job.tag) + "/pause", { until: at.toISOString() }); await after("Paused until " + when(at.toISOString())); }
+    catch (e) { c.showError(e); } finally { b.disabled = false; }
+  });
+  go.id = "pause-until-button";
+  return h("span", { class: "pause-until" }, until, go);
 }
 
 /** Runs as rows linking to their detail; withJob adds the job's tag column (the failures view). */
