@@ -58,13 +58,17 @@ public sealed class DashboardServer : IAsyncLifetime
     /// <summary>The server's output so far, for a failing assertion's message.</summary>
     public string ServerOutput => _server?.Output ?? "";
 
-    /// <summary>A fresh browser context (its own cookies) 1,280 px wide, with a page that records console errors.</summary>
-    public async Task<BrowserPage> NewPageAsync()
+    /// <summary>
+    /// A fresh browser context (its own cookies) 1,280 px wide, with a page that records console errors; the browser's
+    /// own time zone is <paramref name="timeZone"/> (an IANA name) when given.
+    /// </summary>
+    public async Task<BrowserPage> NewPageAsync(string? timeZone = null)
     {
         var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            TimezoneId = timeZone,
         });
         context.SetDefaultTimeout(Patience);
         var page = await context.NewPageAsync();
