@@ -47,7 +47,7 @@ export function scheduleSection(c, job, startAt) {
   const every = h("span", null, duration(intervals.value));
   const fields = {
     intervals: field("intervals", "Interval (ms)", intervals, h("span", null, "Every ", every)),
-    cron: field("cron", "Cron expression", cron, "5 fields (minute hour day month weekday), or 6 with seconds first; L, W, #, @daily…"),
+    cron: field("cron", "Cron expression", cron, "minute hour day month weekday (6 fields: seconds first); L W # @daily"),
     time_zone: field("time_zone", "Time zone", zone, "IANA name the expression is read in"),
   };
   const preview = h("div", { id: "schedule-preview", "aria-live": "polite" });

@@ -93,8 +93,10 @@ export async function jobDetail(c, tag) {
   fact("Retries", job.retries ? `${job.retries.max_attempts ?? 1} attempts, backoff ${duration(job.retries.backoff_ms)}` : "1 attempt");
   fact("Timeout", duration(job.timeout_ms));
   fact("Input", JSON.stringify(job.input ?? {}));
-  if ("on_failure" in job) fact("On failure", job.on_failure ? `${job.on_failure.event_type} / ${job.on_failure.event_tag}` : "—");
-  if ("consecutive_failures" in job || "pause_after_failures" in job) {
+  // A server with failure handling always answers consecutive_failures; on_failure is left out when none.
+  const failures = "consecutive_failures" in job || "on_failure" in job;
+  if (failures) fact("On failure", job.on_failure ? `${job.on_failure.event_type} / ${job.on_failure.event_tag}` : "—");
+  if (failures) {
     fact("Failures", h("span", { id: "job-failures" }, `${job.consecutive_failures ?? 0} consecutive`,
       job.pause_after_failures ? ` · pauses itself after ${job.pause_after_failures}` : " · never pauses itself"));
   }
@@ -120,7 +122,7 @@ export async function jobDetail(c, tag) {
 
 /** A datetime input (the browser's local time) and a button: POST .../pause {until}; the job resumes by itself then. */
 function pauseUntil(c, job, after) {
-  const until = h("input", { type: "datetime-local", id: "pause-until", "aria-label": "Pause until (your local time)", step: 60 });
+  const until = h("input", { type: "datetime-local", id: "pause-until", "aria-label": "Pause until (your local time)", title: "Your local time", step: 60 });
   const go = button("Pause until", async (ev) => {
     const b = ev.currentTarget;
     if (!until.value) { c.flash("Choose when the job should resume by itself."); until.focus(); return; }
