@@ -41,7 +41,7 @@ export function runsTable(instants, zone, id) {
 export function scheduleSection(c, job, startAt) {
   const j = job || {};
   const kind = select([["intervals", "Every N (interval)"], ["cron", "Cron expression"]], j.cron ? "cron" : "intervals");
-  const intervals = input({ value: j.intervals ?? 60000, inputmode: "numeric" });
+  const intervals = input({ value: j.intervals || 60000, inputmode: "numeric" });   // a cron job answers intervals 0 or none
   const cron = input({ value: j.cron ?? "", placeholder: "e.g. 0 8 * * 1-5 or @daily", spellcheck: "false" });
   const zone = input({ value: j.time_zone ?? "UTC", list: "time-zones", placeholder: "UTC" });
   const every = h("span", null, duration(intervals.value));
@@ -68,7 +68,7 @@ export function scheduleSection(c, job, startAt) {
   const fieldOf = (key) => (section.closest("form") || section).querySelector(`.field[data-field="${CSS.escape(key)}"]`);
   const setError = (key, text) => {
     const f = fieldOf(key);
-    if (!f) return false;
+    if (!f || (text && f.hidden)) return false;   // an error of a hidden field is shown in the preview box
     f.classList.toggle("invalid", !!text);
     f.querySelector(".field-error").textContent = text || "";
     return true;
