@@ -7,8 +7,12 @@ internal static class JobTransitions
 {
     public static Job Create(string product, JobSpec spec, DateTimeOffset now)
     {
-        var firstDue = spec.StartAt is { } start ? (start < now ? now : start) : now + TimeSpan.FromMilliseconds(spec.IntervalMs);
-        return new Job
+        // An interval job's slot 1 is at start_at (a past one: now) or now + intervals; a cron job's is the first occurrence at or
+        // after start_at (a past one, or none: now).
+        var firstDue = spec.Cron is not null
+            ? JobGrid.NextCron(spec.Cron, spec.TimeZone, spec.StartAt is { } s && s > now ? s : now, inclusive: true)
+            : spec.StartAt is { } start ? (start < now ? now : start) : now + TimeSpan.FromMilliseconds(spec.IntervalMs);
+        var job = new Job
         {
             Product = product,
             Tag = spec.Tag,
@@ -29,7 +33,12 @@ internal static class JobTransitions
             NextDueAt = firstDue,
             CreatedAt = now,
             UpdatedAt = now,
+            Cron = spec.Cron,
+            TimeZone = spec.TimeZone,
+            JitterMs = spec.JitterMs,
+            CatchUpLimit = spec.CatchUpLimit,
         };
+        return job.JitterMs > 0 ? job with { NextDueAt = JobGrid.Due(job, 1, firstDue) } : job;
     }
 
     /// <summary>
