@@ -72,7 +72,8 @@ public sealed record Job
     /// i.e. nothing was recorded or jumped over in between.
     /// </summary>
     public string? SkipRunId { get; init; }
-    /// <summary>The slot right after those <see cref="SkipRunId"/> stands for (0 when there is none).</summary>
+    /// <summary>The slot right after those <see cref="SkipRunId"/> stands for (0 when there is none); negated when that run is a
+    /// <c>misfire</c> run (slots shed beyond <c>catch_up_limit</c>), so overlap and misfire skips never extend each other.</summary>
     public long SkipRunNextSlot { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }

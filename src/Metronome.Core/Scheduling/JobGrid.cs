@@ -122,6 +122,27 @@ public static class JobGrid
     /// <summary>Where a cron job's grid begins: its start (creation time by default, a past start counts from creation).</summary>
     internal static DateTimeOffset Origin(Job job) => job.StartAt is { } s && s > job.CreatedAt ? s : job.CreatedAt;
 
+    /// <summary>
+    /// The first slot (and its grid instant) whose grid instant is after <paramref name="now"/>, or the next slot when its due
+    /// instant is still ahead. Cron slots are numbered by counting the occurrences passed, at most <see cref="MaxPastWalk"/>:
+    /// past that (a per-second job paused for weeks) the number jumps by that much, still monotonic and unique.
+    /// </summary>
+    internal static (long Slot, DateTimeOffset Raw) NextGridPointAfter(Job job, DateTimeOffset now)
+    {
+        var raw = GridAt(job);
+        if (job.NextDueAt > now || raw == Never) return (job.NextSlot, raw);
+        if (job.Cron is null)
+        {
+            var interval = TimeSpan.FromMilliseconds(job.IntervalMs);
+            long k = (now - raw).Ticks / interval.Ticks + 1;
+            return (job.NextSlot + k, raw + interval * k);
+        }
+        long passed = 0;
+        foreach (var _ in CronSchedule.Parse(job.Cron).GetOccurrences(raw, now, CronSchedule.Zone(job.TimeZone), fromInclusive: true, toInclusive: true))
+            if (++passed >= MaxPastWalk) break;
+        return (job.NextSlot + passed, NextCron(job.Cron, job.TimeZone, now, inclusive: false));
+    }
+
     private static IEnumerable<(long Slot, DateTimeOffset DueAt)> Walk(Job job, DateTimeOffset from, DateTimeOffset to)
     {
         var anchor = GridAt(job);
