@@ -38,3 +38,30 @@ public static class AuditChangesJson
         return changes;
     }
 }
+
+/// <summary>Domain → wire for the audit log.</summary>
+public static class AuditMapping
+{
+    /// <summary>The entry as the API shows it.</summary>
+    public static Contracts.AuditLogEntry ToContract(this AuditRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new Contracts.AuditLogEntry
+        {
+            At = record.At,
+            Actor = record.Actor,
+            Action = record.Action,
+            Target = record.Target,
+            Changes = record.Changes.ToDictionary(c => c.Key, c => new Contracts.AuditFieldChange { Old = Element(c.Value.OldJson), New = Element(c.Value.NewJson) },
+                StringComparer.Ordinal),
+            Reason = record.Reason,
+        };
+    }
+
+    private static JsonElement? Element(string? json)
+    {
+        if (json is null) return null;
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.Clone();
+    }
+}

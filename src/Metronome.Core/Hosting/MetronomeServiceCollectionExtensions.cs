@@ -62,6 +62,7 @@ public static class MetronomeServiceCollectionExtensions
         // names (IAuditActorSource; the server's is the request's caller, an embedded host without one records "admin").
         services.TryAddSingleton(sp => new Audit.AuditTrail(sp.GetService<Audit.IAuditSink>(), sp.GetService<Audit.IAuditActorSource>(),
             sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new Audit.AuditLogService(sp.GetRequiredService<ICatalogStore>(), sp.GetService<Audit.IAuditLog>()));
         // Secrets need a protector; an embedded host without one still gets the catalogue, and only storing a secret fails.
         services.TryAddSingleton(sp => new Catalog.CatalogService(
             sp.GetRequiredService<ICatalogStore>(), sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IEngineSignal>(),
