@@ -41,7 +41,7 @@ export async function audit(c) {
         h("td", null, e.actor), h("td", { class: "action" }, e.action), h("td", { class: "target" }, e.target),
         h("td", { class: "changes" }, changeList(e.changes), e.reason ? h("div", { class: "audit-reason" }, e.reason) : null)));
     fill(body, rows.length
-      ? table(["At", "Actor", "Action", "Target", "Changes"], rows, ["15%", "12%", "11%", "17%", "45%"])
+      ? table(["At", "Actor", "Action", "Target", "Changes"], rows, ["14%", "19%", "10%", "14%", "43%"])
       : h("p", { class: "muted", id: "no-audit" }, items.length ? "No entry on this page matches." : "Nothing recorded yet."));
   };
   const load = async () => {
