@@ -61,6 +61,7 @@ public sealed partial class JobService
         var now = _time.GetUtcNow();
         var spec = JobValidator.ValidateCreate(request, _options.Limits, now);
         await RequireEventAsync(product, spec.EventType, spec.EventTag, ct);
+        await RequireFailureHookAsync(product, spec.OnFailure, ct);
         var job = await _creates.CreateAsync(JobTransitions.Create(product, spec, now), ct);
         _engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
         return job;
@@ -80,6 +81,7 @@ public sealed partial class JobService
         var changes = JobValidator.ValidateUpdate(request, current.Retries, _options.Limits, now);
         if (changes.EventType is not null || changes.EventTag is not null)
             await RequireEventAsync(product, changes.EventType ?? current.EventType, changes.EventTag ?? current.EventTag, ct);
+        await RequireFailureHookAsync(product, changes.OnFailure, ct);
         var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Update(j, changes, now), ct);
         _engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
         return job;
