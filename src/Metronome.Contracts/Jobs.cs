@@ -48,6 +48,16 @@ public sealed class ProductJob
     public int? CatchUpLimit { get; set; }
     /// <summary>Read-only, on GET of one job: the next five due instants (grid instants, jitter not included).</summary>
     public IReadOnlyList<DateTimeOffset>? NextRuns { get; set; }
+
+    // --- failure handling (SPEC §6) ---
+    /// <summary>The event run once when a slot ends <c>failed</c>, <c>timed_out</c> or <c>abandoned</c> (after its last attempt).</summary>
+    public JobEventRef? OnFailure { get; set; }
+    /// <summary>The job pauses itself after this many consecutive slots ended without success; 0 (default) = never.</summary>
+    public int? PauseAfterFailures { get; set; }
+    /// <summary>Read-only: executions ended without success since the last success.</summary>
+    public int? ConsecutiveFailures { get; set; }
+    /// <summary>Read-only: the instant a paused job resumes by itself (set by <c>POST …/pause {until}</c>).</summary>
+    public DateTimeOffset? PausedUntil { get; set; }
 }
 
 /// <summary>A partial update of a job: only the fields given change.</summary>
@@ -71,6 +81,11 @@ public sealed class ProductJobUpdate
     public string? TimeZone { get; set; }
     public long? JitterMs { get; set; }
     public int? CatchUpLimit { get; set; }
+
+    // --- failure handling (SPEC §6) ---
+    /// <summary>A new failure hook; <c>{}</c> (no event) removes it.</summary>
+    public JobEventRef? OnFailure { get; set; }
+    public int? PauseAfterFailures { get; set; }
 }
 
 /// <summary>A schedule to preview (<c>POST …/schedule:preview</c>): a cron expression with its zone, or intervals; optional start.</summary>
@@ -87,6 +102,20 @@ public sealed class SchedulePreviewRequest
 public sealed class SchedulePreview
 {
     public IReadOnlyList<DateTimeOffset> NextRuns { get; set; } = [];
+}
+
+/// <summary>An event of the job's product, by type and tag (the job's <c>on_failure</c>).</summary>
+public sealed class JobEventRef
+{
+    public string? EventType { get; set; }
+    public string? EventTag { get; set; }
+}
+
+/// <summary>The body of <c>POST …/jobs/{tag}/pause</c>: with <see cref="Until"/> the job resumes by itself then.</summary>
+public sealed class JobPauseRequest
+{
+    /// <summary>An ISO-8601 instant in the future, or null to pause until resumed.</summary>
+    public DateTimeOffset? Until { get; set; }
 }
 
 /// <summary>Retry policy of a job: attempts of one slot, exponential backoff with jitter.</summary>

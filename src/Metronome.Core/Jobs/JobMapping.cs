@@ -35,6 +35,11 @@ public static class JobMapping
         TimeZone = j.TimeZone,
         JitterMs = j.JitterMs,
         CatchUpLimit = j.CatchUpLimit,
+        // --- failure handling ---
+        OnFailure = j.OnFailure is { } hook ? new JobEventRef { EventType = hook.EventType, EventTag = hook.EventTag } : null,
+        PauseAfterFailures = j.PauseAfterFailures,
+        ConsecutiveFailures = j.ConsecutiveFailures,
+        PausedUntil = j.Status == JobStatus.Paused ? j.PausedUntil : null,
     };
 
     public static JobRun ToContract(this Run r) => new()
@@ -60,6 +65,14 @@ public static class JobMapping
             Status = a.Status.ToWire(),
             Error = a.ErrorMessage is null && a.ErrorKind is null ? null : new RunError { Message = a.ErrorMessage, Kind = a.ErrorKind },
         })],
+        OnFailure = r.OnFailure is { } hook
+            ? new RunFailureHook
+            {
+                Status = hook.Status,
+                Error = hook.ErrorMessage is null && hook.ErrorKind is null ? null : new RunError { Message = hook.ErrorMessage, Kind = hook.ErrorKind },
+                FinishedAt = hook.FinishedAt,
+            }
+            : null,
     };
 
     /// <summary>A page of jobs on the wire: the same cursor, the jobs mapped.</summary>

@@ -22,6 +22,9 @@ internal sealed record JobSpec
     public string TimeZone { get; init; } = "UTC";
     public long JitterMs { get; init; }
     public int CatchUpLimit { get; init; } = 100;
+    // --- failure handling ---
+    public FailureHook? OnFailure { get; init; }
+    public int PauseAfterFailures { get; init; }
 }
 
 /// <summary>A validated partial update: null members are left as they are.</summary>
@@ -43,4 +46,9 @@ internal sealed record JobChanges
     public string? TimeZone { get; init; }
     public long? JitterMs { get; init; }
     public int? CatchUpLimit { get; init; }
+    // --- failure handling ---
+    public FailureHook? OnFailure { get; init; }
+    /// <summary>The update removes the hook (<c>"on_failure": {}</c>).</summary>
+    public bool ClearOnFailure { get; init; }
+    public int? PauseAfterFailures { get; init; }
 }
