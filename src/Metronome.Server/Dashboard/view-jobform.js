@@ -82,7 +82,8 @@ export async function jobForm(c, tag) {
       start_at: f.start_at.value.trim() || undefined, end_at: f.end_at.value.trim() || undefined, input: inputJson,
       overlap: f.overlap.value, misfire: f.misfire.value, timeout_ms: number(f.timeout_ms.value),
       jitter_ms: number(f.jitter_ms.value), catch_up_limit: number(f.catch_up_limit.value),
-      on_failure: failureEvent(f.on_failure.value), pause_after_failures: number(f.pause_after_failures.value),
+      // "none" on an edit of a job with a hook sends {}: the API's way to remove it.
+      on_failure: failureEvent(f.on_failure.value) ?? (j.on_failure ? {} : undefined), pause_after_failures: number(f.pause_after_failures.value),
       retries: { max_attempts: number(f.max_attempts.value), backoff_ms: number(f.backoff_ms.value), max_backoff_ms: number(f.max_backoff_ms.value) },
     };
     if (Object.values(wanted.retries).every((v) => v === undefined)) delete wanted.retries;
