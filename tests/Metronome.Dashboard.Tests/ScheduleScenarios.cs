@@ -23,6 +23,7 @@ public sealed class ScheduleScenarios(DashboardServer server)
     {
         var (product, key) = await server.CreateProductAsync("cron");
         await server.CreateFunctionEventAsync(product, "ok", Succeeds);
+        await server.CreateFunctionEventAsync(product, "alert", Succeeds);
         await using var browser = await server.NewPageAsync(BrowserZone);
         var page = browser.Page;
         await browser.SignInAsync(key, $"#/p/{product}/jobs/new");
@@ -70,11 +71,20 @@ public sealed class ScheduleScenarios(DashboardServer server)
         await Expect(rows).ToHaveCountAsync(5);
         await Expect(page.Locator(".field[data-field=time_zone] .field-error")).ToBeEmptyAsync();
 
+        await page.Locator("#f-jitter_ms").FillAsync("1500");
+        await page.Locator("#f-catch_up_limit").FillAsync("10");
+        await page.Locator("#f-on_failure").SelectOptionAsync("function/alert");
+        await page.Locator("#f-pause_after_failures").FillAsync("3");
         await page.Locator("#save-job").ClickAsync();
         await Expect(page.Locator("#job-cron")).ToContainTextAsync($"{Expression} in {Zone}");
         var job = await server.GetAsync($"/api/products/{product}/jobs/digest");
         Assert.Equal(Expression, job["cron"]!.GetValue<string>());
         Assert.Equal(Zone, job["time_zone"]!.GetValue<string>());
+        Assert.Equal(1500, job["jitter_ms"]!.GetValue<long>());
+        Assert.Equal(10, job["catch_up_limit"]!.GetValue<int>());
+        Assert.Equal("alert", job["on_failure"]!["event_tag"]!.GetValue<string>());
+        Assert.Equal(3, job["pause_after_failures"]!.GetValue<int>());
+        await Expect(page.Locator("#job-facts")).ToContainTextAsync("function / alert");
         var nextRuns = job["next_runs"]!.AsArray();
         Assert.Equal(5, nextRuns.Count);
         var detailRows = page.Locator("#job-next-runs tbody tr");
@@ -134,6 +144,15 @@ public sealed class ScheduleScenarios(DashboardServer server)
         var job = await server.GetAsync($"/api/products/{product}/jobs/hourly");
         Assert.Equal("paused", job["status"]!.GetValue<string>());
         Assert.Equal(until, DateTimeOffset.Parse(job["paused_until"]!.GetValue<string>(), CultureInfo.InvariantCulture));
+
+        // "none" in the form removes the failure hook.
+        await page.Locator("a.button", new() { HasText = "Edit" }).ClickAsync();
+        await Expect(page.Locator("#f-on_failure")).ToHaveValueAsync("function/alert");
+        await page.Locator("#f-on_failure").SelectOptionAsync("");
+        await page.Locator("#save-job").ClickAsync();
+        await Expect(page.Locator("#flash")).ToContainTextAsync("Saved hourly.");
+        await Expect(page.Locator("#job-facts")).Not.ToContainTextAsync("function / alert");
+        Assert.Null((await server.GetAsync($"/api/products/{product}/jobs/hourly"))["on_failure"]);
         browser.AssertNoScriptErrors();
     }
 
