@@ -51,6 +51,12 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
 
     public Task<Page<JobRun>> ListProductRunsAsync(string? status = null, string? job = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
         api.SendAsync<Page<JobRun>>(HttpMethod.Get, Routes.Runs(product) + Query.Of(("status", status), ("job", job), ("limit", Query.Int(limit)), ("cursor", cursor)), null, ct);
+
+    public Task<SchedulePreview> PreviewScheduleAsync(SchedulePreviewRequest request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return api.SendAsync<SchedulePreview>(HttpMethod.Post, Routes.SchedulePreview(product), request, ct);
+    }
 }
 
 /// <summary><c>/api/products/{product}/events</c> over HTTP.</summary>

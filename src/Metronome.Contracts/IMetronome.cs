@@ -86,6 +86,12 @@ public interface IProductJobs
     /// <param name="cursor">The previous page's <see cref="Page{T}.NextCursor"/>.</param>
     /// <param name="ct">Cancels the call.</param>
     Task<Page<JobRun>> ListProductRunsAsync(string? status = null, string? job = null, int? limit = null, string? cursor = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// The next five due instants of a schedule not saved yet: a cron expression (with its time zone) or intervals, from
+    /// <see cref="SchedulePreviewRequest.StartAt"/> (default now). 400 naming the fields at fault.
+    /// </summary>
+    Task<SchedulePreview> PreviewScheduleAsync(SchedulePreviewRequest request, CancellationToken ct = default);
 }
 
 /// <summary>The events of a product: what jobs execute, addressed by type and tag.</summary>

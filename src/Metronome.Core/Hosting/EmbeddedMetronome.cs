@@ -56,7 +56,7 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
         EmbeddedMetronome.Call(async () => (await jobs.UpdateAsync(product, tag, Required(update), ct)).ToContract());
 
     public Task<ProductJob> FetchAsync(string tag, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => (await jobs.GetAsync(product, tag, ct)).ToContract());
+        EmbeddedMetronome.Call(() => jobs.GetWithNextRunsAsync(product, tag, ct));
 
     public Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default) =>
         Paging.AllAsync(cursor => ListAsync(null, Paging.MaxLimit, cursor, ct));
@@ -87,6 +87,9 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
 
     public Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.GetRunAsync(product, runId, ct)).ToContract());
+
+    public Task<SchedulePreview> PreviewScheduleAsync(SchedulePreviewRequest request, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => jobs.PreviewScheduleAsync(product, Required(request), ct));
 
     private static T Required<T>(T? body) where T : class =>
         body ?? throw ValidationFailedException.For("body", "A JSON body is required.");

@@ -7,7 +7,11 @@ namespace Metronome.Storage.Sqlite.Internal;
 internal static class JobRows
 {
     /// <summary>Every column, in the order <see cref="Read"/> expects.</summary>
-    public const string Columns = "id, " + WritableColumns + ", skip_run_id, skip_run_next_slot";
+    public const string Columns = "id, " + WritableColumns + ", skip_run_id, skip_run_next_slot, " + CronColumns;
+
+    /// <summary>Cron schedules (issue 14): ordinals 28–31.</summary>
+    private const string CronColumns = "cron, time_zone, jitter_ms, catch_up_limit";
+    private const string CronValues = "@cron, @time_zone, @jitter_ms, @catch_up_limit";
 
     /// <summary>The columns a new job is inserted with (its open skipped run starts empty).</summary>
     private const string WritableColumns =
@@ -48,6 +52,10 @@ internal static class JobRows
         UpdatedAt = r.At(25),
         SkipRunId = r.StringOrNull(26),
         SkipRunNextSlot = r.GetInt64(27),
+        Cron = r.StringOrNull(28),
+        TimeZone = r.GetString(29),
+        JitterMs = r.GetInt64(30),
+        CatchUpLimit = r.GetInt32(31),
     };
 
     /// <summary>Reads the first row of <paramref name="cmd"/> as a job, or null.</summary>
@@ -59,7 +67,7 @@ internal static class JobRows
 
     public static long Insert(SqliteConnection c, SqliteTransaction tx, Job job)
     {
-        using var cmd = c.Command(tx, $"INSERT INTO jobs ({WritableColumns}) VALUES ({WritableValues}) RETURNING id");
+        using var cmd = c.Command(tx, $"INSERT INTO jobs ({WritableColumns}, {CronColumns}) VALUES ({WritableValues}, {CronValues}) RETURNING id");
         Bind(cmd, job);
         return (long)cmd.ExecuteScalar()!;
     }
@@ -73,7 +81,8 @@ internal static class JobRows
                 misfire = @misfire, max_attempts = @max_attempts, backoff_ms = @backoff_ms, max_backoff_ms = @max_backoff_ms,
                 timeout_ms = @timeout_ms, status = @status, executions_done = @executions_done, next_slot = @next_slot,
                 next_due_at = @next_due_at, in_flight = @in_flight, last_run_at = @last_run_at,
-                last_run_status = @last_run_status, updated_at = @updated_at
+                last_run_status = @last_run_status, updated_at = @updated_at,
+                cron = @cron, time_zone = @time_zone, jitter_ms = @jitter_ms, catch_up_limit = @catch_up_limit
             WHERE id = @id
             """);
         Bind(cmd, job);
@@ -107,6 +116,10 @@ internal static class JobRows
             .With("@last_run_at", Sql.Ms(job.LastRunAt))
             .With("@last_run_status", job.LastRunStatus)
             .With("@created_at", Sql.Ms(job.CreatedAt))
-            .With("@updated_at", Sql.Ms(job.UpdatedAt));
+            .With("@updated_at", Sql.Ms(job.UpdatedAt))
+            .With("@cron", job.Cron)
+            .With("@time_zone", job.TimeZone)
+            .With("@jitter_ms", job.JitterMs)
+            .With("@catch_up_limit", job.CatchUpLimit);
     }
 }
