@@ -55,6 +55,12 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
     public Task<ProductJob> PauseAsync(string tag, DateTimeOffset until, CancellationToken ct = default) =>
         api.SendAsync<ProductJob>(HttpMethod.Post, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")) + "/pause",
             new JobPauseRequest { Until = until }, ct);
+
+    public Task<SchedulePreview> PreviewScheduleAsync(SchedulePreviewRequest request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return api.SendAsync<SchedulePreview>(HttpMethod.Post, Routes.SchedulePreview(product), request, ct);
+    }
 }
 
 /// <summary><c>/api/products/{product}/events</c> over HTTP.</summary>

@@ -98,6 +98,12 @@ public interface IProductJobs
 
     /// <summary>Stops a job from firing until <paramref name="until"/> (in the future), when it resumes by itself.</summary>
     Task<ProductJob> PauseAsync(string tag, DateTimeOffset until, CancellationToken ct = default);
+
+    /// <summary>
+    /// The next five due instants of a schedule not saved yet: a cron expression (with its time zone) or intervals, from
+    /// <see cref="SchedulePreviewRequest.StartAt"/> (default now). 400 naming the fields at fault.
+    /// </summary>
+    Task<SchedulePreview> PreviewScheduleAsync(SchedulePreviewRequest request, CancellationToken ct = default);
 }
 
 /// <summary>The events of a product: what jobs execute, addressed by type and tag.</summary>

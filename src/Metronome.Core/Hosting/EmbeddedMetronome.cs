@@ -63,7 +63,7 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
         EmbeddedMetronome.Call(async () => (await jobs.UpdateAsync(product, tag, Required(update), ct)).ToContract());
 
     public Task<ProductJob> FetchAsync(string tag, CancellationToken ct = default) =>
-        EmbeddedMetronome.Call(async () => (await jobs.GetAsync(product, tag, ct)).ToContract());
+        EmbeddedMetronome.Call(() => jobs.GetWithNextRunsAsync(product, tag, ct));
 
     public Task<IReadOnlyList<ProductJob>> FetchAllAsync(CancellationToken ct = default) =>
         Paging.AllAsync(cursor => ListAsync(null, Paging.MaxLimit, cursor, ct));
@@ -97,6 +97,9 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
 
     public Task<ProductJob> PauseAsync(string tag, DateTimeOffset until, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.PauseAsync(product, tag, new JobPauseRequest { Until = until }, ct)).ToContract());
+
+    public Task<SchedulePreview> PreviewScheduleAsync(SchedulePreviewRequest request, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => jobs.PreviewScheduleAsync(product, Required(request), ct));
 
     private static T Required<T>(T? body) where T : class =>
         body ?? throw ValidationFailedException.For("body", "A JSON body is required.");

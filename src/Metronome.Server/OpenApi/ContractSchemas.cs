@@ -19,14 +19,17 @@ internal sealed class ContractSchemas : IOpenApiDocumentTransformer
     [
         new(nameof(ProductJob))
         {
-            Required = ["name", "tag", "event_type", "event_tag", "executions", "intervals"],
-            AlwaysSent = ["input", "overlap", "misfire", "retries", "timeout_ms", "status", "executions_done", "created_at", "updated_at"],
-            ReadOnly = ["status", "executions_done", "next_run_at", "last_run_at", "last_run_status", "created_at", "updated_at",
+            // exactly one of intervals and cron (SPEC §6), so neither is required on its own
+            Required = ["name", "tag", "event_type", "event_tag", "executions"],
+            AlwaysSent = ["input", "overlap", "misfire", "retries", "timeout_ms", "status", "executions_done", "created_at", "updated_at",
+                "time_zone", "jitter_ms", "catch_up_limit"],
+            ReadOnly = ["status", "executions_done", "next_run_at", "last_run_at", "last_run_status", "created_at", "updated_at", "next_runs",
                 "consecutive_failures", "paused_until"],
             Enums = { ["event_type"] = WireSchemas.EventType, ["overlap"] = WireSchemas.OverlapPolicy, ["misfire"] = WireSchemas.MisfirePolicy,
                 ["status"] = WireSchemas.JobStatus, ["last_run_status"] = WireSchemas.RunStatus },
             JsonObjects = { ["input"] = "JSON object handed to the event (templates read it as {{input.path}}); default {}." },
         },
+        new(nameof(SchedulePreview)) { Required = ["next_runs"], ReadOnly = ["next_runs"] },
         new(nameof(ProductJobUpdate))
         {
             Enums = { ["event_type"] = WireSchemas.EventType, ["overlap"] = WireSchemas.OverlapPolicy, ["misfire"] = WireSchemas.MisfirePolicy },

@@ -8,7 +8,7 @@ namespace Metronome.Storage.Postgres.Internal;
 internal static class JobRows
 {
     /// <summary>Every column, in the order <see cref="Read"/> expects.</summary>
-    public const string Columns = "id, " + WritableColumns + ", skip_run_id, skip_run_next_slot, " + FailureColumns;
+    public const string Columns = "id, " + WritableColumns + ", skip_run_id, skip_run_next_slot, " + FailureColumns + ", " + CronColumns;
 
     /// <summary><see cref="Columns"/> qualified by <paramref name="alias"/> (for a join).</summary>
     public static string ColumnsOf(string alias) =>
@@ -17,6 +17,10 @@ internal static class JobRows
     // --- failure handling (issue 14): ordinals 28–32 ---
     private const string FailureColumns = "on_failure_type, on_failure_tag, pause_after_failures, consecutive_failures, paused_until";
     private const string FailureValues = "@on_failure_type, @on_failure_tag, @pause_after_failures, @consecutive_failures, @paused_until";
+
+    // --- cron schedules (issue 14): ordinals 33–36 ---
+    private const string CronColumns = "cron, time_zone, jitter_ms, catch_up_limit";
+    private const string CronValues = "@cron, @time_zone, @jitter_ms, @catch_up_limit";
 
     /// <summary>The columns a new job is inserted with (its open skipped run starts empty).</summary>
     private const string WritableColumns =
@@ -64,6 +68,10 @@ internal static class JobRows
         PauseAfterFailures = r.GetInt32(o + 30),
         ConsecutiveFailures = r.GetInt32(o + 31),
         PausedUntil = r.AtOrNull(o + 32),
+        Cron = r.StringOrNull(o + 33),
+        TimeZone = r.GetString(o + 34),
+        JitterMs = r.GetInt64(o + 35),
+        CatchUpLimit = r.GetInt32(o + 36),
     };
 
     public static async Task<List<Job>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)
@@ -86,7 +94,7 @@ internal static class JobRows
 
     public static async Task<long> InsertAsync(NpgsqlConnection c, NpgsqlTransaction tx, Job job, CancellationToken ct)
     {
-        await using var cmd = c.Command(tx, $"INSERT INTO jobs ({WritableColumns}, {FailureColumns}) VALUES ({WritableValues}, {FailureValues}) RETURNING id");
+        await using var cmd = c.Command(tx, $"INSERT INTO jobs ({WritableColumns}, {FailureColumns}, {CronColumns}) VALUES ({WritableValues}, {FailureValues}, {CronValues}) RETURNING id");
         Bind(cmd, job);
         return (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
@@ -102,7 +110,8 @@ internal static class JobRows
                 next_due_at = @next_due_at, in_flight = @in_flight, last_run_at = @last_run_at,
                 last_run_status = @last_run_status, updated_at = @updated_at,
                 on_failure_type = @on_failure_type, on_failure_tag = @on_failure_tag, pause_after_failures = @pause_after_failures,
-                consecutive_failures = @consecutive_failures, paused_until = @paused_until
+                consecutive_failures = @consecutive_failures, paused_until = @paused_until,
+                cron = @cron, time_zone = @time_zone, jitter_ms = @jitter_ms, catch_up_limit = @catch_up_limit
             WHERE id = @id
             """);
         Bind(cmd, job);
@@ -141,7 +150,11 @@ internal static class JobRows
             .With("on_failure_tag", job.OnFailure?.EventTag, NpgsqlDbType.Text)
             .With("pause_after_failures", job.PauseAfterFailures, NpgsqlDbType.Integer)
             .With("consecutive_failures", job.ConsecutiveFailures, NpgsqlDbType.Integer)
-            .With("paused_until", Sql.Ms(job.PausedUntil));
+            .With("paused_until", Sql.Ms(job.PausedUntil))
+            .With("cron", job.Cron)
+            .With("time_zone", job.TimeZone)
+            .With("jitter_ms", job.JitterMs)
+            .With("catch_up_limit", job.CatchUpLimit, NpgsqlDbType.Integer);
     }
 
 }

@@ -119,7 +119,8 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
         var document = await LoadAsync();
         var schemas = document.Components!.Schemas!;
         var job = schemas[nameof(ProductJob)];
-        Assert.Equal(["event_tag", "event_type", "executions", "intervals", "name", "tag"], job.Required!.Order(StringComparer.Ordinal));
+        // intervals and cron: exactly one of the two (SPEC §6), so neither is required by itself
+        Assert.Equal(["event_tag", "event_type", "executions", "name", "tag"], job.Required!.Order(StringComparer.Ordinal));
         var p = job.Properties!;
 
         Assert.Equal(JsonSchemaType.String, p["name"].Type);
@@ -128,9 +129,10 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
         Assert.Equal(["skip", "queue", "allow"], EnumOf(p["overlap"]));
         Assert.Equal(["fire_once", "skip", "catch_up"], EnumOf(p["misfire"]));
         Assert.Equal([JobStatuses.Active, JobStatuses.Paused, JobStatuses.Completed], EnumOf(p["status"]));
-        foreach (var name in new[] { "status", "executions_done", "next_run_at", "last_run_at", "last_run_status", "created_at", "updated_at" })
+        foreach (var name in new[] { "status", "executions_done", "next_run_at", "last_run_at", "last_run_status", "created_at", "updated_at", "next_runs" })
             Assert.True(p[name].ReadOnly, $"{name} is not readOnly");
-        foreach (var name in new[] { "name", "tag", "event_tag", "executions", "intervals", "created_at", "executions_done" })
+        Assert.False(p["cron"].ReadOnly);
+        foreach (var name in new[] { "name", "tag", "event_tag", "executions", "created_at", "executions_done", "time_zone", "jitter_ms", "catch_up_limit" })
             Assert.False(p[name].Type!.Value.HasFlag(JsonSchemaType.Null), $"{name} is nullable");
         Assert.False(p["name"].ReadOnly);
         Assert.Equal(JsonSchemaType.Object, p["input"].Type);
