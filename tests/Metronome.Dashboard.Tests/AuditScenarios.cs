@@ -52,6 +52,25 @@ public sealed class AuditScenarios(DashboardServer server)
     }
 
     [Fact]
+    public async Task The_engines_pause_after_failures_shows_with_its_actor_and_reason()
+    {
+        var (product, key) = await server.CreateProductAsync("auditengine");
+        await server.CreateFunctionEventAsync(product, "broken", "function handler(input, context) { throw new Error('down'); }");
+        await server.CreateJobAsync(product, new { name = "Flaky", tag = "flaky", event_type = "function", event_tag = "broken",
+            executions = 0, intervals = 1000, start_at = "now", pause_after_failures = 2 });
+        await server.WaitForAsync($"/api/products/{product}/jobs/flaky", job => job["status"]!.GetValue<string>() == "paused", "the job's pause after 2 failures");
+        await using var browser = await server.NewPageAsync();
+        var page = browser.Page;
+        await browser.SignInAsync(key, $"#/p/{product}/audit");
+        var pause = page.Locator("#audit tbody tr[data-action='job.pause']");
+        await Expect(pause).ToHaveCountAsync(1);
+        await Expect(pause.Locator("td").Nth(1)).ToHaveTextAsync("engine");
+        await Expect(pause.Locator("[data-change=status]")).ToHaveTextAsync("status: active → paused");
+        await Expect(pause.Locator(".audit-reason")).ToHaveTextAsync("2 consecutive slots ended without success");
+        browser.AssertNoScriptErrors();
+    }
+
+    [Fact]
     public async Task Audit_page_pages_with_the_APIs_cursor()
     {
         var (product, key) = await server.CreateProductAsync("auditpages");
