@@ -62,6 +62,7 @@ public sealed partial class CatalogService
     public async Task DeleteSecretAsync(string product, string name, bool force, CancellationToken ct = default)
     {
         await GetProductAsync(product, ct);
+        if (!(await catalog.ListSecretsAsync(product, ct)).Any(s => s.Name == name)) throw SecretNotFound(product, name);
         if (!force)
         {
             var users = (await catalog.ListEventsAsync(product, type: null, ct)).Where(e => UsesSecret(e.DefinitionJson, name))
@@ -69,7 +70,7 @@ public sealed partial class CatalogService
             if (users.Count > 0)
                 throw new ConflictException($"secret '{name}' is used by {users.Count} event(s): {string.Join(", ", users)}; pass force=true to delete it anyway");
         }
-        if (!await catalog.DeleteSecretAsync(product, name, ct)) throw new NotFoundException($"secret '{name}' not found in product '{product}'");
+        if (!await catalog.DeleteSecretAsync(product, name, ct)) throw SecretNotFound(product, name);
         engine.CatalogChanged(product);
         await audit.RecordAsync(product, AuditActions.SecretDelete, name, MaskedSecret(existed: true, exists: false));
     }
@@ -77,6 +78,8 @@ public sealed partial class CatalogService
     /// <summary>Whether a definition names the secret in a placeholder (conservative: any <c>{{…}}</c> naming both).</summary>
     internal static bool UsesSecret(string definitionJson, string name) =>
         Regex.IsMatch(definitionJson, @"\{\{[^}]*\bsecrets\b[^}]*\b" + Regex.Escape(name) + @"\b[^}]*\}\}", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    private static NotFoundException SecretNotFound(string product, string name) => new($"secret '{name}' not found in product '{product}'");
 
     /// <summary>An event as the audit log names it: <c>type/tag</c>.</summary>
     private static string EventTarget(string type, string tag) => $"{type}/{tag}";
