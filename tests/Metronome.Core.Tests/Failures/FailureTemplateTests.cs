@@ -37,3 +37,35 @@ public sealed class FailureTemplateTests
         Assert.Contains("job_tag, slot, status, error and run_id", e.Errors["definition.body"][0]);
     }
 }
+
+/// <summary>The pure pause/resume rules of issue 14.</summary>
+public sealed class PauseUntilTransitionTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
+
+    private static Core.Jobs.Job Job() => new()
+    {
+        Product = "shop", Tag = "t", Name = "t", EventType = "action", EventTag = "ping", IntervalMs = 1000, NextSlot = 1, NextDueAt = T0.AddSeconds(1),
+    };
+
+    [Fact]
+    public void Pause_with_until_then_resume_at_until_follows_the_grid_and_clears_until()
+    {
+        var paused = Core.Scheduling.JobTransitions.Pause(Job(), T0, T0.AddSeconds(10));
+        Assert.Equal((Core.Jobs.JobStatus.Paused, (DateTimeOffset?)T0.AddSeconds(10)), (paused.Status, paused.PausedUntil));
+        Assert.Same(paused, Core.Scheduling.JobLedger.ResumeAt(paused, T0.AddSeconds(9.999)));
+
+        var resumed = Core.Scheduling.JobLedger.ResumeAt(paused, T0.AddSeconds(10.5));
+        Assert.Equal((Core.Jobs.JobStatus.Active, (DateTimeOffset?)null, 11L, T0.AddSeconds(11)),
+            (resumed.Status, resumed.PausedUntil, resumed.NextSlot, resumed.NextDueAt));
+    }
+
+    [Fact]
+    public void A_pause_without_until_makes_a_timed_pause_indefinite_and_a_job_paused_indefinitely_never_resumes_by_itself()
+    {
+        var timed = Core.Scheduling.JobTransitions.Pause(Job(), T0, T0.AddSeconds(10));
+        var indefinite = Core.Scheduling.JobTransitions.Pause(timed, T0.AddSeconds(1));
+        Assert.Null(indefinite.PausedUntil);
+        Assert.Same(indefinite, Core.Scheduling.JobLedger.ResumeAt(indefinite, T0.AddDays(365)));
+    }
+}
