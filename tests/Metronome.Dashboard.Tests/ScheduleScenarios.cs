@@ -94,6 +94,8 @@ public sealed class ScheduleScenarios(DashboardServer server)
             var at = DateTimeOffset.Parse(nextRuns[i]!.GetValue<string>(), CultureInfo.InvariantCulture);
             await Expect(detailRows.Nth(i)).ToContainTextAsync(In(at, Zone));
         }
+        await browser.AssertNoHorizontalOverflowAsync();
+        await browser.ScreenshotAsync("job-cron");
         await page.Locator("nav [data-nav=Jobs]").ClickAsync();
         await Expect(page.Locator("#jobs tr[data-job='digest'] .interval")).ToHaveTextAsync(Expression);
         browser.AssertNoScriptErrors();

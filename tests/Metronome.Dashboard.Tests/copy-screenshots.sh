@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 from="${1:-$root/artifacts/bin/Metronome.Dashboard.Tests/release/screenshots}"
-for name in sign-in overview jobs edit-error run-detail failures nodes cron-form audit; do
+for name in sign-in overview jobs edit-error run-detail failures nodes cron-form job-cron audit; do
   cp "$from/$name.png" "$root/docs/images/dashboard-$name.png"
 done
 echo "copied to $root/docs/images/"
