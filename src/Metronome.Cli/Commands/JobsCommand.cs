@@ -40,10 +40,16 @@ internal static class JobsCommand
         public Option<int?> MaxAttempts { get; } = new("--max-attempts") { Description = "Attempts per slot (retries + 1)" };
         public Option<long?> Backoff { get; } = new("--backoff") { Description = "Delay before the first retry (duration)", CustomParser = ParseDuration };
         public Option<long?> Timeout { get; } = new("--timeout") { Description = "Attempt timeout (duration)", CustomParser = ParseDuration };
+        // cron schedules
+        public Option<string?> Cron { get; } = new("--cron") { Description = "Cron expression instead of --intervals, e.g. '0 9 * * 1-5', '*/10 * * * * *' or @daily" };
+        public Option<string?> TimeZone { get; } = new("--tz") { Description = "IANA time zone the cron expression is read in (default UTC), e.g. Europe/Berlin" };
+        public Option<long?> Jitter { get; } = new("--jitter") { Description = "Start each slot up to this long after its due time (duration)", CustomParser = ParseDuration };
+        public Option<int?> CatchUpLimit { get; } = new("--catch-up-limit") { Description = "With --misfire catch_up, at most this many missed slots run (default 100)" };
 
         public void AddTo(Command command)
         {
-            foreach (var o in (Option[])[Product, Name, Event, Executions, Intervals, StartAt, EndAt, Input, Overlap, Misfire, MaxAttempts, Backoff, Timeout])
+            foreach (var o in (Option[])[Product, Name, Event, Executions, Intervals, StartAt, EndAt, Input, Overlap, Misfire, MaxAttempts, Backoff, Timeout,
+                Cron, TimeZone, Jitter, CatchUpLimit])
                 command.Options.Add(o);
         }
 
@@ -54,14 +60,14 @@ internal static class JobsCommand
 
     private static Command Create(GlobalOptions globals, CliConsole console)
     {
-        var command = new Command("create", "Create a job, e.g. --tag from-cli --event action:action_tag --executions 2 --intervals 300ms");
+        var command = new Command("create", "Create a job, e.g. --tag from-cli --event action:action_tag --executions 2 --intervals 300ms (or --cron '0 9 * * 1-5' --tz Europe/Berlin)");
         var o = new JobOptions();
         var tag = new Option<string>("--tag") { Description = "Unique tag of the job in its product", Required = true };
         command.Options.Add(tag);
         o.AddTo(command);
         o.Event.Required = true;
         o.Executions.Required = true;
-        o.Intervals.Required = true;
+        o.Intervals.Description += " (or --cron: exactly one of the two)";
         CommandRun.Bind(command, globals, console, async (run, ct) =>
         {
             var r = run.Result;
@@ -71,6 +77,7 @@ internal static class JobsCommand
                 Tag = r.GetValue(tag), Name = r.GetValue(o.Name) ?? r.GetValue(tag), EventType = ev.Type, EventTag = ev.Tag,
                 Executions = r.GetValue(o.Executions), Intervals = r.GetValue(o.Intervals), StartAt = r.GetValue(o.StartAt), EndAt = r.GetValue(o.EndAt),
                 Input = r.GetValue(o.Input), Overlap = r.GetValue(o.Overlap), Misfire = r.GetValue(o.Misfire), Retries = o.Retries(r), TimeoutMs = r.GetValue(o.Timeout),
+                Cron = r.GetValue(o.Cron), TimeZone = r.GetValue(o.TimeZone), JitterMs = r.GetValue(o.Jitter), CatchUpLimit = r.GetValue(o.CatchUpLimit),
             };
             run.Render.Job(await run.Client.Product(run.Product(o.Product)).Jobs.CreateAsync(job, ct));
         });
@@ -93,6 +100,7 @@ internal static class JobsCommand
                 Name = r.GetValue(o.Name), EventType = ev?.Type, EventTag = ev?.Tag, Executions = r.GetValue(o.Executions), Intervals = r.GetValue(o.Intervals),
                 StartAt = r.GetValue(o.StartAt), EndAt = r.GetValue(o.EndAt), Input = r.GetValue(o.Input), Overlap = r.GetValue(o.Overlap),
                 Misfire = r.GetValue(o.Misfire), Retries = o.Retries(r), TimeoutMs = r.GetValue(o.Timeout),
+                Cron = r.GetValue(o.Cron), TimeZone = r.GetValue(o.TimeZone), JitterMs = r.GetValue(o.Jitter), CatchUpLimit = r.GetValue(o.CatchUpLimit),
             };
             run.Render.Job(await run.Client.Product(run.Product(o.Product)).Jobs.UpdateAsync(r.GetValue(tag)!, update, ct));
         });
