@@ -26,6 +26,39 @@ public sealed class JobsCommandTests(CliFixture fixture)
     }
 
     [Fact]
+    public async Task Jobs_create_with_cron_and_tz_and_get_shows_the_next_runs()
+    {
+        var shop = await fixture.CreateProductAsync();
+
+        var created = await fixture.RunAsync("jobs", "create", "--product", shop, "--tag", "mornings", "--event", "action:action_tag",
+            "--executions", "0", "--cron", "30 2 * * *", "--tz", "Europe/Berlin", "--jitter", "5s", "--catch-up-limit", "3",
+            "--misfire", "catch_up", "--start-at", "2031-03-29T12:00:00Z");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var job = await fixture.Admin.Product(shop).Jobs.FetchAsync("mornings");
+        Assert.Equal(("30 2 * * *", "Europe/Berlin", 5_000L, 3, (long?)null), (job.Cron, job.TimeZone, job.JitterMs, job.CatchUpLimit, job.Intervals));
+
+        var shown = await fixture.RunAsync("jobs", "get", "mornings", "--product", shop);
+        Assert.True(shown.ExitCode == 0, shown.Stderr);
+        Assert.Contains("30 2 * * * (Europe/Berlin)", shown.Stdout);
+        Assert.Contains("next runs", shown.Stdout);
+        Assert.Contains("2031-03-30 01:00:00.000Z", shown.Stdout); // 02:30 does not exist that night: it runs at the jump
+        Assert.Contains("2031-04-03 00:30:00.000Z", shown.Stdout); // the fifth
+
+        var json = await fixture.RunAsync("jobs", "get", "mornings", "--product", shop, "--json");
+        var wire = JsonSerializer.Deserialize<ProductJob>(json.Stdout, MetronomeJson.Options)!;
+        Assert.Equal(5, wire.NextRuns!.Count);
+
+        var updated = await fixture.RunAsync("jobs", "update", "mornings", "--product", shop, "--intervals", "1h");
+        Assert.True(updated.ExitCode == 0, updated.Stderr);
+        Assert.Null((await fixture.Admin.Product(shop).Jobs.FetchAsync("mornings")).Cron);
+
+        var both = await fixture.RunAsync("jobs", "create", "--product", shop, "--tag", "both", "--event", "action:action_tag",
+            "--executions", "0", "--cron", "@daily", "--intervals", "1h");
+        Assert.NotEqual(0, both.ExitCode);
+        Assert.Contains("exactly one of intervals and cron", both.Stderr);
+    }
+
+    [Fact]
     public async Task Jobs_list_json_prints_every_job_as_a_wire_json_array()
     {
         var shop = await fixture.CreateProductAsync();

@@ -46,11 +46,17 @@ internal static class JobsCommand
             Description = "Event run once per slot that ends without success, as type:tag (update: 'none' removes it)", CustomParser = ParseOnFailure,
         };
         public Option<int?> PauseAfterFailures { get; } = new("--pause-after-failures") { Description = "Pause the job after N consecutive failed slots; 0 = never" };
+        // cron schedules
+        public Option<string?> Cron { get; } = new("--cron") { Description = "Cron expression instead of --intervals, e.g. '0 9 * * 1-5', '*/10 * * * * *' or @daily" };
+        public Option<string?> TimeZone { get; } = new("--tz") { Description = "IANA time zone the cron expression is read in (default UTC), e.g. Europe/Berlin" };
+        public Option<long?> Jitter { get; } = new("--jitter") { Description = "Start each slot up to this long after its due time (duration)", CustomParser = ParseDuration };
+        public Option<int?> CatchUpLimit { get; } = new("--catch-up-limit") { Description = "With --misfire catch_up, at most this many missed slots run (default 100)" };
 
         public void AddTo(Command command)
         {
             foreach (var o in (Option[])[Product, Name, Event, Executions, Intervals, StartAt, EndAt, Input, Overlap, Misfire, MaxAttempts, Backoff, Timeout,
-                         OnFailure, PauseAfterFailures])
+                         OnFailure, PauseAfterFailures,
+                         Cron, TimeZone, Jitter, CatchUpLimit])
                 command.Options.Add(o);
         }
 
@@ -66,14 +72,14 @@ internal static class JobsCommand
 
     private static Command Create(GlobalOptions globals, CliConsole console)
     {
-        var command = new Command("create", "Create a job, e.g. --tag from-cli --event action:action_tag --executions 2 --intervals 300ms");
+        var command = new Command("create", "Create a job, e.g. --tag from-cli --event action:action_tag --executions 2 --intervals 300ms (or --cron '0 9 * * 1-5' --tz Europe/Berlin)");
         var o = new JobOptions();
         var tag = new Option<string>("--tag") { Description = "Unique tag of the job in its product", Required = true };
         command.Options.Add(tag);
         o.AddTo(command);
         o.Event.Required = true;
         o.Executions.Required = true;
-        o.Intervals.Required = true;
+        o.Intervals.Description += " (or --cron: exactly one of the two)";
         CommandRun.Bind(command, globals, console, async (run, ct) =>
         {
             var r = run.Result;
@@ -84,6 +90,7 @@ internal static class JobsCommand
                 Executions = r.GetValue(o.Executions), Intervals = r.GetValue(o.Intervals), StartAt = r.GetValue(o.StartAt), EndAt = r.GetValue(o.EndAt),
                 Input = r.GetValue(o.Input), Overlap = r.GetValue(o.Overlap), Misfire = r.GetValue(o.Misfire), Retries = o.Retries(r), TimeoutMs = r.GetValue(o.Timeout),
                 OnFailure = o.FailureHook(r), PauseAfterFailures = r.GetValue(o.PauseAfterFailures),
+                Cron = r.GetValue(o.Cron), TimeZone = r.GetValue(o.TimeZone), JitterMs = r.GetValue(o.Jitter), CatchUpLimit = r.GetValue(o.CatchUpLimit),
             };
             run.Render.Job(await run.Client.Product(run.Product(o.Product)).Jobs.CreateAsync(job, ct));
         });
@@ -107,6 +114,7 @@ internal static class JobsCommand
                 StartAt = r.GetValue(o.StartAt), EndAt = r.GetValue(o.EndAt), Input = r.GetValue(o.Input), Overlap = r.GetValue(o.Overlap),
                 Misfire = r.GetValue(o.Misfire), Retries = o.Retries(r), TimeoutMs = r.GetValue(o.Timeout),
                 OnFailure = o.FailureHook(r), PauseAfterFailures = r.GetValue(o.PauseAfterFailures),
+                Cron = r.GetValue(o.Cron), TimeZone = r.GetValue(o.TimeZone), JitterMs = r.GetValue(o.Jitter), CatchUpLimit = r.GetValue(o.CatchUpLimit),
             };
             run.Render.Job(await run.Client.Product(run.Product(o.Product)).Jobs.UpdateAsync(r.GetValue(tag)!, update, ct));
         });

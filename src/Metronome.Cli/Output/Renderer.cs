@@ -21,9 +21,13 @@ internal sealed partial class Renderer(CliConsole console, bool json)
         if (json) { WriteJson(job); return; }
         var grid = Pairs(
             ("tag", job.Tag), ("name", job.Name), ("event", $"{job.EventType}:{job.EventTag}"), ("status", job.Status),
-            ("executions", Progress(job)), ("intervals", Durations.Format(job.Intervals)), ("next run", Time(job.NextRunAt)),
+            ("executions", Progress(job)), ("intervals", Durations.Format(job.Intervals)),
+            ("cron", job.Cron is null ? null : $"{job.Cron} ({job.TimeZone})"),
+            ("jitter", job.JitterMs is > 0 ? Durations.Format(job.JitterMs) : null), ("next run", Time(job.NextRunAt)),
+            ("next runs", job.NextRuns is { Count: > 0 } next ? string.Join(Environment.NewLine, next.Select(n => Time(n))) : null),
             ("last run", job.LastRunAt is null ? "" : $"{Time(job.LastRunAt)} ({job.LastRunStatus})"),
             ("start at", job.StartAt), ("end at", job.EndAt), ("overlap", job.Overlap), ("misfire", job.Misfire),
+            ("catch-up limit", job.Misfire == "catch_up" ? job.CatchUpLimit?.ToString(CultureInfo.InvariantCulture) : null),
             ("retries", job.Retries is { } r ? $"{r.MaxAttempts} attempt(s), backoff {Durations.Format(r.BackoffMs)}" : null),
             ("timeout", Durations.Format(job.TimeoutMs)),
             ("input", job.Input is { } i && i.ValueKind != JsonValueKind.Undefined ? i.GetRawText() : null),
@@ -41,7 +45,7 @@ internal sealed partial class Renderer(CliConsole console, bool json)
         if (json) { WriteJson(jobs); return; }
         var table = Table("TAG", "NAME", "EVENT", "STATUS", "EXECUTIONS", "INTERVAL", "NEXT RUN");
         foreach (var j in jobs)
-            table.AddRow(Cells(j.Tag, j.Name, $"{j.EventType}:{j.EventTag}", j.Status, Progress(j), Durations.Format(j.Intervals), Time(j.NextRunAt)));
+            table.AddRow(Cells(j.Tag, j.Name, $"{j.EventType}:{j.EventTag}", j.Status, Progress(j), j.Cron ?? Durations.Format(j.Intervals), Time(j.NextRunAt)));
         Write(table, jobs.Count, "job");
     }
 

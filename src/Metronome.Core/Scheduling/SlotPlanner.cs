@@ -41,7 +41,8 @@ internal static class SlotPlanner
         if (job.EndAt is { } endAt && due > endAt)
             return new SlotPlan([], job with { Status = JobStatus.Completed }, Blocked: false);
 
-        bool free = (job.InFlight == 0 || job.Overlap == OverlapPolicy.Allow) && !job.ExecutionsExhausted && now - due <= misfireThreshold && maxSlots > 0;
+        bool free = (job.InFlight == 0 || job.Overlap == OverlapPolicy.Allow) && !job.ExecutionsExhausted && now - due <= misfireThreshold && maxSlots > 0
+            && !InMisfire(job);
         if (job.Cron is null && job.JitterMs <= 0)
         {
             // The interval grid without jitter: the hot path, arithmetic only.
@@ -67,7 +68,10 @@ internal static class SlotPlanner
         long done = job.ExecutionsDone;
         int inFlight = job.InFlight;
         bool blocked = false;
-        bool misfire = now - at.Due > misfireThreshold;
+        // A plan that stopped half-way through missed slots (capped) marks the job, so the next claim goes on with the misfire
+        // policy even when the rest is no longer later than the threshold.
+        bool misfire = now - at.Due > misfireThreshold || InMisfire(job);
+        bool goOn = false;
 
         if (misfire && job.Misfire != MisfirePolicy.CatchUp)
         {
@@ -75,6 +79,7 @@ internal static class SlotPlanner
             {
                 // More missed occurrences than one plan walks: jump over those walked; the next claim goes on.
                 at.Skip(dueCount);
+                goOn = true;
                 return Finish();
             }
             // Jump to the latest missed slot (fire_once fires it; skip leaves it unfired).
@@ -139,11 +144,18 @@ internal static class SlotPlanner
         SlotPlan Finish()
         {
             var next = job with { NextSlot = at.Slot, NextDueAt = at.Due, ExecutionsDone = done, InFlight = inFlight };
+            if (goOn) next = next with { SkipRunId = null, SkipRunNextSlot = -at.Slot };
             if (((next.EndAt is { } e && next.NextDueAt > e) || next.NextDueAt == JobGrid.Never) && next.InFlight == 0)
                 next = next with { Status = JobStatus.Completed };
             return new SlotPlan(slots, next, blocked);
         }
     }
+
+    /// <summary>
+    /// The job's next slot continues a misfire block a previous plan stopped in (its open skipped run is a misfire run that
+    /// ends right there, <see cref="Job.SkipRunNextSlot"/> negated): the missed slots are not all worked off yet.
+    /// </summary>
+    private static bool InMisfire(Job job) => job.SkipRunNextSlot < 0 && job.SkipRunNextSlot == -job.NextSlot;
 
     /// <summary>
     /// The common case, one slot due and nothing in the way (nothing running, or overlap allowed): the same result as the general path (the slot fires, the job

@@ -144,6 +144,20 @@ public sealed class CronPlannerTests
     }
 
     [Fact]
+    public void The_rest_of_a_huge_gap_follows_the_misfire_policy_even_when_it_is_no_longer_late()
+    {
+        // 20,003 missed: the first claim jumps over MaxWalk of them; the three left are within the threshold, yet still missed.
+        var job = CronJob("* * * * * *", "UTC", T0, misfire: MisfirePolicy.Skip, overlap: OverlapPolicy.Allow);
+        var now = T0.AddSeconds(SlotPlanner.MaxWalk + 2).AddMilliseconds(500);
+        var first = SlotPlanner.Plan(job, now, Threshold);
+        Assert.Empty(first.Slots);
+        Assert.True(now - first.Next.NextDueAt < Threshold);
+        var second = SlotPlanner.Plan(first.Next, now, Threshold);
+        Assert.Empty(second.Slots); // misfire skip: nothing runs, back on the grid
+        Assert.Equal((SlotPlanner.MaxWalk + 4L, T0.AddSeconds(SlotPlanner.MaxWalk + 3)), (second.Next.NextSlot, second.Next.NextDueAt));
+    }
+
+    [Fact]
     public void Catch_up_of_a_huge_gap_sheds_into_one_misfire_run_across_claims()
     {
         var job = CronJob("* * * * * *", "UTC", T0, misfire: MisfirePolicy.CatchUp, overlap: OverlapPolicy.Allow, catchUpLimit: 3);
