@@ -95,6 +95,9 @@ public interface IProductJobs
     /// <param name="cursor">The previous page's <see cref="Page{T}.NextCursor"/>.</param>
     /// <param name="ct">Cancels the call.</param>
     Task<Page<JobRun>> ListProductRunsAsync(string? status = null, string? job = null, int? limit = null, string? cursor = null, CancellationToken ct = default);
+
+    /// <summary>Stops a job from firing until <paramref name="until"/> (in the future), when it resumes by itself.</summary>
+    Task<ProductJob> PauseAsync(string tag, DateTimeOffset until, CancellationToken ct = default);
 }
 
 /// <summary>The events of a product: what jobs execute, addressed by type and tag.</summary>

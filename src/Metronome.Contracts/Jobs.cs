@@ -36,6 +36,16 @@ public sealed class ProductJob
     public bool? Running { get; set; }
     public DateTimeOffset? CreatedAt { get; set; }
     public DateTimeOffset? UpdatedAt { get; set; }
+
+    // --- failure handling (SPEC §6) ---
+    /// <summary>The event run once when a slot ends <c>failed</c>, <c>timed_out</c> or <c>abandoned</c> (after its last attempt).</summary>
+    public JobEventRef? OnFailure { get; set; }
+    /// <summary>The job pauses itself after this many consecutive slots ended without success; 0 (default) = never.</summary>
+    public int? PauseAfterFailures { get; set; }
+    /// <summary>Read-only: executions ended without success since the last success.</summary>
+    public int? ConsecutiveFailures { get; set; }
+    /// <summary>Read-only: the instant a paused job resumes by itself (set by <c>POST …/pause {until}</c>).</summary>
+    public DateTimeOffset? PausedUntil { get; set; }
 }
 
 /// <summary>A partial update of a job: only the fields given change.</summary>
@@ -53,6 +63,25 @@ public sealed class ProductJobUpdate
     public string? Misfire { get; set; }
     public RetryOptions? Retries { get; set; }
     public long? TimeoutMs { get; set; }
+
+    // --- failure handling (SPEC §6) ---
+    /// <summary>A new failure hook; <c>{}</c> (no event) removes it.</summary>
+    public JobEventRef? OnFailure { get; set; }
+    public int? PauseAfterFailures { get; set; }
+}
+
+/// <summary>An event of the job's product, by type and tag (the job's <c>on_failure</c>).</summary>
+public sealed class JobEventRef
+{
+    public string? EventType { get; set; }
+    public string? EventTag { get; set; }
+}
+
+/// <summary>The body of <c>POST …/jobs/{tag}/pause</c>: with <see cref="Until"/> the job resumes by itself then.</summary>
+public sealed class JobPauseRequest
+{
+    /// <summary>An ISO-8601 instant in the future, or null to pause until resumed.</summary>
+    public DateTimeOffset? Until { get; set; }
 }
 
 /// <summary>Retry policy of a job: attempts of one slot, exponential backoff with jitter.</summary>

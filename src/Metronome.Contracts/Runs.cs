@@ -28,6 +28,20 @@ public sealed class JobRun
     /// first attempt. The run itself is the latest attempt.
     /// </summary>
     public IReadOnlyList<JobRunAttempt>? Attempts { get; set; }
+    /// <summary>
+    /// The job's <c>on_failure</c> hook for this run (absent when the run succeeded or the job has none): <c>pending</c> until
+    /// the engine has run it, then <c>succeeded</c> or <c>failed</c>.
+    /// </summary>
+    public RunFailureHook? OnFailure { get; set; }
+}
+
+/// <summary>The outcome of a run's <c>on_failure</c> hook.</summary>
+public sealed class RunFailureHook
+{
+    /// <summary><c>pending</c>, <c>succeeded</c> or <c>failed</c>.</summary>
+    public string? Status { get; set; }
+    public RunError? Error { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
 }
 
 /// <summary>An earlier attempt of a run: when it ran, how it ended and why.</summary>

@@ -35,6 +35,7 @@ public sealed partial class InMemoryJobStore
                     continue;
                 }
                 row.Finish(done);
+                if (JobLedger.RunsFailureHook(done.Status) && _jobs.GetValueOrDefault(done.JobId) is { OnFailure: not null }) MarkHookPending(row);
                 var history = row.History;
                 if (history.Rows.Count > _options.FinishedRunsPerJob) (grown ??= []).Add(history);
                 released.Add(done.JobId, done.StartedAt, done.Status);
@@ -44,7 +45,9 @@ public sealed partial class InMemoryJobStore
             foreach (var release in released.Releases)
             {
                 if (!_jobs.TryGetValue(release.JobId, out var job)) continue; // the job was deleted: the run is history
+                var before = job;
                 _jobs[job.Id] = job = JobLedger.Release(job, release);
+                NoticeAutoPause(before, job);
                 if (JobLedger.AfterRelease(job) is { } entry) entries.Add(entry);
             }
         }
@@ -82,7 +85,10 @@ public sealed partial class InMemoryJobStore
                 row.Run = decision.Abandoned!;
                 row.RetryAt = null;
                 abandoned++;
-                if (decision.Job is { } job) _jobs[job.Id] = job;
+                if (_jobs.GetValueOrDefault(row.Run.JobId) is { OnFailure: not null }) MarkHookPending(row);
+                if (decision.Job is not { } job) continue;
+                NoticeAutoPause(_jobs[job.Id], job);
+                _jobs[job.Id] = job;
             }
         }
         return Task.FromResult(new RecoverResult(resume, abandoned));

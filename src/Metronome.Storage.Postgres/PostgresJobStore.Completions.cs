@@ -24,24 +24,45 @@ public sealed partial class PostgresJobStore
                 AS u(id, status, started_at, finished_at, error_message, error_kind, output, ord, reported, node)
         ), finished AS (
             UPDATE runs SET status = u.status, started_at = u.started_at, finished_at = u.finished_at, error_message = u.error_message,
-                error_kind = u.error_kind, output = u.output, retry_at = NULL
+                error_kind = u.error_kind, output = u.output, retry_at = NULL,
+                on_failure_status = CASE WHEN u.status IN ('failed', 'timed_out', 'abandoned') THEN
+                    (SELECT 'pending' FROM jobs j WHERE j.id = runs.job_id AND j.on_failure_type IS NOT NULL) END
             FROM u WHERE runs.id = u.id AND runs.status = 'running' AND runs.attempt = u.reported AND runs.node IS NOT DISTINCT FROM u.node
             RETURNING runs.job_id, u.ord, u.started_at, u.status
         ), per_job AS (
             SELECT job_id, count(*) AS n, (array_agg(started_at ORDER BY ord DESC))[1] AS last_run_at,
-                (array_agg(status ORDER BY ord DESC))[1] AS last_run_status
+                (array_agg(status ORDER BY ord DESC))[1] AS last_run_status,
+                max(ord) FILTER (WHERE status = 'succeeded') AS last_ok
             FROM finished GROUP BY job_id
+        ), counted AS (
+            SELECT p.*, (SELECT count(*) FROM finished f
+                         WHERE f.job_id = p.job_id AND f.status <> 'succeeded' AND f.ord > coalesce(p.last_ok, -1))::integer AS failures
+            FROM per_job p
         ), locked AS MATERIALIZED (
-            SELECT p.job_id, p.n, p.last_run_at, p.last_run_status FROM per_job p JOIN jobs ON jobs.id = p.job_id
+            SELECT p.job_id, p.n, p.last_run_at, p.last_run_status, p.last_ok IS NOT NULL AS any_ok, p.failures,
+                CASE WHEN p.last_ok IS NOT NULL THEN p.failures
+                     ELSE least(2147483647, jobs.consecutive_failures::bigint + p.failures)::integer END AS consecutive,
+                jobs.status AS old_status
+            FROM counted p JOIN jobs ON jobs.id = p.job_id
             ORDER BY p.job_id FOR UPDATE OF jobs
         ), released AS (
             UPDATE jobs SET in_flight = greatest(0, jobs.in_flight - p.n), last_run_at = p.last_run_at, last_run_status = p.last_run_status,
+                consecutive_failures = p.consecutive,
                 status = CASE WHEN jobs.in_flight - p.n <= 0
                                    AND ((jobs.executions > 0 AND jobs.executions_done >= jobs.executions) OR jobs.next_due_at > jobs.end_at)
-                              THEN 'completed' ELSE jobs.status END
+                              THEN 'completed'
+                              WHEN jobs.status = 'active' AND p.failures > 0 AND jobs.pause_after_failures > 0
+                                   AND p.consecutive >= jobs.pause_after_failures
+                              THEN 'paused' ELSE jobs.status END
             FROM locked p
             WHERE jobs.id = p.job_id
-            RETURNING jobs.id, jobs.in_flight, jobs.status, jobs.executions, jobs.executions_done, jobs.next_due_at
+            RETURNING jobs.id, jobs.in_flight, jobs.status, jobs.executions, jobs.executions_done, jobs.next_due_at, jobs.product, jobs.tag,
+                jobs.consecutive_failures, p.old_status
+        ), noticed AS (
+            INSERT INTO job_notices (product, job_tag, action, reason, at)
+            SELECT product, tag, 'job.pause', consecutive_failures || ' consecutive slots ended without success',
+                (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+            FROM released WHERE status = 'paused' AND old_status = 'active'
         )
         SELECT id, CASE WHEN status = 'active' AND NOT (executions > 0 AND executions_done >= executions) THEN next_due_at END
         FROM released WHERE in_flight = 0 ORDER BY id

@@ -39,9 +39,11 @@ public sealed partial class PostgresJobStore
             var resume = new List<ClaimedRun>();
             var writes = new BatchWrites(_channel);
             var released = new HashSet<long>();
+            var paused = new List<Core.Jobs.Job>();
             foreach (var orphan in orphans)
             {
-                var decision = JobLedger.Recover(orphan, jobs.GetValueOrDefault(orphan.Run.JobId), p.Node, p.Now);
+                var before = jobs.GetValueOrDefault(orphan.Run.JobId);
+                var decision = JobLedger.Recover(orphan, before, p.Node, p.Now);
                 if (decision.Resume is { } resumed)
                 {
                     resume.Add(resumed);
@@ -49,6 +51,7 @@ public sealed partial class PostgresJobStore
                 }
                 abandonedRuns.Add(decision.Abandoned!);
                 if (decision.Job is not { } job) continue;
+                if (job.Status == Core.Jobs.JobStatus.Paused && before?.Status == Core.Jobs.JobStatus.Active) paused.Add(job);
                 jobs[job.Id] = job;
                 writes.UpdateJob(job);
                 released.Add(job.Id);
@@ -75,7 +78,8 @@ public sealed partial class PostgresJobStore
                 if (abandonedRuns.Count > 0)
                     batch.BatchCommands.Add(new NpgsqlBatchCommand("""
                         UPDATE runs SET status = u.status, finished_at = u.finished_at, error_kind = u.error_kind, error_message = u.error_message,
-                            retry_at = NULL
+                            retry_at = NULL,
+                            on_failure_status = (SELECT 'pending' FROM jobs j WHERE j.id = runs.job_id AND j.on_failure_type IS NOT NULL)
                         FROM unnest(@id, @status, @finished_at, @error_kind, @error_message) AS u(id, status, finished_at, error_kind, error_message)
                         WHERE runs.id = u.id
                         """)
@@ -84,6 +88,9 @@ public sealed partial class PostgresJobStore
                         .With("finished_at", abandonedRuns.Select(r => Sql.Ms(r.FinishedAt!.Value)).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
                         .With("error_kind", abandonedRuns.Select(r => r.ErrorKind).ToArray(), Sql.Array(NpgsqlDbType.Text))
                         .With("error_message", abandonedRuns.Select(r => r.ErrorMessage).ToArray(), Sql.Array(NpgsqlDbType.Text)));
+                foreach (var job in paused)
+                    batch.BatchCommands.Add(NoticeCommand(job.Product, job.Tag, Core.Storage.JobNoticeActions.Pause,
+                        JobLedger.AutoPauseReason(job.ConsecutiveFailures)));
                 await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             await writes.ExecuteAsync(c, tx, ct).ConfigureAwait(false);

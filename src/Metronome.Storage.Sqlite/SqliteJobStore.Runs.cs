@@ -37,9 +37,10 @@ public sealed partial class SqliteJobStore
             var rStarted = retry.Param("@started_at");
             var rFinished = retry.Param("@finished_at");
             var rStatus = retry.Param("@status");
-            using var finish = c.Command(tx, """
+            using var finish = c.Command(tx, $"""
                 UPDATE runs SET status = @status, started_at = @started_at, finished_at = @finished_at, error_message = @error_message,
-                    error_kind = @error_kind, output = @output, retry_at = NULL
+                    error_kind = @error_kind, output = @output, retry_at = NULL,
+                    on_failure_status = CASE WHEN @status IN ('failed', 'timed_out', 'abandoned') THEN {FailureHookPendingSql} END
                 WHERE id = @id AND status = 'running' AND attempt = @reported AND node IS @node
                 """);
             var fId = finish.Param("@id");
@@ -92,20 +93,30 @@ public sealed partial class SqliteJobStore
     /// <see cref="JobLedger.Release(Core.Jobs.Job, JobRelease)"/> and <see cref="JobLedger.AfterRelease"/>, kept equal to
     /// them by the conformance suite's ledger tables. A deleted job updates nothing: its runs are history.
     /// </summary>
+    /// <remarks>
+    /// Failure counting rides on the same UPDATE (<see cref="JobLedger.CountFailures"/>). Whether the release pauses the job
+    /// (<see cref="JobLedger.PausesAfterFailures(Core.Jobs.JobStatus, int, int, JobRelease)"/>) needs the job's status before the
+    /// release, which RETURNING cannot give: only a release that reports failures reads it first (successes pay nothing). A pause
+    /// records its audit notice in this transaction.
+    /// </remarks>
     private static List<ScheduleEntry> ReleaseJobs(SqliteConnection c, SqliteTransaction tx, ReleaseTally released)
     {
         using var release = c.Command(tx, """
             UPDATE jobs SET in_flight = max(0, in_flight - @n), last_run_at = @last_run_at, last_run_status = @last_run_status,
+                consecutive_failures = CASE WHEN @any_ok THEN @failures ELSE min(2147483647, consecutive_failures + @failures) END,
                 status = CASE WHEN max(0, in_flight - @n) = 0
                     AND ((executions > 0 AND executions_done >= executions) OR (end_at IS NOT NULL AND next_due_at > end_at))
-                    THEN 'completed' ELSE status END
+                    THEN 'completed' WHEN @pause THEN 'paused' ELSE status END
             WHERE id = @id
-            RETURNING in_flight, status, executions, executions_done, next_due_at
+            RETURNING in_flight, status, executions, executions_done, next_due_at, consecutive_failures, product, tag
             """);
         var id = release.Param("@id");
         var n = release.Param("@n");
         var lastRunAt = release.Param("@last_run_at");
         var lastRunStatus = release.Param("@last_run_status");
+        var anyOk = release.Param("@any_ok");
+        var failures = release.Param("@failures");
+        var pause = release.Param("@pause");
         var entries = new List<ScheduleEntry>();
         foreach (var r in released.Releases)
         {
@@ -113,14 +124,42 @@ public sealed partial class SqliteJobStore
             n.Value = r.Count;
             lastRunAt.Set(Sql.Ms(r.LastRunAt));
             lastRunStatus.Value = r.LastRunStatus.ToWire();
+            anyOk.Value = r.AnySucceeded;
+            failures.Value = r.Failures;
+            bool pauses = r.Failures > 0 && PausesAfterFailures(c, tx, r);
+            pause.Value = pauses;
             using var reader = release.ExecuteReader();
-            if (!reader.Read() || reader.GetInt64(0) != 0) continue;
+            if (!reader.Read()) continue;
+            if (pauses && reader.GetString(1) == "paused")
+                InsertNotice(c, tx, reader.GetString(6), reader.GetString(7), JobNoticeActions.Pause, JobLedger.AutoPauseReason(reader.GetInt32(5)));
+            if (reader.GetInt64(0) != 0) continue;
             // Job.ScheduledDueAt: active and executions not exhausted.
             long executions = reader.GetInt64(2);
             bool due = reader.GetString(1) == "active" && !(executions > 0 && reader.GetInt64(3) >= executions);
             entries.Add(new ScheduleEntry(r.JobId, due ? reader.At(4) : null));
         }
         return entries;
+    }
+
+    /// <summary>The SQL of a finished run's hook state: pending when its job has an <c>on_failure</c> hook (else NULL).</summary>
+    private const string FailureHookPendingSql =
+        "(SELECT 'pending' FROM jobs j WHERE j.id = runs.job_id AND j.on_failure_type IS NOT NULL)";
+
+    private static bool PausesAfterFailures(SqliteConnection c, SqliteTransaction tx, JobRelease r)
+    {
+        using var read = c.Command(tx, "SELECT status, pause_after_failures, consecutive_failures FROM jobs WHERE id = @id").With("@id", r.JobId);
+        using var row = read.ExecuteReader();
+        return row.Read() && JobLedger.PausesAfterFailures(Core.Jobs.WireNames.ParseJobStatus(row.GetString(0)), row.GetInt32(1), row.GetInt32(2), r);
+    }
+
+    /// <summary>Records a change the engine made to a job, for the leader to write to the audit log (<see cref="JobNotice"/>).</summary>
+    internal static void InsertNotice(SqliteConnection c, SqliteTransaction tx, string product, string tag, string action, string reason)
+    {
+        using var insert = c.Command(tx, """
+            INSERT INTO job_notices (product, job_tag, action, reason, at)
+            VALUES (@product, @tag, @action, @reason, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
+            """).With("@product", product).With("@tag", tag).With("@action", action).With("@reason", reason);
+        insert.ExecuteNonQuery();
     }
 
     /// <inheritdoc />
@@ -154,8 +193,9 @@ public sealed partial class SqliteJobStore
             var iId = reissue.Param("@id");
             var iAttempt = reissue.Param("@attempt");
             var iNode = reissue.Param("@node");
-            using var abandon = c.Command(tx, """
-                UPDATE runs SET status = @status, finished_at = @finished_at, error_kind = @kind, error_message = @message, retry_at = NULL
+            using var abandon = c.Command(tx, $"""
+                UPDATE runs SET status = @status, finished_at = @finished_at, error_kind = @kind, error_message = @message, retry_at = NULL,
+                    on_failure_status = {FailureHookPendingSql}
                 WHERE id = @id
                 """);
             var aId = abandon.Param("@id");
@@ -186,7 +226,10 @@ public sealed partial class SqliteJobStore
                 aMessage.Set(run.ErrorMessage);
                 abandon.ExecuteNonQuery();
                 abandoned++;
-                if (decision.Job is { } job) jobs.Set(job);
+                if (decision.Job is not { } job) continue;
+                if (job.Status == Core.Jobs.JobStatus.Paused && jobs.Get(job.Id)?.Status == Core.Jobs.JobStatus.Active)
+                    InsertNotice(c, tx, job.Product, job.Tag, JobNoticeActions.Pause, JobLedger.AutoPauseReason(job.ConsecutiveFailures));
+                jobs.Set(job);
             }
             jobs.Flush();
             return new RecoverResult(resume, abandoned);

@@ -17,7 +17,7 @@ internal static class JobsCommand
         jobs.Subcommands.Add(List(globals, console));
         jobs.Subcommands.Add(Simple("delete", "Delete a job (no execution starts afterwards)", globals, console,
             async (j, tag, run, ct) => { await j.DeleteAsync(tag, ct); run.Render.Done($"Deleted job '{tag}'."); }));
-        jobs.Subcommands.Add(Simple("pause", "Pause a job", globals, console, async (j, tag, run, ct) => run.Render.Job(await j.PauseAsync(tag, ct))));
+        jobs.Subcommands.Add(Pause(globals, console));
         jobs.Subcommands.Add(Simple("resume", "Resume a paused job at the next grid point", globals, console, async (j, tag, run, ct) => run.Render.Job(await j.ResumeAsync(tag, ct))));
         jobs.Subcommands.Add(Simple("trigger", "Run a job once now, outside its grid", globals, console, async (j, tag, run, ct) => run.Render.Run(await j.TriggerAsync(tag, ct))));
         jobs.Subcommands.Add(Runs(globals, console));
@@ -40,12 +40,24 @@ internal static class JobsCommand
         public Option<int?> MaxAttempts { get; } = new("--max-attempts") { Description = "Attempts per slot (retries + 1)" };
         public Option<long?> Backoff { get; } = new("--backoff") { Description = "Delay before the first retry (duration)", CustomParser = ParseDuration };
         public Option<long?> Timeout { get; } = new("--timeout") { Description = "Attempt timeout (duration)", CustomParser = ParseDuration };
+        // failure handling (issue 14)
+        public Option<EventRef?> OnFailure { get; } = new("--on-failure")
+        {
+            Description = "Event run once per slot that ends without success, as type:tag (update: 'none' removes it)", CustomParser = ParseOnFailure,
+        };
+        public Option<int?> PauseAfterFailures { get; } = new("--pause-after-failures") { Description = "Pause the job after N consecutive failed slots; 0 = never" };
 
         public void AddTo(Command command)
         {
-            foreach (var o in (Option[])[Product, Name, Event, Executions, Intervals, StartAt, EndAt, Input, Overlap, Misfire, MaxAttempts, Backoff, Timeout])
+            foreach (var o in (Option[])[Product, Name, Event, Executions, Intervals, StartAt, EndAt, Input, Overlap, Misfire, MaxAttempts, Backoff, Timeout,
+                         OnFailure, PauseAfterFailures])
                 command.Options.Add(o);
         }
+
+        /// <summary>The <c>on_failure</c> to send: absent when not given, <c>{}</c> (removes the hook) for <c>none</c>.</summary>
+        public JobEventRef? FailureHook(ParseResult r) => r.GetValue(OnFailure) is { } h
+            ? h == EventRef.None ? new JobEventRef() : new JobEventRef { EventType = h.Type, EventTag = h.Tag }
+            : null;
 
         public RetryOptions? Retries(ParseResult r) =>
             r.GetValue(MaxAttempts) is null && r.GetValue(Backoff) is null ? null
@@ -71,6 +83,7 @@ internal static class JobsCommand
                 Tag = r.GetValue(tag), Name = r.GetValue(o.Name) ?? r.GetValue(tag), EventType = ev.Type, EventTag = ev.Tag,
                 Executions = r.GetValue(o.Executions), Intervals = r.GetValue(o.Intervals), StartAt = r.GetValue(o.StartAt), EndAt = r.GetValue(o.EndAt),
                 Input = r.GetValue(o.Input), Overlap = r.GetValue(o.Overlap), Misfire = r.GetValue(o.Misfire), Retries = o.Retries(r), TimeoutMs = r.GetValue(o.Timeout),
+                OnFailure = o.FailureHook(r), PauseAfterFailures = r.GetValue(o.PauseAfterFailures),
             };
             run.Render.Job(await run.Client.Product(run.Product(o.Product)).Jobs.CreateAsync(job, ct));
         });
@@ -93,11 +106,43 @@ internal static class JobsCommand
                 Name = r.GetValue(o.Name), EventType = ev?.Type, EventTag = ev?.Tag, Executions = r.GetValue(o.Executions), Intervals = r.GetValue(o.Intervals),
                 StartAt = r.GetValue(o.StartAt), EndAt = r.GetValue(o.EndAt), Input = r.GetValue(o.Input), Overlap = r.GetValue(o.Overlap),
                 Misfire = r.GetValue(o.Misfire), Retries = o.Retries(r), TimeoutMs = r.GetValue(o.Timeout),
+                OnFailure = o.FailureHook(r), PauseAfterFailures = r.GetValue(o.PauseAfterFailures),
             };
             run.Render.Job(await run.Client.Product(run.Product(o.Product)).Jobs.UpdateAsync(r.GetValue(tag)!, update, ct));
         });
         return command;
     }
+
+    private static Command Pause(GlobalOptions globals, CliConsole console)
+    {
+        var command = new Command("pause", "Pause a job; with --until it resumes by itself at that instant");
+        var tag = new Argument<string>("tag") { Description = "The job's tag" };
+        var product = GlobalOptions.Product();
+        var until = new Option<DateTimeOffset?>("--until") { Description = "Resume by itself at this ISO-8601 instant (in the future)", CustomParser = ParseInstant };
+        command.Arguments.Add(tag);
+        command.Options.Add(product);
+        command.Options.Add(until);
+        CommandRun.Bind(command, globals, console, async (run, ct) =>
+        {
+            var jobs = run.Client.Product(run.Product(product)).Jobs;
+            var name = run.Result.GetValue(tag)!;
+            run.Render.Job(run.Result.GetValue(until) is { } at ? await jobs.PauseAsync(name, at, ct) : await jobs.PauseAsync(name, ct));
+        });
+        return command;
+    }
+
+    private static DateTimeOffset? ParseInstant(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var at))
+            return at;
+        result.AddError($"--until must be an ISO-8601 instant (e.g. 2030-01-01T00:00:00Z), not '{text}'.");
+        return null;
+    }
+
+    private static EventRef? ParseOnFailure(ArgumentResult result) =>
+        result.Tokens is [{ Value: "none" }] ? EventRef.None : EventRef.Parse(result, "--on-failure");
 
     private static Command Get(GlobalOptions globals, CliConsole console) =>
         Simple("get", "Show one job", globals, console, async (j, tag, run, ct) => run.Render.Job(await j.FetchAsync(tag, ct)));
@@ -181,14 +226,19 @@ internal static class JobsCommand
 /// <summary>An event reference written <c>type:tag</c> (the type as in the seed, any case).</summary>
 internal sealed record EventRef(string Type, string Tag)
 {
-    public static EventRef? Parse(ArgumentResult result)
+    /// <summary><c>--on-failure none</c>: remove the hook.</summary>
+    public static EventRef None { get; } = new("", "");
+
+    public static EventRef? Parse(ArgumentResult result) => Parse(result, "--event");
+
+    public static EventRef? Parse(ArgumentResult result, string option)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
         var colon = text.IndexOf(':');
         var type = colon > 0 ? JobEventTypes.Normalize(text[..colon]) : null;
         if (type is null || colon == text.Length - 1)
         {
-            result.AddError($"--event must be type:tag with type one of {string.Join(", ", JobEventTypes.All)} (e.g. action:action_tag), not '{text}'.");
+            result.AddError($"{option} must be type:tag with type one of {string.Join(", ", JobEventTypes.All)} (e.g. action:action_tag), not '{text}'.");
             return null;
         }
         return new EventRef(type, text[(colon + 1)..]);

@@ -27,7 +27,12 @@ internal sealed partial class Renderer(CliConsole console, bool json)
             ("retries", job.Retries is { } r ? $"{r.MaxAttempts} attempt(s), backoff {Durations.Format(r.BackoffMs)}" : null),
             ("timeout", Durations.Format(job.TimeoutMs)),
             ("input", job.Input is { } i && i.ValueKind != JsonValueKind.Undefined ? i.GetRawText() : null),
-            ("created", Time(job.CreatedAt)), ("updated", Time(job.UpdatedAt)));
+            ("created", Time(job.CreatedAt)), ("updated", Time(job.UpdatedAt)),
+            // failure handling (issue 14)
+            ("on failure", job.OnFailure is { } h ? $"{h.EventType}:{h.EventTag}" : null),
+            ("pause after", job.PauseAfterFailures is > 0 and var n ? $"{n} consecutive failure(s)" : null),
+            ("failures", job.ConsecutiveFailures?.ToString(CultureInfo.InvariantCulture)),
+            ("paused until", Time(job.PausedUntil)));
         Console().Write(grid);
     }
 

@@ -38,7 +38,13 @@ public sealed record ExecutionContext
     public required IReadOnlyDictionary<string, string> Secrets { get; init; }
     /// <summary>The attempt's timeout (also enforced by the dispatcher through <c>ct</c>).</summary>
     public required TimeSpan Timeout { get; init; }
+    /// <summary>For an <c>on_failure</c> hook, the run that failed (<c>{{failed.*}}</c> in templates); null otherwise.</summary>
+    public FailedRunInfo? Failed { get; init; }
 }
+
+/// <summary>The failed run an <c>on_failure</c> hook runs for: what <c>{{failed.job_tag}}</c>, <c>{{failed.slot}}</c>,
+/// <c>{{failed.status}}</c>, <c>{{failed.error}}</c> and <c>{{failed.run_id}}</c> render.</summary>
+public sealed record FailedRunInfo(string JobTag, long Slot, string Status, string? Error, string RunId);
 
 /// <summary>The result of one attempt, as a value.</summary>
 public sealed record ExecutionOutcome(bool Succeeded, string? OutputJson, string? ErrorMessage, string? ErrorKind)

@@ -95,6 +95,9 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
     public Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.GetRunAsync(product, runId, ct)).ToContract());
 
+    public Task<ProductJob> PauseAsync(string tag, DateTimeOffset until, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => (await jobs.PauseAsync(product, tag, new JobPauseRequest { Until = until }, ct)).ToContract());
+
     private static T Required<T>(T? body) where T : class =>
         body ?? throw ValidationFailedException.For("body", "A JSON body is required.");
 }

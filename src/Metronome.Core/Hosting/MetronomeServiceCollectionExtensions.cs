@@ -107,6 +107,12 @@ public static class MetronomeServiceCollectionExtensions
 
     private static ClusterOptions Cluster(IServiceProvider sp) => sp.GetService<IOptions<ClusterOptions>>()?.Value ?? new ClusterOptions();
 
+    /// <summary>Timed resumes, engine audit notices and <c>on_failure</c> hooks: leader work (<see cref="FollowUpWorker"/>).</summary>
+    private static FollowUpWorker FollowUps(IServiceProvider sp, Func<bool> shouldAct) => new(
+        sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<EventResolver>(), sp.GetServices<IEventExecutor>(),
+        sp.GetRequiredService<IEngineSignal>(), sp.GetService<Audit.IAuditSink>(), sp.GetRequiredService<TimeProvider>(), shouldAct,
+        sp.GetRequiredService<ILoggerFactory>().CreateLogger<FollowUpWorker>());
+
     private static EngineChores Chores(IServiceProvider sp)
     {
         var store = sp.GetRequiredService<IJobStore>();
@@ -114,7 +120,7 @@ public static class MetronomeServiceCollectionExtensions
         var time = sp.GetRequiredService<TimeProvider>();
         var logs = sp.GetRequiredService<ILoggerFactory>();
         if (sp.GetService<IClusterStore>() is not { } cluster)
-            return new EngineChores([new RunPruner(store, options, time, () => true, logs.CreateLogger<RunPruner>())]);
+            return new EngineChores([new RunPruner(store, options, time, () => true, logs.CreateLogger<RunPruner>()), FollowUps(sp, () => true)]);
         var (node, timing) = (options.NodeName, Cluster(sp));
         var elector = sp.GetRequiredService<LeaderElector>();
         var scheduler = sp.GetRequiredService<DueScheduler>();
@@ -125,6 +131,7 @@ public static class MetronomeServiceCollectionExtensions
             new RunRescuer(store, cluster, elector, presence, node, timing, time, sp.GetRequiredService<RunDispatcher>().Dispatch,
                 logs.CreateLogger<RunRescuer>()),
             new RunPruner(store, options, time, () => elector.IsLeader, logs.CreateLogger<RunPruner>()),
+            FollowUps(sp, () => elector.IsLeader),
         ];
         if (sp.GetService<IScheduleChangeFeed>() is { } feed)
         {

@@ -24,6 +24,9 @@ public enum MisfirePolicy
 
 public enum JobStatus { Active, Paused, Completed }
 
+/// <summary>The event of the job's product run once when a slot of the job ends without success (<c>on_failure</c>).</summary>
+public sealed record FailureHook(string EventType, string EventTag);
+
 /// <summary>Attempts of one slot: exponential backoff (<c>backoff × 2^(attempt−1)</c>, capped) with jitter.</summary>
 public sealed record RetryPolicy(int MaxAttempts, long BackoffMs, long MaxBackoffMs)
 {
@@ -76,6 +79,16 @@ public sealed record Job
     public long SkipRunNextSlot { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+
+    // --- failure handling (issue 14) ---
+    /// <summary>The event run once per execution that ends failed, timed out or abandoned, or null.</summary>
+    public FailureHook? OnFailure { get; init; }
+    /// <summary>The job pauses itself after this many consecutive unsuccessful executions; 0 = never.</summary>
+    public int PauseAfterFailures { get; init; }
+    /// <summary>Executions ended without success since the last success (read-only on the wire).</summary>
+    public int ConsecutiveFailures { get; init; }
+    /// <summary>A paused job with this instant is resumed by the cluster's leader then (read-only on the wire).</summary>
+    public DateTimeOffset? PausedUntil { get; init; }
 
     /// <summary>True when the job has executed all it may (never for unlimited jobs).</summary>
     public bool ExecutionsExhausted => Executions > 0 && ExecutionsDone >= Executions;

@@ -31,6 +31,11 @@ public static class JobMapping
         Running = j.InFlight > 0,
         CreatedAt = j.CreatedAt,
         UpdatedAt = j.UpdatedAt,
+        // --- failure handling ---
+        OnFailure = j.OnFailure is { } hook ? new JobEventRef { EventType = hook.EventType, EventTag = hook.EventTag } : null,
+        PauseAfterFailures = j.PauseAfterFailures,
+        ConsecutiveFailures = j.ConsecutiveFailures,
+        PausedUntil = j.Status == JobStatus.Paused ? j.PausedUntil : null,
     };
 
     public static JobRun ToContract(this Run r) => new()
@@ -56,6 +61,14 @@ public static class JobMapping
             Status = a.Status.ToWire(),
             Error = a.ErrorMessage is null && a.ErrorKind is null ? null : new RunError { Message = a.ErrorMessage, Kind = a.ErrorKind },
         })],
+        OnFailure = r.OnFailure is { } hook
+            ? new RunFailureHook
+            {
+                Status = hook.Status,
+                Error = hook.ErrorMessage is null && hook.ErrorKind is null ? null : new RunError { Message = hook.ErrorMessage, Kind = hook.ErrorKind },
+                FinishedAt = hook.FinishedAt,
+            }
+            : null,
     };
 
     /// <summary>A page of jobs on the wire: the same cursor, the jobs mapped.</summary>

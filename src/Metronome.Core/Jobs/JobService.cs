@@ -67,6 +67,7 @@ public sealed partial class JobService
         var now = _time.GetUtcNow();
         var spec = JobValidator.ValidateCreate(request, _options.Limits, now);
         await RequireEventAsync(product, spec.EventType, spec.EventTag, ct);
+        await RequireFailureHookAsync(product, spec.OnFailure, ct);
         var job = await _creates.CreateAsync(JobTransitions.Create(product, spec, now), ct);
         _engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
         await AuditJobAsync(AuditActions.JobCreate, before: null, job);
@@ -87,6 +88,7 @@ public sealed partial class JobService
         var changes = JobValidator.ValidateUpdate(request, current.Retries, _options.Limits, now);
         if (changes.EventType is not null || changes.EventTag is not null)
             await RequireEventAsync(product, changes.EventType ?? current.EventType, changes.EventTag ?? current.EventTag, ct);
+        await RequireFailureHookAsync(product, changes.OnFailure, ct);
         Job before = current;
         var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Update(before = j, changes, now), ct);
         _engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));

@@ -17,6 +17,9 @@ internal sealed record JobSpec
     public MisfirePolicy Misfire { get; init; } = MisfirePolicy.FireOnce;
     public RetryPolicy Retries { get; init; } = RetryPolicy.Default;
     public int TimeoutMs { get; init; }
+    // --- failure handling ---
+    public FailureHook? OnFailure { get; init; }
+    public int PauseAfterFailures { get; init; }
 }
 
 /// <summary>A validated partial update: null members are left as they are.</summary>
@@ -34,4 +37,9 @@ internal sealed record JobChanges
     public MisfirePolicy? Misfire { get; init; }
     public RetryPolicy? Retries { get; init; }
     public int? TimeoutMs { get; init; }
+    // --- failure handling ---
+    public FailureHook? OnFailure { get; init; }
+    /// <summary>The update removes the hook (<c>"on_failure": {}</c>).</summary>
+    public bool ClearOnFailure { get; init; }
+    public int? PauseAfterFailures { get; init; }
 }

@@ -44,6 +44,8 @@ internal static partial class JobValidator
         var misfire = ParseMisfire(r.Misfire, e) ?? MisfirePolicy.FireOnce;
         var retries = ParseRetries(r.Retries, RetryPolicy.Default, e) ?? RetryPolicy.Default;
         var timeout = ParseTimeout(r.TimeoutMs, e) ?? limits.DefaultTimeoutMs;
+        var onFailure = ParseOnFailure(r.OnFailure, allowClear: false, e);
+        var pauseAfter = ParsePauseAfterFailures(r.PauseAfterFailures, e) ?? 0;
         e.ThrowIfAny();
         return new JobSpec
         {
@@ -51,6 +53,7 @@ internal static partial class JobValidator
             Executions = r.Executions!.Value, IntervalMs = r.Intervals!.Value,
             StartAt = startAt, EndAt = endAt, InputJson = input ?? "{}",
             Overlap = overlap, Misfire = misfire, Retries = retries, TimeoutMs = timeout,
+            OnFailure = onFailure, PauseAfterFailures = pauseAfter,
         };
     }
 
@@ -69,12 +72,15 @@ internal static partial class JobValidator
         var misfire = ParseMisfire(r.Misfire, e);
         var retries = ParseRetries(r.Retries, current, e);
         var timeout = ParseTimeout(r.TimeoutMs, e);
+        var onFailure = ParseOnFailure(r.OnFailure, allowClear: true, e);
+        var pauseAfter = ParsePauseAfterFailures(r.PauseAfterFailures, e);
         e.ThrowIfAny();
         return new JobChanges
         {
             Name = name, EventType = type, EventTag = eventTag, Executions = r.Executions, IntervalMs = r.Intervals,
             StartAt = startAt, EndAt = endAt, InputJson = input, Overlap = overlap, Misfire = misfire,
             Retries = retries, TimeoutMs = timeout,
+            OnFailure = onFailure, ClearOnFailure = r.OnFailure is { EventType: null, EventTag: null }, PauseAfterFailures = pauseAfter,
         };
     }
 
@@ -167,6 +173,35 @@ internal static partial class JobValidator
         if (value is null) return null;
         if (value is < 1 or > JobLimits.MaxTimeoutMs) { e.Add("timeout_ms", $"timeout_ms must be between 1 and {JobLimits.MaxTimeoutMs}."); return null; }
         return (int)value.Value;
+    }
+
+    /// <summary>Most consecutive failures <c>pause_after_failures</c> may wait for.</summary>
+    public const int MaxPauseAfterFailures = 1_000_000;
+
+    /// <summary><c>on_failure</c>: both members, or (on update) neither, which removes the hook. Errors are named <c>on_failure…</c>.</summary>
+    private static FailureHook? ParseOnFailure(JobEventRef? r, bool allowClear, ValidationErrors e)
+    {
+        if (r is null || (allowClear && r.EventType is null && r.EventTag is null)) return null;
+        var type = RequireEventType(r.EventType, e, "on_failure.event_type");
+        var tag = RequireTag(r.EventTag, "on_failure.event_tag", e);
+        return type is null || tag is null ? null : new FailureHook(type, tag);
+    }
+
+    private static int? ParsePauseAfterFailures(int? value, ValidationErrors e)
+    {
+        if (value is < 0 or > MaxPauseAfterFailures)
+        {
+            e.Add("pause_after_failures", $"pause_after_failures must be between 0 and {MaxPauseAfterFailures} (0 = never).");
+            return null;
+        }
+        return value;
+    }
+
+    /// <summary>The <c>until</c> of a pause: an instant after <paramref name="now"/>, or null (pause until resumed).</summary>
+    public static DateTimeOffset? CheckPauseUntil(DateTimeOffset? until, DateTimeOffset now)
+    {
+        if (until is { } u && u <= now) throw ValidationFailedException.For("until", "until must be an instant in the future.");
+        return until;
     }
 
     private static T? Invalid<T>(ValidationErrors e, string field, string message) where T : struct

@@ -34,16 +34,34 @@ public sealed record Run
     /// </summary>
     public IReadOnlyList<RunAttempt> PreviousAttempts { get; init; } = [];
 
+    /// <summary>The job's <c>on_failure</c> hook for this run, once the run ended without success and the job had one; else null.</summary>
+    public FailureHookState? OnFailure { get; init; }
+
     public long? DurationMs => StartedAt is { } s && FinishedAt is { } f ? (long)(f - s).TotalMilliseconds : null;
 
     /// <summary>The key every attempt of this slot carries: <c>product/job/slot</c> (triggers add the run id).</summary>
     public string IdempotencyKey => RunKeys.IdempotencyKey(Product, JobTag, Slot, Id);
 }
 
+/// <summary>Where a run's <c>on_failure</c> hook stands (the outbox row of the hook is the failed run itself).</summary>
+/// <param name="Status"><see cref="FailureHookStatuses.Pending"/> until the engine ran the hook, then succeeded or failed.</param>
+public sealed record FailureHookState(string Status, string? ErrorMessage = null, string? ErrorKind = null, DateTimeOffset? FinishedAt = null);
+
+/// <summary>The states of <see cref="FailureHookState.Status"/>.</summary>
+public static class FailureHookStatuses
+{
+    public const string Pending = "pending";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+}
+
 internal static class RunKeys
 {
     public static string IdempotencyKey(string product, string jobTag, long slot, string runId) =>
         slot > 0 ? $"{product}/{jobTag}/{slot}" : $"{product}/{jobTag}/trigger-{runId}";
+
+    /// <summary>The key of a run's <c>on_failure</c> hook: the run's own key with <c>/on_failure</c> (one per failed run).</summary>
+    public static string FailureHookKey(Run run) => run.IdempotencyKey + "/on_failure";
 
     public static string NewId(TimeProvider time) => Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
 }

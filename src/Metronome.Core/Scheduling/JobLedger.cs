@@ -82,6 +82,11 @@ public static class JobLedger
     /// left to run (executions exhausted, or its next slot past <c>end_at</c>) completes. Releasing n executions at once is
     /// the same as releasing them one by one, which is what lets the SQL stores release a batch in one UPDATE per job.
     /// </summary>
+    /// <remarks>
+    /// Failure counting (issue 14): a success sets <see cref="Job.ConsecutiveFailures"/> to the failures reported after it, a
+    /// batch without success adds its failures. An active job whose count reaches <see cref="Job.PauseAfterFailures"/> with
+    /// this release pauses (<see cref="PausesAfterFailures(Job, JobRelease)"/>); completion wins over the pause.
+    /// </remarks>
     public static Job Release(Job job, JobRelease release)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -90,13 +95,42 @@ public static class JobLedger
             InFlight = Math.Max(0, job.InFlight - release.Count),
             LastRunAt = release.LastRunAt,
             LastRunStatus = release.LastRunStatus.ToWire(),
+            ConsecutiveFailures = CountFailures(job.ConsecutiveFailures, release),
         };
-        return next.InFlight == 0 && (next.ExecutionsExhausted || IsPastEnd(next)) ? next with { Status = JobStatus.Completed } : next;
+        if (next.InFlight == 0 && (next.ExecutionsExhausted || IsPastEnd(next))) return next with { Status = JobStatus.Completed };
+        return PausesAfterFailures(job, release) ? next with { Status = JobStatus.Paused, PausedUntil = null } : next;
     }
 
     /// <summary>One execution of the job finished: <see cref="Release(Job, JobRelease)"/> of one.</summary>
     public static Job Release(Job job, DateTimeOffset? lastRunAt, RunStatus lastRunStatus) =>
-        Release(job, new JobRelease(job.Id, 1, lastRunAt, lastRunStatus));
+        Release(job, JobRelease.Of(job.Id, lastRunAt, lastRunStatus));
+
+    /// <summary>The job's consecutive failures after <paramref name="release"/> (saturating, never negative).</summary>
+    public static int CountFailures(int before, JobRelease release) =>
+        release.AnySucceeded ? release.Failures : (int)Math.Min(int.MaxValue, (long)before + release.Failures);
+
+    /// <summary>
+    /// Whether <paramref name="release"/> pauses the job: it was active, this release reported a failure, and the count of
+    /// consecutive failures is now at least <see cref="Job.PauseAfterFailures"/> (0 = never). "At least", not "equal": a
+    /// resumed job that still fails pauses again with its next failure (the count is not reset by a resume).
+    /// </summary>
+    public static bool PausesAfterFailures(Job before, JobRelease release)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        return PausesAfterFailures(before.Status, before.PauseAfterFailures, before.ConsecutiveFailures, release);
+    }
+
+    /// <summary><see cref="PausesAfterFailures(Job, JobRelease)"/> from the stored columns a SQL store reads.</summary>
+    public static bool PausesAfterFailures(JobStatus before, int pauseAfterFailures, int consecutiveFailuresBefore, JobRelease release) =>
+        before == JobStatus.Active && release.Failures > 0 && pauseAfterFailures > 0
+        && CountFailures(consecutiveFailuresBefore, release) >= pauseAfterFailures;
+
+    /// <summary>The audit reason of a pause by <c>pause_after_failures</c>.</summary>
+    public static string AutoPauseReason(int consecutiveFailures) =>
+        $"{consecutiveFailures} consecutive slots ended without success";
+
+    /// <summary>Whether a run that finished with <paramref name="status"/> has its job's <c>on_failure</c> hook run.</summary>
+    public static bool RunsFailureHook(RunStatus status) => status is RunStatus.Failed or RunStatus.TimedOut or RunStatus.Abandoned;
 
     /// <summary>
     /// What a release announces to the due queue: a job with nothing left in flight, at its due time (none when it is not
@@ -171,6 +205,19 @@ public static class JobLedger
         var next = job with { ExecutionsDone = job.ExecutionsDone + 1, InFlight = job.InFlight + 1 };
         return new TriggerDecision(run, next, ClaimRecords.ToClaimed(job, run, now));
     }
+
+    /// <summary>
+    /// The leader's timed resume: a paused job whose <c>until</c> is at or before <paramref name="now"/> resumes as a manual
+    /// resume does (next grid point after now, <c>until</c> cleared); any other job is returned as it is.
+    /// </summary>
+    public static Job ResumeAt(Job job, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return JobTransitions.ResumeAt(job, now);
+    }
+
+    /// <summary>The audit reason of a resume at <c>until</c>.</summary>
+    public static string ResumeReason(DateTimeOffset until) => $"paused until {until.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.FFF'Z'}";
 
     private static bool IsPastEnd(Job job) => job.EndAt is { } end && job.NextDueAt > end;
 }

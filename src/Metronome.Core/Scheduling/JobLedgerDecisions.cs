@@ -30,7 +30,23 @@ public readonly record struct SlotClaim(long JobId, Job? Next, IReadOnlyList<Cla
 public readonly record struct SkipExtension(string RunId, long Count, DateTimeOffset At);
 
 /// <summary><paramref name="Count"/> finished executions of one job, the last of them (in the order reported) described.</summary>
-public readonly record struct JobRelease(long JobId, int Count, DateTimeOffset? LastRunAt, RunStatus LastRunStatus);
+public readonly record struct JobRelease(long JobId, int Count, DateTimeOffset? LastRunAt, RunStatus LastRunStatus)
+{
+    /// <summary>Executions among them that ended without success after the last one that succeeded (all of them when none did).</summary>
+    public int Failures { get; init; }
+
+    /// <summary>At least one of them succeeded: the job's count of consecutive failures starts again from <see cref="Failures"/>.</summary>
+    public bool AnySucceeded { get; init; }
+
+    /// <summary>One execution that ended with <paramref name="status"/>, released after these.</summary>
+    public JobRelease Then(DateTimeOffset? startedAt, RunStatus status) => status == RunStatus.Succeeded
+        ? this with { Count = Count + 1, LastRunAt = startedAt, LastRunStatus = status, Failures = 0, AnySucceeded = true }
+        : this with { Count = Count + 1, LastRunAt = startedAt, LastRunStatus = status, Failures = Failures + 1 };
+
+    /// <summary>One execution of <paramref name="jobId"/> that ended with <paramref name="status"/>.</summary>
+    public static JobRelease Of(long jobId, DateTimeOffset? startedAt, RunStatus status) =>
+        new JobRelease(jobId, 0, startedAt, status).Then(startedAt, status);
+}
 
 /// <summary>
 /// The finished executions of a batch of completions, tallied per job in the order reported: what
@@ -48,7 +64,7 @@ public sealed class ReleaseTally
 
     /// <summary>Counts one finished execution of <paramref name="jobId"/>; the latest added is the job's last run.</summary>
     public void Add(long jobId, DateTimeOffset startedAt, RunStatus status) =>
-        _byJob[jobId] = new JobRelease(jobId, (_byJob.TryGetValue(jobId, out var r) ? r.Count : 0) + 1, startedAt, status);
+        _byJob[jobId] = _byJob.TryGetValue(jobId, out var r) ? r.Then(startedAt, status) : JobRelease.Of(jobId, startedAt, status);
 }
 
 /// <summary>A run left <c>running</c>, with the stored columns its recovery needs.</summary>

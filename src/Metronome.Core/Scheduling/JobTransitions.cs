@@ -24,6 +24,8 @@ internal static class JobTransitions
             Misfire = spec.Misfire,
             Retries = spec.Retries,
             TimeoutMs = spec.TimeoutMs,
+            OnFailure = spec.OnFailure,
+            PauseAfterFailures = spec.PauseAfterFailures,
             Status = spec.EndAt is { } end && end < firstDue ? JobStatus.Completed : JobStatus.Active,
             NextSlot = 1,
             NextDueAt = firstDue,
@@ -53,6 +55,8 @@ internal static class JobTransitions
             Misfire = c.Misfire ?? job.Misfire,
             Retries = c.Retries ?? job.Retries,
             TimeoutMs = c.TimeoutMs ?? job.TimeoutMs,
+            OnFailure = c.ClearOnFailure ? null : c.OnFailure ?? job.OnFailure,
+            PauseAfterFailures = c.PauseAfterFailures ?? job.PauseAfterFailures,
             UpdatedAt = now,
         };
         if (c.StartAt is { } start)
@@ -70,12 +74,28 @@ internal static class JobTransitions
         return next;
     }
 
-    public static Job Pause(Job job, DateTimeOffset now) =>
-        job.Status == JobStatus.Active ? job with { Status = JobStatus.Paused, UpdatedAt = now } : job;
+    /// <summary>
+    /// Pauses an active job; with <paramref name="until"/> the leader resumes it then (<see cref="ResumeAt"/>). Pausing a job
+    /// already paused only sets its <c>until</c> (a pause without one makes it indefinite). A completed job stays completed.
+    /// </summary>
+    public static Job Pause(Job job, DateTimeOffset now, DateTimeOffset? until = null) => job.Status switch
+    {
+        JobStatus.Active => job with { Status = JobStatus.Paused, PausedUntil = until, UpdatedAt = now },
+        JobStatus.Paused when job.PausedUntil != until => job with { PausedUntil = until, UpdatedAt = now },
+        _ => job,
+    };
 
-    /// <summary>On resume the next slot is the next grid point after now; slots passed while paused are not run.</summary>
+    /// <summary>
+    /// On resume the next slot is the next grid point after now; slots passed while paused are not run. A pending
+    /// <c>until</c> is cleared. <c>consecutive_failures</c> is kept: a job paused by <c>pause_after_failures</c> that fails
+    /// again after the resume pauses again at once (see docs/jobs.md, Failure handling).
+    /// </summary>
     public static Job Resume(Job job, DateTimeOffset now) =>
-        job.Status == JobStatus.Paused ? Realign(job with { Status = JobStatus.Active, UpdatedAt = now }, now) : job;
+        job.Status == JobStatus.Paused ? Realign(job with { Status = JobStatus.Active, PausedUntil = null, UpdatedAt = now }, now) : job;
+
+    /// <summary>The leader's timed resume: a paused job whose <c>until</c> has passed by <paramref name="now"/> resumes, else it stays.</summary>
+    public static Job ResumeAt(Job job, DateTimeOffset now) =>
+        job.Status == JobStatus.Paused && job.PausedUntil is { } until && until <= now ? Resume(job, now) : job;
 
     private static Job Realign(Job job, DateTimeOffset now)
     {

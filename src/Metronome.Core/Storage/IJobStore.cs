@@ -87,6 +87,21 @@ public interface IJobStore
 
     /// <summary>A product's jobs by status and its runs' activity over a window (<see cref="ProductActivity"/>): the dashboard's overview.</summary>
     Task<ProductActivity> GetProductActivityAsync(ActivityQuery query, CancellationToken ct);
+
+    // --- failure handling and pause until (issue 14; the cluster's leader calls these) ---
+
+    /// <summary>
+    /// Resumes, in one transaction, every paused job whose <see cref="Job.PausedUntil"/> is at or before <paramref name="now"/>
+    /// (<see cref="Scheduling.JobLedger.ResumeAt"/>), recording a <see cref="JobNoticeActions.Resume"/> notice for each.
+    /// Returns the resumed jobs' places in the due queue.
+    /// </summary>
+    Task<IReadOnlyList<ScheduleEntry>> ResumePausedJobsAsync(DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Up to <paramref name="limit"/> pending <c>on_failure</c> hooks and up to as many engine notices, oldest first.</summary>
+    Task<FollowUps> ListFollowUpsAsync(int limit, CancellationToken ct);
+
+    /// <summary>Records hooks' outcomes on their runs (only while still pending) and deletes the notices written, in one transaction.</summary>
+    Task CompleteFollowUpsAsync(FollowUpResults results, CancellationToken ct);
 }
 
 /// <summary>The outcome of one job of <see cref="IJobStore.CreateJobsAsync"/>: the created job (with its id), or the conflict of its tag.</summary>

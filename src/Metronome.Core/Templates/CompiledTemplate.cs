@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Metronome.Core.Templates;
 
 /// <summary>The roots a placeholder may start with.</summary>
-internal enum TemplateRoot { Input, Job, Run, Secrets }
+internal enum TemplateRoot { Input, Job, Run, Secrets, Failed }
 
 /// <summary>A literal run of text, or a placeholder with its root and path (already checked when <see cref="Error"/> is null).</summary>
 internal readonly record struct TemplateSegment(string? Literal, TemplateRoot Root, string[] Path)
@@ -83,6 +83,10 @@ internal sealed class CompiledTemplate
                 return (new TemplateSegment(null, TemplateRoot.Job, rest), null);
             case "run" when rest is ["id"] or ["slot"] or ["scheduled_at"] or ["attempt"]:
                 return (new TemplateSegment(null, TemplateRoot.Run, rest), null);
+            case "failed" when rest is ["job_tag"] or ["slot"] or ["status"] or ["error"] or ["run_id"]:
+                return (new TemplateSegment(null, TemplateRoot.Failed, rest), null);
+            case "failed":
+                return (Invalid, $"'{{{{{expression}}}}}': failed has the fields job_tag, slot, status, error and run_id.");
             case "secrets" when rest.Length == 1:
                 return (new TemplateSegment(null, TemplateRoot.Secrets, rest), null);
             case "job":
@@ -92,7 +96,7 @@ internal sealed class CompiledTemplate
             case "secrets":
                 return (Invalid, $"'{{{{{expression}}}}}': write secrets.NAME.");
             default:
-                return (Invalid, $"'{{{{{expression}}}}}': unknown root '{parts[0]}' (expected input, job, run or secrets).");
+                return (Invalid, $"'{{{{{expression}}}}}': unknown root '{parts[0]}' (expected input, job, run, secrets or failed).");
         }
     }
 

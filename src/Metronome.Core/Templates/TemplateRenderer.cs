@@ -11,7 +11,8 @@ namespace Metronome.Core.Templates;
 /// <remarks>
 /// <para>Roots: <c>input.a.b[0]</c> (or <c>input.a.b.0</c>; <c>input</c> alone is the whole input), <c>job.tag</c>,
 /// <c>job.name</c>, <c>run.id</c>, <c>run.slot</c>, <c>run.scheduled_at</c> (ISO-8601, UTC, e.g.
-/// <c>2025-01-02T03:04:05Z</c>), <c>run.attempt</c>, <c>secrets.NAME</c>. Whitespace inside the braces is ignored.</para>
+/// <c>2025-01-02T03:04:05Z</c>), <c>run.attempt</c>, <c>secrets.NAME</c>, and in an <c>on_failure</c> hook <c>failed.job_tag</c>, <c>failed.slot</c>,
+/// <c>failed.status</c>, <c>failed.error</c>, <c>failed.run_id</c> (empty elsewhere). Whitespace inside the braces is ignored.</para>
 /// <para>Missing values: an input path that does not exist, or a secret that is not defined, renders as the empty
 /// string, so a template never fails at run time; <see cref="Validate"/> catches unknown roots and fields up front.
 /// There is no escape syntax: an unclosed <c>{{</c> is literal text.</para>
@@ -121,6 +122,8 @@ public static class TemplateRenderer
                 return JsonValue.Create(scope.Slot);
             case TemplateRoot.Run when segment.Path[0] == "attempt":
                 return JsonValue.Create(scope.Attempt);
+            case TemplateRoot.Failed when segment.Path[0] == "slot" && scope.Failed is { } failed:
+                return JsonValue.Create(failed.Slot);
             default:
                 return JsonValue.Create(Render(text, scope));
         }
@@ -147,6 +150,16 @@ public static class TemplateRenderer
                 break;
             case TemplateRoot.Secrets:
                 if (scope.Secrets.TryGetValue(segment.Path[0], out var secret)) builder.Append(secret);
+                break;
+            case TemplateRoot.Failed when scope.Failed is { } failed:
+                builder.Append(segment.Path[0] switch
+                {
+                    "job_tag" => failed.JobTag,
+                    "slot" => failed.Slot.ToString(CultureInfo.InvariantCulture),
+                    "status" => failed.Status,
+                    "error" => failed.Error,
+                    _ => failed.RunId,
+                });
                 break;
         }
     }

@@ -25,11 +25,14 @@ public sealed record TemplateScope(
     int Attempt,
     IReadOnlyDictionary<string, string> Secrets)
 {
+    /// <summary>The failed run of an <c>on_failure</c> hook (<c>{{failed.*}}</c>); null renders those as empty strings.</summary>
+    public Execution.FailedRunInfo? Failed { get; init; }
+
     /// <summary>The scope of one attempt.</summary>
     public static TemplateScope From(ExecutionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         return new TemplateScope(context.Input, context.JobTag, context.JobName, context.RunId, context.Slot,
-            context.ScheduledAt, context.Attempt, context.Secrets);
+            context.ScheduledAt, context.Attempt, context.Secrets) { Failed = context.Failed };
     }
 }

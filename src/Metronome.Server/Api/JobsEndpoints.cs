@@ -22,7 +22,7 @@ internal static class JobsEndpoints
         jobs.MapPatch("/{tag}", UpdateJobAsync).Accepts<ProductJobUpdate>("application/json", "application/merge-patch+json")
             .WithSummary("Update a job").WithDescription("Changes only the fields given; takes effect at once (a new intervals re-anchors).");
         jobs.MapDelete("/{tag}", DeleteJobAsync).WithSummary("Delete a job");
-        jobs.MapPost("/{tag}/pause", PauseJobAsync).WithSummary("Pause a job");
+        jobs.MapPause();
         jobs.MapPost("/{tag}/resume", ResumeJobAsync).WithSummary("Resume a job").WithDescription("The next slot is the next grid point after now.");
         jobs.MapPost("/{tag}/trigger", TriggerJobAsync).WithSummary("Trigger a job now")
             .WithDescription("One extra execution at once, outside the grid, counted in executions_done.");
@@ -75,9 +75,6 @@ internal static class JobsEndpoints
         await jobs.DeleteAsync(product, tag, ct);
         return TypedResults.NoContent();
     }
-
-    private static async Task<Ok<ProductJob>> PauseJobAsync(string product, string tag, JobService jobs, CancellationToken ct) =>
-        TypedResults.Ok((await jobs.PauseAsync(product, tag, ct)).ToContract());
 
     private static async Task<Ok<ProductJob>> ResumeJobAsync(string product, string tag, JobService jobs, CancellationToken ct) =>
         TypedResults.Ok((await jobs.ResumeAsync(product, tag, ct)).ToContract());

@@ -21,7 +21,8 @@ internal sealed class ContractSchemas : IOpenApiDocumentTransformer
         {
             Required = ["name", "tag", "event_type", "event_tag", "executions", "intervals"],
             AlwaysSent = ["input", "overlap", "misfire", "retries", "timeout_ms", "status", "executions_done", "created_at", "updated_at"],
-            ReadOnly = ["status", "executions_done", "next_run_at", "last_run_at", "last_run_status", "created_at", "updated_at"],
+            ReadOnly = ["status", "executions_done", "next_run_at", "last_run_at", "last_run_status", "created_at", "updated_at",
+                "consecutive_failures", "paused_until"],
             Enums = { ["event_type"] = WireSchemas.EventType, ["overlap"] = WireSchemas.OverlapPolicy, ["misfire"] = WireSchemas.MisfirePolicy,
                 ["status"] = WireSchemas.JobStatus, ["last_run_status"] = WireSchemas.RunStatus },
             JsonObjects = { ["input"] = "JSON object handed to the event (templates read it as {{input.path}}); default {}." },
@@ -55,7 +56,7 @@ internal sealed class ContractSchemas : IOpenApiDocumentTransformer
         {
             Required = ["id", "job_tag", "slot", "attempt", "scheduled_at", "status"],
             ReadOnly = ["id", "job_tag", "slot", "attempt", "scheduled_at", "started_at", "finished_at", "duration_ms", "node", "status",
-                "error", "output", "skipped_count", "attempts"],
+                "error", "output", "skipped_count", "attempts", "on_failure"],
             Enums = { ["status"] = WireSchemas.RunStatus },
             AnyJson = { ["output"] = "What the event returned (JSON), truncated to 16 KiB." },
         },
@@ -66,6 +67,9 @@ internal sealed class ContractSchemas : IOpenApiDocumentTransformer
             Enums = { ["status"] = WireSchemas.RunStatus },
         },
         new(nameof(RunError)) { Enums = { ["kind"] = WireSchemas.ErrorKind } },
+        // failure handling (issue 14)
+        new(nameof(JobEventRef)) { Enums = { ["event_type"] = WireSchemas.EventType } },
+        new(nameof(RunFailureHook)) { ReadOnly = ["status", "error", "finished_at"], Enums = { ["status"] = WireSchemas.FailureHookStatus } },
         new(nameof(BulkJobsRequest)) { Required = ["items"] },
         new(nameof(BulkJobsResponse)) { Required = ["items"] },
         new(nameof(BulkJobResult)) { Required = ["status"] }, // an item without a valid tag has none

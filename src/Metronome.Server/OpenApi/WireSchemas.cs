@@ -19,6 +19,7 @@ internal static class WireSchemas
     public const string OverlapPolicy = "OverlapPolicy";
     public const string MisfirePolicy = "MisfirePolicy";
     public const string ErrorKind = "ErrorKind";
+    public const string FailureHookStatus = "FailureHookStatus";
 
     private static readonly (string Id, string Description, IReadOnlyList<string> Values)[] Enums =
     [
@@ -31,6 +32,7 @@ internal static class WireSchemas
         (MisfirePolicy, "Slots missed while no node ran: one execution now, skip to the next grid slot, or every missed slot in order.",
             [.. Enum.GetValues<Core.Jobs.MisfirePolicy>().Select(Core.Jobs.WireNames.ToWire)]),
         (ErrorKind, "A stable word saying why a run did not succeed.", Constants(typeof(ErrorKinds))),
+        (FailureHookStatus, "Where a failed run's on_failure hook stands.", Constants(typeof(Core.Runs.FailureHookStatuses))),
     ];
 
     /// <summary>Adds every enum schema to the document's components (once).</summary>

@@ -83,10 +83,11 @@ internal sealed class BatchWrites(string channel)
         var cmd = new NpgsqlBatchCommand("""
             UPDATE jobs SET status = u.status, executions_done = u.executions_done, next_slot = u.next_slot, next_due_at = u.next_due_at,
                 in_flight = u.in_flight, last_run_at = u.last_run_at, last_run_status = u.last_run_status, skip_run_id = u.skip_run_id,
-                skip_run_next_slot = u.skip_run_next_slot
+                skip_run_next_slot = u.skip_run_next_slot, consecutive_failures = u.consecutive_failures
             FROM unnest(@id, @status, @executions_done, @next_slot, @next_due_at, @in_flight, @last_run_at, @last_run_status, @skip_run_id,
-                @skip_run_next_slot)
-                AS u(id, status, executions_done, next_slot, next_due_at, in_flight, last_run_at, last_run_status, skip_run_id, skip_run_next_slot)
+                @skip_run_next_slot, @consecutive_failures)
+                AS u(id, status, executions_done, next_slot, next_due_at, in_flight, last_run_at, last_run_status, skip_run_id, skip_run_next_slot,
+                    consecutive_failures)
             WHERE jobs.id = u.id
             """);
         cmd.With("id", jobs.Select(j => j.Id).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
@@ -98,7 +99,8 @@ internal sealed class BatchWrites(string channel)
             .With("last_run_at", jobs.Select(j => Sql.Ms(j.LastRunAt)).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
             .With("last_run_status", jobs.Select(j => j.LastRunStatus).ToArray(), Sql.Array(NpgsqlDbType.Text))
             .With("skip_run_id", jobs.Select(j => j.SkipRunId).ToArray(), Sql.Array(NpgsqlDbType.Text))
-            .With("skip_run_next_slot", jobs.Select(j => j.SkipRunNextSlot).ToArray(), Sql.Array(NpgsqlDbType.Bigint));
+            .With("skip_run_next_slot", jobs.Select(j => j.SkipRunNextSlot).ToArray(), Sql.Array(NpgsqlDbType.Bigint))
+            .With("consecutive_failures", jobs.Select(j => j.ConsecutiveFailures).ToArray(), Sql.Array(NpgsqlDbType.Integer));
         return cmd;
     }
 }

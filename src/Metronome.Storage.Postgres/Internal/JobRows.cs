@@ -8,7 +8,15 @@ namespace Metronome.Storage.Postgres.Internal;
 internal static class JobRows
 {
     /// <summary>Every column, in the order <see cref="Read"/> expects.</summary>
-    public const string Columns = "id, " + WritableColumns + ", skip_run_id, skip_run_next_slot";
+    public const string Columns = "id, " + WritableColumns + ", skip_run_id, skip_run_next_slot, " + FailureColumns;
+
+    /// <summary><see cref="Columns"/> qualified by <paramref name="alias"/> (for a join).</summary>
+    public static string ColumnsOf(string alias) =>
+        string.Join(", ", Columns.Split(", ").Select(n => $"{alias}.{n}"));
+
+    // --- failure handling (issue 14): ordinals 28–32 ---
+    private const string FailureColumns = "on_failure_type, on_failure_tag, pause_after_failures, consecutive_failures, paused_until";
+    private const string FailureValues = "@on_failure_type, @on_failure_tag, @pause_after_failures, @consecutive_failures, @paused_until";
 
     /// <summary>The columns a new job is inserted with (its open skipped run starts empty).</summary>
     private const string WritableColumns =
@@ -21,34 +29,41 @@ internal static class JobRows
         "@max_attempts, @backoff_ms, @max_backoff_ms, @timeout_ms, @status, @executions_done, @next_slot, @next_due_at, @in_flight, " +
         "@last_run_at, @last_run_status, @created_at, @updated_at";
 
-    public static Job Read(NpgsqlDataReader r) => new()
+    public static Job Read(NpgsqlDataReader r) => Read(r, 0);
+
+    /// <summary>A job read from the columns of <see cref="Columns"/> starting at ordinal <paramref name="o"/> (after a join).</summary>
+    public static Job Read(NpgsqlDataReader r, int o) => new()
     {
-        Id = r.GetInt64(0),
-        Product = r.GetString(1),
-        Tag = r.GetString(2),
-        Name = r.GetString(3),
-        EventType = r.GetString(4),
-        EventTag = r.GetString(5),
-        Executions = r.GetInt64(6),
-        IntervalMs = r.GetInt64(7),
-        StartAt = r.AtOrNull(8),
-        EndAt = r.AtOrNull(9),
-        InputJson = r.GetString(10),
-        Overlap = WireNames.ParseOverlap(r.GetString(11)),
-        Misfire = WireNames.ParseMisfire(r.GetString(12)),
-        Retries = new RetryPolicy(r.GetInt32(13), r.GetInt64(14), r.GetInt64(15)),
-        TimeoutMs = r.GetInt32(16),
-        Status = WireNames.ParseJobStatus(r.GetString(17)),
-        ExecutionsDone = r.GetInt64(18),
-        NextSlot = r.GetInt64(19),
-        NextDueAt = r.At(20),
-        InFlight = r.GetInt32(21),
-        LastRunAt = r.AtOrNull(22),
-        LastRunStatus = r.StringOrNull(23),
-        CreatedAt = r.At(24),
-        UpdatedAt = r.At(25),
-        SkipRunId = r.StringOrNull(26),
-        SkipRunNextSlot = r.GetInt64(27),
+        Id = r.GetInt64(o + 0),
+        Product = r.GetString(o + 1),
+        Tag = r.GetString(o + 2),
+        Name = r.GetString(o + 3),
+        EventType = r.GetString(o + 4),
+        EventTag = r.GetString(o + 5),
+        Executions = r.GetInt64(o + 6),
+        IntervalMs = r.GetInt64(o + 7),
+        StartAt = r.AtOrNull(o + 8),
+        EndAt = r.AtOrNull(o + 9),
+        InputJson = r.GetString(o + 10),
+        Overlap = WireNames.ParseOverlap(r.GetString(o + 11)),
+        Misfire = WireNames.ParseMisfire(r.GetString(o + 12)),
+        Retries = new RetryPolicy(r.GetInt32(o + 13), r.GetInt64(o + 14), r.GetInt64(o + 15)),
+        TimeoutMs = r.GetInt32(o + 16),
+        Status = WireNames.ParseJobStatus(r.GetString(o + 17)),
+        ExecutionsDone = r.GetInt64(o + 18),
+        NextSlot = r.GetInt64(o + 19),
+        NextDueAt = r.At(o + 20),
+        InFlight = r.GetInt32(o + 21),
+        LastRunAt = r.AtOrNull(o + 22),
+        LastRunStatus = r.StringOrNull(o + 23),
+        CreatedAt = r.At(o + 24),
+        UpdatedAt = r.At(o + 25),
+        SkipRunId = r.StringOrNull(o + 26),
+        SkipRunNextSlot = r.GetInt64(o + 27),
+        OnFailure = r.IsDBNull(o + 28) ? null : new FailureHook(r.GetString(o + 28), r.GetString(o + 29)),
+        PauseAfterFailures = r.GetInt32(o + 30),
+        ConsecutiveFailures = r.GetInt32(o + 31),
+        PausedUntil = r.AtOrNull(o + 32),
     };
 
     public static async Task<List<Job>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)
@@ -71,7 +86,7 @@ internal static class JobRows
 
     public static async Task<long> InsertAsync(NpgsqlConnection c, NpgsqlTransaction tx, Job job, CancellationToken ct)
     {
-        await using var cmd = c.Command(tx, $"INSERT INTO jobs ({WritableColumns}) VALUES ({WritableValues}) RETURNING id");
+        await using var cmd = c.Command(tx, $"INSERT INTO jobs ({WritableColumns}, {FailureColumns}) VALUES ({WritableValues}, {FailureValues}) RETURNING id");
         Bind(cmd, job);
         return (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
@@ -85,7 +100,9 @@ internal static class JobRows
                 misfire = @misfire, max_attempts = @max_attempts, backoff_ms = @backoff_ms, max_backoff_ms = @max_backoff_ms,
                 timeout_ms = @timeout_ms, status = @status, executions_done = @executions_done, next_slot = @next_slot,
                 next_due_at = @next_due_at, in_flight = @in_flight, last_run_at = @last_run_at,
-                last_run_status = @last_run_status, updated_at = @updated_at
+                last_run_status = @last_run_status, updated_at = @updated_at,
+                on_failure_type = @on_failure_type, on_failure_tag = @on_failure_tag, pause_after_failures = @pause_after_failures,
+                consecutive_failures = @consecutive_failures, paused_until = @paused_until
             WHERE id = @id
             """);
         Bind(cmd, job);
@@ -119,7 +136,12 @@ internal static class JobRows
             .With("last_run_at", Sql.Ms(job.LastRunAt))
             .With("last_run_status", job.LastRunStatus)
             .With("created_at", Sql.Ms(job.CreatedAt))
-            .With("updated_at", Sql.Ms(job.UpdatedAt));
+            .With("updated_at", Sql.Ms(job.UpdatedAt))
+            .With("on_failure_type", job.OnFailure?.EventType, NpgsqlDbType.Text)
+            .With("on_failure_tag", job.OnFailure?.EventTag, NpgsqlDbType.Text)
+            .With("pause_after_failures", job.PauseAfterFailures, NpgsqlDbType.Integer)
+            .With("consecutive_failures", job.ConsecutiveFailures, NpgsqlDbType.Integer)
+            .With("paused_until", Sql.Ms(job.PausedUntil));
     }
 
 }

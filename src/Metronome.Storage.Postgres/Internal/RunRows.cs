@@ -8,7 +8,14 @@ internal static class RunRows
 {
     /// <summary>Every column <see cref="Read"/> needs, in its order.</summary>
     public const string Columns =
-        "id, job_id, product, job_tag, slot, attempt, scheduled_at, started_at, finished_at, node, status, error_message, error_kind, output, retry_at, max_attempts, skipped_count, attempts";
+        "id, job_id, product, job_tag, slot, attempt, scheduled_at, started_at, finished_at, node, status, error_message, error_kind, output, retry_at, max_attempts, skipped_count, attempts, " +
+        "on_failure_status, on_failure_error, on_failure_kind, on_failure_at"; // failure handling (issue 14): ordinals 18–21
+
+    /// <summary>Number of columns <see cref="Columns"/> selects.</summary>
+    public const int Count = 22;
+
+    /// <summary><see cref="Columns"/> qualified by <paramref name="alias"/> (for a join).</summary>
+    public static string ColumnsOf(string alias) => string.Join(", ", Columns.Split(", ").Select(n => $"{alias}.{n}"));
 
     public const int RetryAtOrdinal = 14;
     public const int MaxAttemptsOrdinal = 15;
@@ -31,6 +38,7 @@ internal static class RunRows
         OutputJson = r.StringOrNull(13),
         SkippedCount = r.GetInt64(16),
         PreviousAttempts = RunAttemptsJson.Parse(r.StringOrNull(17)),
+        OnFailure = r.IsDBNull(18) ? null : new FailureHookState(r.GetString(18), r.StringOrNull(19), r.StringOrNull(20), r.AtOrNull(21)),
     };
 
     public static async Task<List<Run>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)

@@ -12,7 +12,7 @@ internal sealed class JobBatch : IDisposable
     private readonly SqliteCommand _select;
     private readonly SqliteParameter _selectId;
     private readonly SqliteCommand _update;
-    private readonly SqliteParameter _id, _status, _done, _nextSlot, _nextDueAt, _inFlight, _lastRunAt, _lastRunStatus, _skipRunId, _skipRunNextSlot;
+    private readonly SqliteParameter _id, _status, _done, _nextSlot, _nextDueAt, _inFlight, _lastRunAt, _lastRunStatus, _skipRunId, _skipRunNextSlot, _consecutiveFailures;
     private readonly Dictionary<long, Job?> _jobs = [];
     private readonly Dictionary<long, Job> _original = [];
 
@@ -23,7 +23,7 @@ internal sealed class JobBatch : IDisposable
         _update = c.Command(tx, """
             UPDATE jobs SET status = @status, executions_done = @executions_done, next_slot = @next_slot, next_due_at = @next_due_at,
                 in_flight = @in_flight, last_run_at = @last_run_at, last_run_status = @last_run_status, skip_run_id = @skip_run_id,
-                skip_run_next_slot = @skip_run_next_slot
+                skip_run_next_slot = @skip_run_next_slot, consecutive_failures = @consecutive_failures
             WHERE id = @id
             """);
         _id = _update.Param("@id");
@@ -36,6 +36,7 @@ internal sealed class JobBatch : IDisposable
         _lastRunStatus = _update.Param("@last_run_status");
         _skipRunId = _update.Param("@skip_run_id");
         _skipRunNextSlot = _update.Param("@skip_run_next_slot");
+        _consecutiveFailures = _update.Param("@consecutive_failures");
     }
 
     /// <summary>Jobs already loaded by a bulk query (claims read all their jobs in one SELECT).</summary>
@@ -44,6 +45,9 @@ internal sealed class JobBatch : IDisposable
         _jobs[job.Id] = job;
         _original[job.Id] = job;
     }
+
+    /// <summary>The job as read at the start of this batch (before its changes), or null when it was not read or does not exist.</summary>
+    public Job? Original(long id) => _original.GetValueOrDefault(id);
 
     /// <summary>The job as changed so far in this batch, or null when it does not exist (deleted).</summary>
     public Job? Get(long id)
@@ -81,6 +85,7 @@ internal sealed class JobBatch : IDisposable
             _lastRunStatus.Set(job.LastRunStatus);
             _skipRunId.Set(job.SkipRunId);
             _skipRunNextSlot.Value = job.SkipRunNextSlot;
+            _consecutiveFailures.Value = job.ConsecutiveFailures;
             _update.ExecuteNonQuery();
             written.Add(job);
         }

@@ -17,6 +17,8 @@ internal static class RunRows
     [
         "id", "job_id", "product", "job_tag", "slot", "attempt", "scheduled_at", "started_at", "finished_at",
         "node", "status", "error_message", "error_kind", "output", "retry_at", "max_attempts", "skipped_count", "attempts",
+        // failure handling (issue 14): ordinals 18–21
+        "on_failure_status", "on_failure_error", "on_failure_kind", "on_failure_at",
     ];
 
     public const int RetryAtOrdinal = 14;
@@ -40,6 +42,7 @@ internal static class RunRows
         OutputJson = r.StringOrNull(13),
         SkippedCount = r.GetInt64(16),
         PreviousAttempts = RunAttemptsJson.Parse(r.StringOrNull(17)),
+        OnFailure = r.IsDBNull(18) ? null : new FailureHookState(r.GetString(18), r.StringOrNull(19), r.StringOrNull(20), r.AtOrNull(21)),
     };
 }
 

@@ -188,5 +188,8 @@ public sealed class JobCreateBatcherTests : IAsyncLifetime
         public Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct) => Inner.ListRunsAsync(query, ct);
         public Task<Run?> GetRunAsync(string product, string runId, CancellationToken ct) => Inner.GetRunAsync(product, runId, ct);
         public Task<ProductActivity> GetProductActivityAsync(ActivityQuery query, CancellationToken ct) => Inner.GetProductActivityAsync(query, ct);
+        public Task<IReadOnlyList<ScheduleEntry>> ResumePausedJobsAsync(DateTimeOffset now, CancellationToken ct) => Inner.ResumePausedJobsAsync(now, ct);
+        public Task<FollowUps> ListFollowUpsAsync(int limit, CancellationToken ct) => Inner.ListFollowUpsAsync(limit, ct);
+        public Task CompleteFollowUpsAsync(FollowUpResults results, CancellationToken ct) => Inner.CompleteFollowUpsAsync(results, ct);
     }
 }

@@ -76,7 +76,9 @@ public sealed class JobLedgerTests
 
         Assert.Equal(2, tally.Count);
         Assert.Equal(
-            [new JobRelease(1, 2, T0.AddSeconds(1), RunStatus.Failed), new JobRelease(2, 1, T0.AddSeconds(5), RunStatus.TimedOut)],
+            // Failures count those after the job's last success in the batch (issue 14).
+            [new JobRelease(1, 2, T0.AddSeconds(1), RunStatus.Failed) { Failures = 1, AnySucceeded = true },
+                new JobRelease(2, 1, T0.AddSeconds(5), RunStatus.TimedOut) { Failures = 1 }],
             tally.Releases.OrderBy(r => r.JobId));
     }
 
