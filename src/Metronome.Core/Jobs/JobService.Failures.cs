@@ -15,8 +15,10 @@ public sealed partial class JobService
         if (request?.Until is null) return await PauseAsync(product, tag, ct);
         var now = _time.GetUtcNow();
         var until = JobValidator.CheckPauseUntil(request.Until, now);
-        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Pause(j, now, until), ct);
+        Job? before = null;
+        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Pause(before = j, now, until), ct);
         _engine.Cancel(job.Id);
+        await AuditJobAsync(Audit.AuditActions.JobPause, before, job);
         return job;
     }
 
