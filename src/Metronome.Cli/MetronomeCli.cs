@@ -13,7 +13,8 @@ internal static class MetronomeCli
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken ct = default)
     {
         var root = Build(console);
-        var parsed = root.Parse(args);
+        // No response files: "@file" arguments would swallow cron macros such as --cron @daily.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
         {
             // One line naming what was wrong (the parser's default prints the whole help page after it).
