@@ -100,6 +100,8 @@ internal sealed class JavaScriptFunctionRuntime(FunctionWorkerPool pool) : IFunc
             idempotency_key = context.IdempotencyKey,
             job = new { tag = context.JobTag, name = context.JobName },
             run = new { id = context.RunId, slot = context.Slot, attempt = context.Attempt, scheduled_at = TemplateRenderer.FormatTimestamp(context.ScheduledAt) },
+            // An on_failure hook's function also learns the failed run (issue 14); absent otherwise.
+            failed = context.Failed is { } f ? new { job_tag = f.JobTag, slot = f.Slot, status = f.Status, error = f.Error, run_id = f.RunId } : null,
         };
         return JsonSerializer.Serialize(value);
     }

@@ -19,11 +19,11 @@ internal sealed class TestPool : IDisposable
     public JavaScriptFunctionRuntime Runtime { get; }
 
     public Task<ExecutionOutcome> RunAsync(string code, string product = "acme", int timeoutMs = 1000, int memoryMb = 32,
-        string input = "{}", CancellationToken ct = default)
+        string input = "{}", CancellationToken ct = default, FailedRunInfo? failed = null)
     {
         var definition = JsonDocument.Parse(
             $$"""{"language": "javascript", "code": {{JsonSerializer.Serialize(code)}}, "timeout_ms": {{timeoutMs}}, "memory_limit_mb": {{memoryMb}}}""");
-        ExecutionContext context = TestContexts.For("function", definition.RootElement.GetRawText(), input) with { Product = product };
+        ExecutionContext context = TestContexts.For("function", definition.RootElement.GetRawText(), input) with { Product = product, Failed = failed };
         return Runtime.ExecuteAsync(definition.RootElement, context, ct);
     }
 
