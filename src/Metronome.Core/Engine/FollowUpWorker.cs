@@ -60,7 +60,11 @@ internal sealed class FollowUpWorker(
         if (work.Notices.Count > 0)
         {
             foreach (var notice in work.Notices)
+            {
+                // Logged always: a host without an audit log still sees why the engine paused or resumed a job.
+                Logger.LogInformation("The engine did {Action} on job {Product}/{Job}: {Reason}", notice.Action, notice.Product, notice.JobTag, notice.Reason);
                 if (audit is not null) await audit.RecordAsync(ToAudit(notice), ct);
+            }
             await store.CompleteFollowUpsAsync(new FollowUpResults([], [.. work.Notices.Select(n => n.Id)]), ct);
         }
         if (work.Hooks.Count > 0 && _hooks.IsCompleted) _hooks = RunHooksAsync(work.Hooks, ct);
