@@ -51,6 +51,10 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
 
     public Task<Page<JobRun>> ListProductRunsAsync(string? status = null, string? job = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
         api.SendAsync<Page<JobRun>>(HttpMethod.Get, Routes.Runs(product) + Query.Of(("status", status), ("job", job), ("limit", Query.Int(limit)), ("cursor", cursor)), null, ct);
+
+    public Task<JobBackfillResponse> BackfillAsync(string tag, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default) =>
+        api.SendAsync<JobBackfillResponse>(HttpMethod.Post, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")) + "/backfill",
+            new JobBackfillRequest { From = from.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), To = to.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) }, ct);
 }
 
 /// <summary><c>/api/products/{product}/events</c> over HTTP.</summary>

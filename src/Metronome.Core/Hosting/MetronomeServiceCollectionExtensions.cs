@@ -82,7 +82,15 @@ public static class MetronomeServiceCollectionExtensions
         services.TryAddSingleton<ProductConcurrencyCaps>();
         services.TryAddSingleton<RunDispatcher>();
         services.TryAddSingleton<DueScheduler>();
-        services.TryAddSingleton<IEngineSignal, EngineSignal>();
+        services.TryAddSingleton<IEngineSignal>(sp => new EngineSignal(sp.GetRequiredService<DueScheduler>(), sp.GetRequiredService<RunDispatcher>(),
+            sp.GetRequiredService<EventResolver>(), sp.GetRequiredService<ProductConcurrencyCaps>(), sp.GetRequiredService<BackfillRunner>()));
+        services.TryAddSingleton(sp =>
+        {
+            var runner = new BackfillRunner(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IOptions<MetronomeOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RunDispatcher>().Dispatch, sp.GetRequiredService<ILogger<BackfillRunner>>());
+            sp.GetRequiredService<CompletionWriter>().Written += runner.OnWritten;
+            return runner;
+        });
         services.TryAddSingleton(sp => new NodePresence(sp.GetService<IClusterStore>(), NodeName(sp), Cluster(sp),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NodePresence>>()));
         services.TryAddSingleton(sp => new LeaderElector(sp.GetRequiredService<IClusterStore>(), sp.GetRequiredService<NodePresence>(), NodeName(sp),
@@ -109,7 +117,7 @@ public static class MetronomeServiceCollectionExtensions
         var time = sp.GetRequiredService<TimeProvider>();
         var logs = sp.GetRequiredService<ILoggerFactory>();
         if (sp.GetService<IClusterStore>() is not { } cluster)
-            return new EngineChores([new RunPruner(store, options, time, () => true, logs.CreateLogger<RunPruner>())]);
+            return new EngineChores([new RunPruner(store, options, time, () => true, logs.CreateLogger<RunPruner>()), sp.GetRequiredService<BackfillRunner>()]);
         var (node, timing) = (options.NodeName, Cluster(sp));
         var elector = sp.GetRequiredService<LeaderElector>();
         var scheduler = sp.GetRequiredService<DueScheduler>();
@@ -120,6 +128,7 @@ public static class MetronomeServiceCollectionExtensions
             new RunRescuer(store, cluster, elector, presence, node, timing, time, sp.GetRequiredService<RunDispatcher>().Dispatch,
                 logs.CreateLogger<RunRescuer>()),
             new RunPruner(store, options, time, () => elector.IsLeader, logs.CreateLogger<RunPruner>()),
+            sp.GetRequiredService<BackfillRunner>(),
         ];
         if (sp.GetService<IScheduleChangeFeed>() is { } feed)
         {
