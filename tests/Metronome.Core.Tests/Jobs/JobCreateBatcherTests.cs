@@ -188,5 +188,7 @@ public sealed class JobCreateBatcherTests : IAsyncLifetime
         public Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct) => Inner.ListRunsAsync(query, ct);
         public Task<Run?> GetRunAsync(string product, string runId, CancellationToken ct) => Inner.GetRunAsync(product, runId, ct);
         public Task<ProductActivity> GetProductActivityAsync(ActivityQuery query, CancellationToken ct) => Inner.GetProductActivityAsync(query, ct);
+        public Task<BackfillResult> BackfillJobAsync(BackfillParams p, CancellationToken ct) => Inner.BackfillJobAsync(p, ct);
+        public Task<IReadOnlyList<ClaimedRun>> ClaimBackfillRunsAsync(BackfillClaimParams p, CancellationToken ct) => Inner.ClaimBackfillRunsAsync(p, ct);
     }
 }
