@@ -36,6 +36,18 @@ public sealed class ProductJob
     public bool? Running { get; set; }
     public DateTimeOffset? CreatedAt { get; set; }
     public DateTimeOffset? UpdatedAt { get; set; }
+
+    // Cron schedules (SPEC §6)
+    /// <summary>A cron expression used instead of <see cref="Intervals"/> (5 fields, or 6 with seconds first, or a macro).</summary>
+    public string? Cron { get; set; }
+    /// <summary>IANA zone the cron expression is read in (default <c>UTC</c>).</summary>
+    public string? TimeZone { get; set; }
+    /// <summary>Each slot starts up to this many ms after its due time (default 0).</summary>
+    public long? JitterMs { get; set; }
+    /// <summary>With <c>misfire: catch_up</c>, at most this many missed slots run (default 100).</summary>
+    public int? CatchUpLimit { get; set; }
+    /// <summary>Read-only, on GET of one job: the next five due instants (grid instants, jitter not included).</summary>
+    public IReadOnlyList<DateTimeOffset>? NextRuns { get; set; }
 }
 
 /// <summary>A partial update of a job: only the fields given change.</summary>
@@ -53,6 +65,28 @@ public sealed class ProductJobUpdate
     public string? Misfire { get; set; }
     public RetryOptions? Retries { get; set; }
     public long? TimeoutMs { get; set; }
+
+    // Cron schedules (SPEC §6): cron replaces intervals (and the other way round); naming both is a 400.
+    public string? Cron { get; set; }
+    public string? TimeZone { get; set; }
+    public long? JitterMs { get; set; }
+    public int? CatchUpLimit { get; set; }
+}
+
+/// <summary>A schedule to preview (<c>POST …/schedule:preview</c>): a cron expression with its zone, or intervals; optional start.</summary>
+public sealed class SchedulePreviewRequest
+{
+    public string? Cron { get; set; }
+    public string? TimeZone { get; set; }
+    public long? Intervals { get; set; }
+    /// <summary>ISO-8601 instant or "now" (default: now).</summary>
+    public string? StartAt { get; set; }
+}
+
+/// <summary>The next five due instants of a previewed schedule.</summary>
+public sealed class SchedulePreview
+{
+    public IReadOnlyList<DateTimeOffset> NextRuns { get; set; } = [];
 }
 
 /// <summary>Retry policy of a job: attempts of one slot, exponential backoff with jitter.</summary>

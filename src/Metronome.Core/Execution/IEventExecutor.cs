@@ -67,6 +67,8 @@ public static class ErrorKinds
     public const string Crashed = "crashed";
     /// <summary>A <c>skipped</c> run: the previous execution was still running (<c>overlap: skip</c>).</summary>
     public const string Overlap = "overlap";
+    /// <summary>A <c>skipped</c> run: missed slots older than the job's <c>catch_up_limit</c> (<c>misfire: catch_up</c>).</summary>
+    public const string Misfire = "misfire";
 }
 
 /// <summary>Decrypts and encrypts product secrets (Data Protection in the server).</summary>

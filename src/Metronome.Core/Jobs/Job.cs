@@ -72,10 +72,22 @@ public sealed record Job
     /// i.e. nothing was recorded or jumped over in between.
     /// </summary>
     public string? SkipRunId { get; init; }
-    /// <summary>The slot right after those <see cref="SkipRunId"/> stands for (0 when there is none).</summary>
+    /// <summary>The slot right after those <see cref="SkipRunId"/> stands for (0 when there is none); negated when that run is a
+    /// <c>misfire</c> run (slots shed beyond <c>catch_up_limit</c>), so overlap and misfire skips never extend each other.</summary>
     public long SkipRunNextSlot { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+
+    // Cron schedules (issue 14). A cron job has Cron set and IntervalMs 0; slot k is the k-th occurrence of the
+    // expression (read in TimeZone) at or after the job's start. NextDueAt is the slot's due instant WITH its jitter.
+    /// <summary>The cron expression used instead of <see cref="IntervalMs"/> (null for interval jobs).</summary>
+    public string? Cron { get; init; }
+    /// <summary>The IANA zone <see cref="Cron"/> is read in.</summary>
+    public string TimeZone { get; init; } = "UTC";
+    /// <summary>Each slot starts up to this many ms after its grid instant, at an offset derived from (product, tag, slot).</summary>
+    public long JitterMs { get; init; }
+    /// <summary>With <c>misfire: catch_up</c>, at most this many missed slots run; older ones are one skipped run (kind <c>misfire</c>).</summary>
+    public int CatchUpLimit { get; init; } = 100;
 
     /// <summary>True when the job has executed all it may (never for unlimited jobs).</summary>
     public bool ExecutionsExhausted => Executions > 0 && ExecutionsDone >= Executions;

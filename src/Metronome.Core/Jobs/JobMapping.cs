@@ -15,7 +15,7 @@ public static class JobMapping
         EventType = j.EventType,
         EventTag = j.EventTag,
         Executions = j.Executions,
-        Intervals = j.IntervalMs,
+        Intervals = j.Cron is null ? j.IntervalMs : null,
         StartAt = j.StartAt?.ToString("O"),
         EndAt = j.EndAt?.ToString("O"),
         Input = Parse(j.InputJson),
@@ -31,6 +31,10 @@ public static class JobMapping
         Running = j.InFlight > 0,
         CreatedAt = j.CreatedAt,
         UpdatedAt = j.UpdatedAt,
+        Cron = j.Cron,
+        TimeZone = j.TimeZone,
+        JitterMs = j.JitterMs,
+        CatchUpLimit = j.CatchUpLimit,
     };
 
     public static JobRun ToContract(this Run r) => new()

@@ -77,7 +77,7 @@ public sealed partial class JobService
         ArgumentNullException.ThrowIfNull(request);
         var current = await GetAsync(product, tag, ct);
         var now = _time.GetUtcNow();
-        var changes = JobValidator.ValidateUpdate(request, current.Retries, _options.Limits, now);
+        var changes = JobValidator.ValidateUpdate(request, current.Retries, _options.Limits, now, current);
         if (changes.EventType is not null || changes.EventTag is not null)
             await RequireEventAsync(product, changes.EventType ?? current.EventType, changes.EventTag ?? current.EventTag, ct);
         var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Update(j, changes, now), ct);

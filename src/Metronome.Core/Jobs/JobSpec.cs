@@ -17,6 +17,11 @@ internal sealed record JobSpec
     public MisfirePolicy Misfire { get; init; } = MisfirePolicy.FireOnce;
     public RetryPolicy Retries { get; init; } = RetryPolicy.Default;
     public int TimeoutMs { get; init; }
+    /// <summary>Cron expression used instead of IntervalMs (then 0).</summary>
+    public string? Cron { get; init; }
+    public string TimeZone { get; init; } = "UTC";
+    public long JitterMs { get; init; }
+    public int CatchUpLimit { get; init; } = 100;
 }
 
 /// <summary>A validated partial update: null members are left as they are.</summary>
@@ -34,4 +39,8 @@ internal sealed record JobChanges
     public MisfirePolicy? Misfire { get; init; }
     public RetryPolicy? Retries { get; init; }
     public int? TimeoutMs { get; init; }
+    public string? Cron { get; init; }
+    public string? TimeZone { get; init; }
+    public long? JitterMs { get; init; }
+    public int? CatchUpLimit { get; init; }
 }

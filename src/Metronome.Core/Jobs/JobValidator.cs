@@ -34,8 +34,9 @@ internal static partial class JobValidator
         var eventTag = RequireTag(r.EventTag, "event_tag", e);
         if (r.Executions is null) e.Add("executions", "executions is required (0 = unlimited).");
         else CheckExecutions(r.Executions.Value, e);
-        if (r.Intervals is null) e.Add("intervals", "intervals is required (milliseconds).");
-        else CheckIntervals(r.Intervals.Value, limits, e);
+        if (r.Intervals is null && r.Cron is null) e.Add("intervals", "intervals (milliseconds) or cron is required: give exactly one of intervals and cron.");
+        else if (r.Intervals is not null) CheckIntervals(r.Intervals.Value, limits, e);
+        var cron = ParseCronFields(r.Cron, r.TimeZone, r.JitterMs, r.CatchUpLimit, r.Intervals, create: true, current: null, now, e);
         var startAt = ParseInstant(r.StartAt, "start_at", now, e);
         var endAt = ParseInstant(r.EndAt, "end_at", now, e);
         if (startAt is not null && endAt is not null && endAt < startAt) e.Add("end_at", "end_at must not be before start_at.");
@@ -48,13 +49,14 @@ internal static partial class JobValidator
         return new JobSpec
         {
             Name = name!, Tag = tag!, EventType = type!, EventTag = eventTag!,
-            Executions = r.Executions!.Value, IntervalMs = r.Intervals!.Value,
+            Executions = r.Executions!.Value, IntervalMs = r.Intervals ?? 0,
             StartAt = startAt, EndAt = endAt, InputJson = input ?? "{}",
             Overlap = overlap, Misfire = misfire, Retries = retries, TimeoutMs = timeout,
+            Cron = cron.Cron, TimeZone = cron.TimeZone ?? "UTC", JitterMs = cron.JitterMs ?? 0, CatchUpLimit = cron.CatchUpLimit ?? 100,
         };
     }
 
-    public static JobChanges ValidateUpdate(ProductJobUpdate r, RetryPolicy current, JobLimits limits, DateTimeOffset now)
+    public static JobChanges ValidateUpdate(ProductJobUpdate r, RetryPolicy current, JobLimits limits, DateTimeOffset now, Job? job = null)
     {
         var e = new ValidationErrors();
         string? name = r.Name is null ? null : RequireName(r.Name, e);
@@ -69,12 +71,14 @@ internal static partial class JobValidator
         var misfire = ParseMisfire(r.Misfire, e);
         var retries = ParseRetries(r.Retries, current, e);
         var timeout = ParseTimeout(r.TimeoutMs, e);
+        var cron = ParseCronFields(r.Cron, r.TimeZone, r.JitterMs, r.CatchUpLimit, r.Intervals, create: false, job, now, e);
         e.ThrowIfAny();
         return new JobChanges
         {
             Name = name, EventType = type, EventTag = eventTag, Executions = r.Executions, IntervalMs = r.Intervals,
             StartAt = startAt, EndAt = endAt, InputJson = input, Overlap = overlap, Misfire = misfire,
             Retries = retries, TimeoutMs = timeout,
+            Cron = cron.Cron, TimeZone = cron.TimeZone, JitterMs = cron.JitterMs, CatchUpLimit = cron.CatchUpLimit,
         };
     }
 

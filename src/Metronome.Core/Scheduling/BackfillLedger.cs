@@ -40,6 +40,9 @@ public static class BackfillLedger
     /// <summary>Most executions of a job in flight at once for a backfill to start one more when the job allows overlap.</summary>
     public const int AllowOverlapBound = 4;
 
+    /// <summary>How much earlier than <c>from</c> the grid is walked (longer than any daylight-saving shift).</summary>
+    private static readonly TimeSpan WalkMargin = TimeSpan.FromHours(3);
+
     /// <summary>The <c>error_message</c> of queued backfill runs abandoned because their job was deleted.</summary>
     public const string JobDeletedMessage = "the job was deleted before this backfill slot ran";
 
@@ -65,8 +68,15 @@ public static class BackfillLedger
         if (from >= to) throw ValidationFailedException.For("from", "from must be before to.");
         var end = to > now ? now : to;
         var slots = new List<GridSlot>();
-        foreach (var slot in GridSlotsIn(job, from, end))
+        // Only slots before the job's next one (those on belong to the due loop): its grid instant bounds the walk.
+        var anchor = JobGrid.GridAt(job);
+        var walkTo = end < anchor ? end : anchor;
+        // The walk starts a little early: a cron occurrence moved to a daylight-saving jump is not found by a search that
+        // starts exactly at the jump (Cronos), so the range's first slot could be missed; slots before from are dropped here.
+        foreach (var (number, dueAt) in JobGrid.SlotsIn(job, from - WalkMargin, walkTo))
         {
+            if (dueAt < from) continue;
+            var slot = new GridSlot(number, dueAt);
             if (slot.Slot >= job.NextSlot) break;
             if (slot.Slot < 1) continue;
             if (slots.Count == MaxSlots)
@@ -129,19 +139,5 @@ public static class BackfillLedger
         var start = queued.OrderBy(r => r.Slot).Take(room)
             .Select(r => ClaimRecords.ToClaimed(job, r with { Node = node, StartedAt = now }, now)).ToList();
         return new BackfillClaim(start, job with { InFlight = job.InFlight + start.Count }, JobGone: false);
-    }
-
-    /// <summary>The job's grid slots due in [from, to), in order. Interval grid: slot <c>NextSlot − j</c> is due at
-    /// <c>NextDueAt − j × intervals</c>.</summary>
-    private static IEnumerable<GridSlot> GridSlotsIn(Job job, DateTimeOffset from, DateTimeOffset to)
-    {
-        if (from >= to || job.IntervalMs <= 0 || from > job.NextDueAt) yield break;
-        long interval = TimeSpan.FromMilliseconds(job.IntervalMs).Ticks;
-        // The lowest slot due at or after from, and the highest due before to.
-        long low = job.NextSlot - (job.NextDueAt - from).Ticks / interval;
-        long behindTo = (job.NextDueAt - to).Ticks;
-        long high = job.NextSlot - (behindTo < 0 ? 0 : behindTo / interval + 1);
-        for (long slot = Math.Max(1, low); slot <= high; slot++)
-            yield return new GridSlot(slot, job.NextDueAt - TimeSpan.FromTicks((job.NextSlot - slot) * interval));
     }
 }

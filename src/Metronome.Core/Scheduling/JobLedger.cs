@@ -62,16 +62,18 @@ public static class JobLedger
                 continue;
             }
             long count = slot.Count;
-            while (i < plan.Slots.Count && plan.Slots[i].Skipped) count += plan.Slots[i++].Count;
-            if (next.SkipRunId is { } open && next.SkipRunNextSlot == slot.Slot)
+            while (i < plan.Slots.Count && plan.Slots[i].Skipped && plan.Slots[i].Misfire == slot.Misfire) count += plan.Slots[i++].Count;
+            // SkipRunNextSlot is negative when the open skipped run is a misfire run, so the two kinds never extend each other.
+            long mark = slot.Misfire ? -slot.Slot : slot.Slot;
+            if (next.SkipRunId is { } open && next.SkipRunNextSlot == mark && extended is null)
                 extended = new SkipExtension(open, count, p.Now);
             else
             {
-                var run = ClaimRecords.Skipped(job, slot, count, newRunId(), p.Node, p.Now);
+                var run = slot.Misfire ? ClaimRecords.Misfired(job, slot, count, newRunId(), p.Node, p.Now) : ClaimRecords.Skipped(job, slot, count, newRunId(), p.Node, p.Now);
                 (skipped ??= []).Add(run);
                 next = next with { SkipRunId = run.Id };
             }
-            next = next with { SkipRunNextSlot = slot.Slot + count };
+            next = next with { SkipRunNextSlot = slot.Misfire ? -(slot.Slot + count) : slot.Slot + count };
         }
         return new SlotClaim(jobId, next, runs, (IReadOnlyList<Run>?)skipped ?? [], entry, plan.Blocked) { Extended = extended };
     }

@@ -7,8 +7,12 @@ internal static class JobTransitions
 {
     public static Job Create(string product, JobSpec spec, DateTimeOffset now)
     {
-        var firstDue = spec.StartAt is { } start ? (start < now ? now : start) : now + TimeSpan.FromMilliseconds(spec.IntervalMs);
-        return new Job
+        // An interval job's slot 1 is at start_at (a past one: now) or now + intervals; a cron job's is the first occurrence at or
+        // after start_at (a past one, or none: now).
+        var firstDue = spec.Cron is not null
+            ? JobGrid.NextCron(spec.Cron, spec.TimeZone, spec.StartAt is { } s && s > now ? s : now, inclusive: true)
+            : spec.StartAt is { } start ? (start < now ? now : start) : now + TimeSpan.FromMilliseconds(spec.IntervalMs);
+        var job = new Job
         {
             Product = product,
             Tag = spec.Tag,
@@ -29,7 +33,12 @@ internal static class JobTransitions
             NextDueAt = firstDue,
             CreatedAt = now,
             UpdatedAt = now,
+            Cron = spec.Cron,
+            TimeZone = spec.TimeZone,
+            JitterMs = spec.JitterMs,
+            CatchUpLimit = spec.CatchUpLimit,
         };
+        return job.JitterMs > 0 ? job with { NextDueAt = JobGrid.Due(job, 1, firstDue) } : job;
     }
 
     /// <summary>
@@ -54,14 +63,29 @@ internal static class JobTransitions
             Retries = c.Retries ?? job.Retries,
             TimeoutMs = c.TimeoutMs ?? job.TimeoutMs,
             UpdatedAt = now,
+            Cron = c.Cron ?? (c.IntervalMs is not null ? null : job.Cron),
+            TimeZone = c.TimeZone ?? job.TimeZone,
+            JitterMs = c.JitterMs ?? job.JitterMs,
+            CatchUpLimit = c.CatchUpLimit ?? job.CatchUpLimit,
         };
+        if (next.Cron is not null) next = next with { IntervalMs = 0 };
+        // The grid instant of the next slot (without jitter); the slot number stays, so slot numbers stay monotonic.
+        var raw = JobGrid.GridAt(job);
+        bool regrid = next.Cron != job.Cron || (next.Cron is not null && next.TimeZone != job.TimeZone) || next.IntervalMs != job.IntervalMs;
         if (c.StartAt is { } start)
-            next = next with { NextDueAt = start < now ? now : start };
-        else if (c.IntervalMs is { } interval && interval != job.IntervalMs)
         {
-            var due = (job.LastRunAt ?? now) + TimeSpan.FromMilliseconds(interval);
-            next = next with { NextDueAt = due < now ? now : due };
+            var from = start < now ? now : start;
+            raw = next.Cron is null ? from : JobGrid.NextCron(next.Cron, next.TimeZone, from, inclusive: true);
         }
+        else if (regrid && next.Cron is not null)
+            raw = JobGrid.NextCron(next.Cron, next.TimeZone, now, inclusive: false);
+        else if (regrid)
+        {
+            var due = (job.LastRunAt ?? now) + TimeSpan.FromMilliseconds(next.IntervalMs);
+            raw = due < now ? now : due;
+        }
+        if (c.StartAt is not null || regrid || next.JitterMs != job.JitterMs)
+            next = next with { NextDueAt = JobGrid.Due(next, next.NextSlot, raw) };
 
         if (next.ExecutionsExhausted || (next.EndAt is { } end && next.NextDueAt > end && next.InFlight == 0))
             return next with { Status = JobStatus.Completed };
@@ -79,7 +103,12 @@ internal static class JobTransitions
 
     private static Job Realign(Job job, DateTimeOffset now)
     {
-        var (slot, due) = SlotPlanner.NextGridPointAfter(job.NextSlot, job.NextDueAt, job.IntervalMs, now);
-        return job with { NextSlot = slot, NextDueAt = due };
+        if (job.Cron is null && job.JitterMs <= 0)
+        {
+            var (slot, due) = SlotPlanner.NextGridPointAfter(job.NextSlot, job.NextDueAt, job.IntervalMs, now);
+            return job with { NextSlot = slot, NextDueAt = due };
+        }
+        var (s, raw) = JobGrid.NextGridPointAfter(job, now);
+        return job with { NextSlot = s, NextDueAt = JobGrid.Due(job, s, raw) };
     }
 }

@@ -45,6 +45,17 @@ internal static class ClaimRecords
         SkippedCount = count,
     };
 
+    /// <summary>
+    /// <paramref name="count"/> consecutive missed slots from <paramref name="slot"/> older than the job's <c>catch_up_limit</c>
+    /// latest ones (<c>misfire: catch_up</c>): one run, not counted.
+    /// </summary>
+    public static Run Misfired(Job job, PlannedSlot slot, long count, string runId, string node, DateTimeOffset now) =>
+        Skipped(job, slot, count, runId, node, now) with
+        {
+            ErrorMessage = $"missed while no node ran the job, older than the latest {job.CatchUpLimit} missed slots (misfire: catch_up, catch_up_limit)",
+            ErrorKind = ErrorKinds.Misfire,
+        };
+
     /// <summary>An extra execution now: slot 0, otherwise a claimed slot due now.</summary>
     public static Run Triggered(Job job, string runId, string node, DateTimeOffset now) =>
         Fired(job, new PlannedSlot(0, now, Skipped: false), runId, node);

@@ -18,7 +18,7 @@ internal static class JobsEndpoints
         jobs.MapPost("/", CreateJobAsync).Accepts<ProductJob>("application/json").ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Create a job").WithDescription("Creates a job executing an existing event of the product; 409 when the tag is taken.");
         jobs.MapGet("/", ListJobsAsync).WithSummary("List jobs").QueryEnum("status", WireSchemas.JobStatus, "Only jobs with this status.");
-        jobs.MapGet("/{tag}", GetJobAsync).WithSummary("Get a job");
+        jobs.MapGet("/{tag}", GetJobAsync).WithSummary("Get a job").WithDescription("The job with next_runs, its next five due instants (grid instants, jitter not included).");
         jobs.MapPatch("/{tag}", UpdateJobAsync).Accepts<ProductJobUpdate>("application/json", "application/merge-patch+json")
             .WithSummary("Update a job").WithDescription("Changes only the fields given; takes effect at once (a new intervals re-anchors).");
         jobs.MapDelete("/{tag}", DeleteJobAsync).WithSummary("Delete a job");
@@ -30,6 +30,7 @@ internal static class JobsEndpoints
             .WithSummary(JobBackfillEndpoint.Summary).WithDescription(JobBackfillEndpoint.Description);
         api.MapPost("/products/{product}/jobs:bulk", CreateJobsInBulkAsync).WithTags("Jobs").Accepts<BulkJobsRequest>("application/json")
             .WithSummary("Create jobs in bulk").WithDescription("1–1,000 jobs; each item succeeds or fails on its own (status 201, 400 or 409).");
+        api.MapSchedulePreview();
     }
 
     private static async Task<Created<ProductJob>> CreateJobAsync(string product, HttpRequest request, JobService jobs, CancellationToken ct)
@@ -64,7 +65,7 @@ internal static class JobsEndpoints
     }
 
     private static async Task<Ok<ProductJob>> GetJobAsync(string product, string tag, JobService jobs, CancellationToken ct) =>
-        TypedResults.Ok((await jobs.GetAsync(product, tag, ct)).ToContract());
+        TypedResults.Ok(await jobs.GetWithNextRunsAsync(product, tag, ct));
 
     private static async Task<Ok<ProductJob>> UpdateJobAsync(string product, string tag, HttpRequest request, JobService jobs, CancellationToken ct)
     {

@@ -141,4 +141,24 @@ public sealed class BackfillLedgerTests
         // a completed job still runs its backfill
         Assert.Single(BackfillLedger.Claim(job with { Status = JobStatus.Completed }, queued, "n1", Min(60)).Start);
     }
+
+    [Fact]
+    public void Cron_slots_are_the_expressions_occurrences_numbered_from_the_jobs_start_across_a_daylight_saving_jump()
+    {
+        // Daily at 02:30 Berlin time, created 2026-03-27: the 29th has no 02:30 (clocks jump 02:00 → 03:00), Vixie cron runs it at the jump.
+        var created = new DateTimeOffset(2026, 3, 27, 0, 0, 0, TimeSpan.Zero);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        var occurrences = Cronos.CronExpression.Parse("30 2 * * *").GetOccurrences(created, created.AddDays(10), zone).ToList();
+        var job = new Job
+        {
+            Id = 8, Product = "p", Tag = "daily", Name = "Daily", EventType = "action", EventTag = "e", Cron = "30 2 * * *", TimeZone = "Europe/Berlin",
+            CreatedAt = created, NextSlot = 6, NextDueAt = occurrences[5],
+        };
+        var plan = BackfillLedger.Plan(job, created, created.AddDays(30), occurrences[5] + TimeSpan.FromHours(1));
+        Assert.Equal([1L, 2, 3, 4, 5], plan.Slots.Select(s => s.Slot));
+        Assert.Equal(occurrences.Take(5), plan.Slots.Select(s => s.DueAt));
+        Assert.Equal(new DateTimeOffset(2026, 3, 29, 1, 0, 0, TimeSpan.Zero), plan.Slots[2].DueAt); // 03:00 CEST, at the jump
+        Assert.Equal(new DateTimeOffset(2026, 3, 30, 0, 30, 0, TimeSpan.Zero), plan.Slots[3].DueAt); // 02:30 CEST
+        Assert.Equal([3L, 4], BackfillLedger.Plan(job, plan.Slots[2].DueAt, plan.Slots[4].DueAt, created.AddDays(30)).Slots.Select(s => s.Slot));
+    }
 }
