@@ -59,6 +59,14 @@ public sealed class BackfillApiTests(ServerFixture fixture) : IClassFixture<Serv
         var again = await Admin.PostAsync(Backfill(product, tag), Range(job.CreatedAt!.Value.AddMinutes(-1), DateTimeOffset.UtcNow));
         Assert.Equal(202, (int)again.StatusCode);
         Assert.Equal(0, (await again.ReadAsync<JobBackfillResponse>()).Slots);
+
+        // Each call is audited as job.backfill by the admin, with the range and the number of slots it queued.
+        var audited = (await Admin.GetJsonAsync<Page<AuditLogEntry>>(Routes.Audit(product))).Items.Where(i => i.Action == "job.backfill").ToList();
+        Assert.Equal(2, audited.Count);
+        Assert.All(audited, a => Assert.Equal((tag, "admin"), (a.Target, a.Actor)));
+        Assert.Equal([0L, gap.Count], audited.Select(a => a.Changes["slots"].New!.Value.GetInt64()));
+        Assert.Equal(job.CreatedAt!.Value.AddMinutes(-1), audited[1].Changes["from"].New!.Value.GetDateTimeOffset());
+        Assert.True(audited[1].Changes.ContainsKey("to"));
     }
 
     [Fact]

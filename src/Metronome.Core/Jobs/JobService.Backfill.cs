@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text.Json;
 using Metronome.Contracts;
+using Metronome.Core.Audit;
 using Metronome.Core.Storage;
 
 namespace Metronome.Core.Jobs;
@@ -22,8 +24,17 @@ public sealed partial class JobService
         if (from >= to) throw ValidationFailedException.For("from", "from must be before to.");
         var result = await _store.BackfillJobAsync(new BackfillParams(product, tag, from, to, _time.GetUtcNow()), ct);
         if (result.Queued > 0) _engine.BackfillQueued();
+        await AuditJobActionAsync(product, tag, AuditActions.JobBackfill, Backfilled(from, to, result.Queued));
         return result;
     }
+
+    /// <summary>What the audit log shows of a backfill: the range asked for and how many slots it queued (none is recorded as 0).</summary>
+    private static Dictionary<string, AuditChange> Backfilled(DateTimeOffset from, DateTimeOffset to, int slots) => new(StringComparer.Ordinal)
+    {
+        ["from"] = new AuditChange(null, JsonSerializer.Serialize(from)),
+        ["to"] = new AuditChange(null, JsonSerializer.Serialize(to)),
+        ["slots"] = new AuditChange(null, JsonSerializer.Serialize(slots)),
+    };
 
     private static DateTimeOffset BackfillInstant(string? value, string field, ValidationErrors e)
     {
