@@ -114,6 +114,8 @@ public abstract partial class JobStoreConformanceTests
         Assert.Empty(recovered.Resume);
         Assert.Equal(0, recovered.Abandoned);
         Assert.Equal(4, (await RunsOfAsync("orphans")).Count(r => r.Status == RunStatus.Running && r.Node is null));
+        // Queued is not in flight: the overview counts no running run for them.
+        Assert.Equal(0, (await Jobs.GetProductActivityAsync(new ActivityQuery(Product, Start, 1), default)).RunsRunning);
 
         await Jobs.DeleteJobAsync(Product, "orphans", default);
         Assert.Empty(await ClaimBackfillAsync());
