@@ -161,4 +161,17 @@ public sealed class BackfillLedgerTests
         Assert.Equal(new DateTimeOffset(2026, 3, 30, 0, 30, 0, TimeSpan.Zero), plan.Slots[3].DueAt); // 02:30 CEST
         Assert.Equal([3L, 4], BackfillLedger.Plan(job, plan.Slots[2].DueAt, plan.Slots[4].DueAt, created.AddDays(30)).Slots.Select(s => s.Slot));
     }
+
+    [Fact]
+    public void A_range_ending_inside_a_slots_jitter_leaves_that_slot_out_and_ends()
+    {
+        // Jitter up to 50 s on a 1-minute grid; to falls 1 ms after slot 5's grid instant, so slot 5 is in range only if its
+        // jitter is 0, and slot 6 (grid at 5 min) is out: the walk must step past such slots, not stop or loop.
+        var grid = NewJob() with { JitterMs = 50_000 };
+        var job = grid with { NextDueAt = grid.NextDueAt + JobGrid.Jitter(grid, grid.NextSlot) };
+        var plan = BackfillLedger.Plan(job, Min(0), Min(4) + TimeSpan.FromMilliseconds(1), Min(60));
+        long last = JobGrid.Jitter(job, 5) == TimeSpan.Zero ? 5 : 4;
+        Assert.Equal(Enumerable.Range(1, (int)last).Select(s => (long)s), plan.Slots.Select(s => s.Slot));
+        Assert.All(plan.Slots, s => Assert.Equal(Min(s.Slot - 1) + JobGrid.Jitter(job, s.Slot), s.DueAt));
+    }
 }
