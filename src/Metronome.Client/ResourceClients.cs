@@ -61,6 +61,9 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
         ArgumentNullException.ThrowIfNull(request);
         return api.SendAsync<SchedulePreview>(HttpMethod.Post, Routes.SchedulePreview(product), request, ct);
     }
+    public Task<JobBackfillResponse> BackfillAsync(string tag, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default) =>
+        api.SendAsync<JobBackfillResponse>(HttpMethod.Post, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")) + "/backfill",
+            new JobBackfillRequest { From = from.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), To = to.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) }, ct);
 }
 
 /// <summary><c>/api/products/{product}/events</c> over HTTP.</summary>

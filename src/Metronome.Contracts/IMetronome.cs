@@ -104,6 +104,12 @@ public interface IProductJobs
     /// <see cref="SchedulePreviewRequest.StartAt"/> (default now). 400 naming the fields at fault.
     /// </summary>
     Task<SchedulePreview> PreviewScheduleAsync(SchedulePreviewRequest request, CancellationToken ct = default);
+    /// <summary>
+    /// Runs the job's grid slots due in [<paramref name="from"/>, <paramref name="to"/>) that have no run yet, in slot order,
+    /// each with its own slot number and idempotency key (<paramref name="to"/> in the future is cut to now). Returns how many
+    /// slots were queued (0 when they all had runs). 400 above 10,000 grid slots in the range; 404 for an unknown job.
+    /// </summary>
+    Task<JobBackfillResponse> BackfillAsync(string tag, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default);
 }
 
 /// <summary>The events of a product: what jobs execute, addressed by type and tag.</summary>

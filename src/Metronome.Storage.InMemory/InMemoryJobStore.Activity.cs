@@ -29,7 +29,7 @@ public sealed partial class InMemoryJobStore
                 foreach (var row in history.Rows)
                 {
                     var run = row.Run;
-                    if (run.Status == RunStatus.Running) running++;
+                    if (run.Status == RunStatus.Running && run.Node is not null) running++; // a queued backfill run is not in flight yet
                     if (string.CompareOrdinal(run.Id, low) < 0) continue;
                     if (run.Status != RunStatus.Skipped && run.StartedAt?.ToUnixTimeMilliseconds() is { } started && started >= from && started < to)
                     {

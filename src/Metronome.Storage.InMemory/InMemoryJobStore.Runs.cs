@@ -64,7 +64,7 @@ public sealed partial class InMemoryJobStore
         lock (_gate)
         {
             var orphans = _runs.Values
-                .Where(r => r.Run.Status == RunStatus.Running && (owners is null || (r.Run.Node is { } n && owners.Contains(n))))
+                .Where(r => r.Run.Status == RunStatus.Running && r.Run.Node is { } n && (owners is null || owners.Contains(n))) // a queued backfill run has no node
                 .OrderBy(r => r.Run.Id, StringComparer.Ordinal).ToList();
             foreach (var row in orphans)
             {

@@ -24,7 +24,7 @@ public sealed partial class PostgresJobStore
             var orphans = new List<Orphan>();
             await using (var select = c.Command(tx, $"""
                 SELECT {RunRows.Columns} FROM runs
-                WHERE status = 'running' AND (@owners IS NULL OR node = ANY(@owners))
+                WHERE status = 'running' AND node IS NOT NULL AND (@owners IS NULL OR node = ANY(@owners))
                 ORDER BY id FOR UPDATE SKIP LOCKED
                 """).With("owners", p.OwnerNodes?.ToArray(), Sql.Array(NpgsqlDbType.Text)))
             await using (var r = await select.ExecuteReaderAsync(ct).ConfigureAwait(false))

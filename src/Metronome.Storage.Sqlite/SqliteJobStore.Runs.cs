@@ -172,7 +172,7 @@ public sealed partial class SqliteJobStore
             var orphans = new List<Orphan>();
             using (var select = c.Command(tx, $"""
                 SELECT {RunRows.Columns()} FROM runs
-                WHERE status = 'running' AND (@owners IS NULL OR node IN (SELECT value FROM json_each(@owners)))
+                WHERE status = 'running' AND node IS NOT NULL AND (@owners IS NULL OR node IN (SELECT value FROM json_each(@owners)))
                 ORDER BY id
                 """).With("@owners", owners))
             using (var r = select.ExecuteReader())

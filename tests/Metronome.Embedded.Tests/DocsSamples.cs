@@ -71,6 +71,9 @@ internal static class DocsSamples
         Page<JobRun> failed = await jobs.ListRunsAsync("example_job", status: RunStatuses.Failed, limit: 10, ct: ct);
         Console.WriteLine($"{failed.Items.Count} failed run(s) on the first page");
 
+        JobBackfillResponse backfill = await jobs.BackfillAsync("example_job", DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow, ct);
+        Console.WriteLine($"{backfill.Slots} slot(s) of the last day queued to run");
+
         await jobs.DeleteAsync("example_job", ct);
     }
 

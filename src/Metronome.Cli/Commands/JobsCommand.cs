@@ -5,7 +5,7 @@ using Metronome.Contracts;
 
 namespace Metronome.Cli.Commands;
 
-/// <summary><c>metronome jobs create|update|get|list|delete|pause|resume|trigger|runs</c>.</summary>
+/// <summary><c>metronome jobs create|update|get|list|delete|pause|resume|trigger|runs|backfill</c>.</summary>
 internal static class JobsCommand
 {
     public static Command Build(GlobalOptions globals, CliConsole console)
@@ -21,6 +21,7 @@ internal static class JobsCommand
         jobs.Subcommands.Add(Simple("resume", "Resume a paused job at the next grid point", globals, console, async (j, tag, run, ct) => run.Render.Job(await j.ResumeAsync(tag, ct))));
         jobs.Subcommands.Add(Simple("trigger", "Run a job once now, outside its grid", globals, console, async (j, tag, run, ct) => run.Render.Run(await j.TriggerAsync(tag, ct))));
         jobs.Subcommands.Add(Runs(globals, console));
+        jobs.Subcommands.Add(JobsBackfillCommand.Build(globals, console));
         return jobs;
     }
 

@@ -114,6 +114,15 @@ internal sealed partial class Renderer(CliConsole console, bool json)
         console.Out.WriteLine(key.Key);
     }
 
+    /// <summary>What a backfill queued: a sentence for people, <c>{"slots": N}</c> with <c>--json</c>.</summary>
+    public void Backfill(string tag, JobBackfillResponse result)
+    {
+        if (json) { WriteJson(result); return; }
+        console.Out.WriteLine(result.Slots == 0
+            ? $"Nothing to backfill: every slot of job '{tag}' in the range already has a run."
+            : $"Queued {result.Slots} slot(s) of job '{tag}' to run in order.");
+    }
+
     /// <summary>A confirmation for people; with <c>--json</c> nothing (the exit code says it all).</summary>
     public void Done(string message)
     {

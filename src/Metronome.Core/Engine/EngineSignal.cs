@@ -6,8 +6,8 @@ namespace Metronome.Core.Engine;
 /// The engine's <see cref="IEngineSignal"/>: schedule changes go to the <see cref="DueScheduler"/>, triggered attempts to the
 /// <see cref="RunDispatcher"/>, catalogue changes to the caches that hold catalogue data.
 /// </summary>
-internal sealed class EngineSignal(DueScheduler scheduler, RunDispatcher dispatcher, EventResolver resolver, ProductConcurrencyCaps caps)
-    : IEngineSignal
+internal sealed class EngineSignal(DueScheduler scheduler, RunDispatcher dispatcher, EventResolver resolver, ProductConcurrencyCaps caps,
+    BackfillRunner? backfill = null) : IEngineSignal
 {
     public void Reschedule(ScheduleEntry entry) => scheduler.Reschedule(entry);
 
@@ -20,4 +20,6 @@ internal sealed class EngineSignal(DueScheduler scheduler, RunDispatcher dispatc
         resolver.Invalidate(product);
         caps.Invalidate();
     }
+
+    public void BackfillQueued() => backfill?.Wake();
 }

@@ -16,4 +16,9 @@ internal interface IEngineSignal
 
     /// <summary>An event or the product's secrets changed: cached copies must be dropped.</summary>
     void CatalogChanged(string product);
+
+    /// <summary>Backfill runs were queued: the engine looks for them at once (other nodes find them at their next poll).</summary>
+    void BackfillQueued()
+    {
+    }
 }

@@ -100,6 +100,15 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
 
     public Task<SchedulePreview> PreviewScheduleAsync(SchedulePreviewRequest request, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(() => jobs.PreviewScheduleAsync(product, Required(request), ct));
+    public Task<JobBackfillResponse> BackfillAsync(string tag, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () => new JobBackfillResponse
+        {
+            Slots = (await jobs.BackfillAsync(product, tag, new JobBackfillRequest
+            {
+                From = from.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                To = to.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            }, ct)).Queued,
+        });
 
     private static T Required<T>(T? body) where T : class =>
         body ?? throw ValidationFailedException.For("body", "A JSON body is required.");

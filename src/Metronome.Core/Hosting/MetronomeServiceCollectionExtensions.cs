@@ -87,7 +87,15 @@ public static class MetronomeServiceCollectionExtensions
         services.TryAddSingleton<ProductConcurrencyCaps>();
         services.TryAddSingleton<RunDispatcher>();
         services.TryAddSingleton<DueScheduler>();
-        services.TryAddSingleton<IEngineSignal, EngineSignal>();
+        services.TryAddSingleton<IEngineSignal>(sp => new EngineSignal(sp.GetRequiredService<DueScheduler>(), sp.GetRequiredService<RunDispatcher>(),
+            sp.GetRequiredService<EventResolver>(), sp.GetRequiredService<ProductConcurrencyCaps>(), sp.GetRequiredService<BackfillRunner>()));
+        services.TryAddSingleton(sp =>
+        {
+            var runner = new BackfillRunner(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IOptions<MetronomeOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RunDispatcher>().Dispatch, sp.GetRequiredService<ILogger<BackfillRunner>>());
+            sp.GetRequiredService<CompletionWriter>().Written += runner.OnWritten;
+            return runner;
+        });
         services.TryAddSingleton(sp => new NodePresence(sp.GetService<IClusterStore>(), NodeName(sp), Cluster(sp),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NodePresence>>()));
         services.TryAddSingleton(sp => new LeaderElector(sp.GetRequiredService<IClusterStore>(), sp.GetRequiredService<NodePresence>(), NodeName(sp),
@@ -120,7 +128,8 @@ public static class MetronomeServiceCollectionExtensions
         var time = sp.GetRequiredService<TimeProvider>();
         var logs = sp.GetRequiredService<ILoggerFactory>();
         if (sp.GetService<IClusterStore>() is not { } cluster)
-            return new EngineChores([new RunPruner(store, options, time, () => true, logs.CreateLogger<RunPruner>()), FollowUps(sp, () => true)]);
+            return new EngineChores([new RunPruner(store, options, time, () => true, logs.CreateLogger<RunPruner>()), FollowUps(sp, () => true),
+                sp.GetRequiredService<BackfillRunner>()]);
         var (node, timing) = (options.NodeName, Cluster(sp));
         var elector = sp.GetRequiredService<LeaderElector>();
         var scheduler = sp.GetRequiredService<DueScheduler>();
@@ -132,6 +141,7 @@ public static class MetronomeServiceCollectionExtensions
                 logs.CreateLogger<RunRescuer>()),
             new RunPruner(store, options, time, () => elector.IsLeader, logs.CreateLogger<RunPruner>()),
             FollowUps(sp, () => elector.IsLeader),
+            sp.GetRequiredService<BackfillRunner>(),
         ];
         if (sp.GetService<IScheduleChangeFeed>() is { } feed)
         {

@@ -187,8 +187,7 @@ public static class JobGrid
         while (raw < to && raw != Never)
         {
             var due = Due(job, slot, raw);
-            if (due >= to) continue;
-            if (due >= from) yield return (slot, due);
+            if (due < to && due >= from) yield return (slot, due); // a slot whose jitter puts it past to is left out, and the walk goes on
             slot++;
             raw = After(job, raw);
         }

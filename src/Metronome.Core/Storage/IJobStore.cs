@@ -102,6 +102,22 @@ public interface IJobStore
 
     /// <summary>Records hooks' outcomes on their runs (only while still pending) and deletes the notices written, in one transaction.</summary>
     Task CompleteFollowUpsAsync(FollowUpResults results, CancellationToken ct);
+    // --- Backfill (SPEC §6; rules in Scheduling.BackfillLedger) ---
+
+    /// <summary>
+    /// In one transaction: reads the job (<see cref="NotFoundException"/>), plans its grid slots in range
+    /// (<see cref="Scheduling.BackfillLedger.Plan"/>, which throws <see cref="ValidationFailedException"/> above the limit) and
+    /// inserts a queued run for each slot no run holds yet (<see cref="Scheduling.BackfillLedger.Queue"/>). Locks the job as a
+    /// claim does, so the slots it queues never meet the due loop's.
+    /// </summary>
+    Task<BackfillResult> BackfillJobAsync(BackfillParams p, CancellationToken ct);
+
+    /// <summary>
+    /// Claims queued backfill runs for <see cref="BackfillClaimParams.Node"/> as <see cref="Scheduling.BackfillLedger.Claim"/>
+    /// decides per job (in slot order, within the job's bound; a deleted job's queued runs are abandoned) and returns the
+    /// attempts to execute. Cheap when nothing is queued.
+    /// </summary>
+    Task<IReadOnlyList<ClaimedRun>> ClaimBackfillRunsAsync(BackfillClaimParams p, CancellationToken ct);
 }
 
 /// <summary>The outcome of one job of <see cref="IJobStore.CreateJobsAsync"/>: the created job (with its id), or the conflict of its tag.</summary>

@@ -26,6 +26,8 @@ internal static class JobsEndpoints
         jobs.MapPost("/{tag}/resume", ResumeJobAsync).WithSummary("Resume a job").WithDescription("The next slot is the next grid point after now.");
         jobs.MapPost("/{tag}/trigger", TriggerJobAsync).WithSummary("Trigger a job now")
             .WithDescription("One extra execution at once, outside the grid, counted in executions_done.");
+        jobs.MapPost("/{tag}/backfill", JobBackfillEndpoint.BackfillJobAsync).Accepts<JobBackfillRequest>("application/json")
+            .WithSummary(JobBackfillEndpoint.Summary).WithDescription(JobBackfillEndpoint.Description);
         api.MapPost("/products/{product}/jobs:bulk", CreateJobsInBulkAsync).WithTags("Jobs").Accepts<BulkJobsRequest>("application/json")
             .WithSummary("Create jobs in bulk").WithDescription("1–1,000 jobs; each item succeeds or fails on its own (status 201, 400 or 409).");
         api.MapSchedulePreview();

@@ -76,6 +76,8 @@ internal sealed class ContractSchemas : IOpenApiDocumentTransformer
         new(nameof(BulkJobsRequest)) { Required = ["items"] },
         new(nameof(BulkJobsResponse)) { Required = ["items"] },
         new(nameof(BulkJobResult)) { Required = ["status"] }, // an item without a valid tag has none
+        new(nameof(JobBackfillRequest)) { Required = ["from", "to"] },
+        new(nameof(JobBackfillResponse)) { Required = ["slots"] },
     ];
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

@@ -191,5 +191,7 @@ public sealed class JobCreateBatcherTests : IAsyncLifetime
         public Task<IReadOnlyList<ScheduleEntry>> ResumePausedJobsAsync(DateTimeOffset now, CancellationToken ct) => Inner.ResumePausedJobsAsync(now, ct);
         public Task<FollowUps> ListFollowUpsAsync(int limit, CancellationToken ct) => Inner.ListFollowUpsAsync(limit, ct);
         public Task CompleteFollowUpsAsync(FollowUpResults results, CancellationToken ct) => Inner.CompleteFollowUpsAsync(results, ct);
+        public Task<BackfillResult> BackfillJobAsync(BackfillParams p, CancellationToken ct) => Inner.BackfillJobAsync(p, ct);
+        public Task<IReadOnlyList<ClaimedRun>> ClaimBackfillRunsAsync(BackfillClaimParams p, CancellationToken ct) => Inner.ClaimBackfillRunsAsync(p, ct);
     }
 }
