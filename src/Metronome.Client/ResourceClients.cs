@@ -51,6 +51,13 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
 
     public Task<Page<JobRun>> ListProductRunsAsync(string? status = null, string? job = null, int? limit = null, string? cursor = null, CancellationToken ct = default) =>
         api.SendAsync<Page<JobRun>>(HttpMethod.Get, Routes.Runs(product) + Query.Of(("status", status), ("job", job), ("limit", Query.Int(limit)), ("cursor", cursor)), null, ct);
+
+    public Task<JobsApplyResult> ApplyAsync(IReadOnlyList<ProductJob> jobs, bool prune = false, bool dryRun = false, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var query = Query.Of(("prune", prune ? "true" : null), ("dry_run", dryRun ? "true" : null));
+        return api.SendAsync<JobsApplyResult>(HttpMethod.Post, Routes.JobsApply(product) + query, new JobsApplyRequest { Jobs = [.. jobs] }, ct);
+    }
 }
 
 /// <summary><c>/api/products/{product}/events</c> over HTTP.</summary>

@@ -12,6 +12,8 @@ public static class Routes
     public static string Event(string product, string type, string tag) => $"{Events(product)}/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(tag)}";
     public static string Jobs(string product) => $"{Product(product)}/jobs";
     public static string Job(string product, string tag) => $"{Jobs(product)}/{Uri.EscapeDataString(tag)}";
+    /// <summary>Declarative apply: makes the product's jobs match the body (<c>?prune=</c>, <c>?dry_run=</c>).</summary>
+    public static string JobsApply(string product) => $"{Jobs(product)}:apply";
     public static string JobRuns(string product, string tag) => $"{Job(product, tag)}/runs";
     /// <summary>Runs of every job of a product (the dashboard's failures view).</summary>
     public static string Runs(string product) => $"{Product(product)}/runs";

@@ -88,6 +88,10 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
     public Task<JobRun> FetchRunAsync(string runId, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(async () => (await jobs.GetRunAsync(product, runId, ct)).ToContract());
 
+    // "desired", not "jobs": that name is the service this class wraps.
+    public Task<JobsApplyResult> ApplyAsync(IReadOnlyList<ProductJob> desired, bool prune = false, bool dryRun = false, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => jobs.ApplyAsync(product, Required(desired), prune, dryRun, ct));
+
     private static T Required<T>(T? body) where T : class =>
         body ?? throw ValidationFailedException.For("body", "A JSON body is required.");
 }

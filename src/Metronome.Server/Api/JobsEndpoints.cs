@@ -28,6 +28,7 @@ internal static class JobsEndpoints
             .WithDescription("One extra execution at once, outside the grid, counted in executions_done.");
         api.MapPost("/products/{product}/jobs:bulk", CreateJobsInBulkAsync).WithTags("Jobs").Accepts<BulkJobsRequest>("application/json")
             .WithSummary("Create jobs in bulk").WithDescription("1–1,000 jobs; each item succeeds or fails on its own (status 201, 400 or 409).");
+        api.MapJobsApply();
     }
 
     private static async Task<Created<ProductJob>> CreateJobAsync(string product, HttpRequest request, JobService jobs, CancellationToken ct)
