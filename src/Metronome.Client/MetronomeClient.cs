@@ -77,4 +77,7 @@ internal sealed class ProductClient(string product, ApiTransport transport) : IP
 
     public Task<ProductStats> FetchStatsAsync(int? minutes = null, CancellationToken ct = default) =>
         transport.SendAsync<ProductStats>(HttpMethod.Get, Routes.Stats(product) + Query.Of(("minutes", Query.Int(minutes))), null, ct);
+
+    public Task<Page<AuditLogEntry>> AuditAsync(int? limit = null, string? cursor = null, CancellationToken ct = default) =>
+        transport.SendAsync<Page<AuditLogEntry>>(HttpMethod.Get, Routes.Audit(product) + Query.Of(("limit", Query.Int(limit)), ("cursor", cursor)), null, ct);
 }

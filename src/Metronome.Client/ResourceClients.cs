@@ -96,6 +96,9 @@ internal sealed class SecretsClient(string product, ApiTransport api) : IProduct
 
     public Task<IReadOnlyList<SecretInfo>> ListAsync(CancellationToken ct = default) =>
         api.SendAsync<IReadOnlyList<SecretInfo>>(HttpMethod.Get, Routes.Secrets(product), null, ct);
+
+    public Task DeleteAsync(string name, bool force = false, CancellationToken ct = default) =>
+        api.SendAsync(HttpMethod.Delete, Routes.Secret(product, ResourceNames.RequireSecretName(name)) + (force ? "?force=true" : ""), null, ct);
 }
 
 /// <summary><c>/api/products/{product}/keys</c> over HTTP.</summary>
@@ -103,6 +106,15 @@ internal sealed class KeysClient(string product, ApiTransport api) : IProductKey
 {
     public Task<ProductKey> CreateAsync(CancellationToken ct = default) =>
         api.SendAsync<ProductKey>(HttpMethod.Post, Routes.Keys(product), null, ct);
+
+    public Task<IReadOnlyList<KeyInfo>> ListAsync(CancellationToken ct = default) =>
+        api.SendAsync<IReadOnlyList<KeyInfo>>(HttpMethod.Get, Routes.Keys(product), null, ct);
+
+    public Task RevokeAsync(string id, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        return api.SendAsync(HttpMethod.Delete, Routes.Key(product, id), null, ct);
+    }
 }
 
 /// <summary><c>/api/products</c> over HTTP.</summary>

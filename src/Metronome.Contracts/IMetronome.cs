@@ -29,6 +29,15 @@ public interface IProductApi
     /// runs ended by status, and per minute the runs started, the failures and the p99 lateness.
     /// </summary>
     Task<ProductStats> FetchStatsAsync(int? minutes = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// One page of the product's audit log, newest first: who (admin, engine or a key id) changed what, with the fields
+    /// that changed; secret values never appear.
+    /// </summary>
+    /// <param name="limit">Page size, 1–500 (default 50).</param>
+    /// <param name="cursor">The previous page's <see cref="Page{T}.NextCursor"/>.</param>
+    /// <param name="ct">Cancels the call.</param>
+    Task<Page<AuditLogEntry>> AuditAsync(int? limit = null, string? cursor = null, CancellationToken ct = default);
 }
 
 /// <summary>
@@ -119,12 +128,21 @@ public interface IProductSecrets
 
     /// <summary>The product's secrets by name, with when each was last set; never their values.</summary>
     Task<IReadOnlyList<SecretInfo>> ListAsync(CancellationToken ct = default);
+
+    /// <summary>Deletes a secret; 409 naming the events that use it unless <paramref name="force"/>, 404 when there is none.</summary>
+    Task DeleteAsync(string name, bool force = false, CancellationToken ct = default);
 }
 
 /// <summary>Product keys (admin only on a server): the key is returned once.</summary>
 public interface IProductKeys
 {
     Task<ProductKey> CreateAsync(CancellationToken ct = default);
+
+    /// <summary>The product's keys: ids, when each was created and last used; never a key.</summary>
+    Task<IReadOnlyList<KeyInfo>> ListAsync(CancellationToken ct = default);
+
+    /// <summary>Revokes a key: every node of the server refuses it within a second, and its dashboard sessions end.</summary>
+    Task RevokeAsync(string id, CancellationToken ct = default);
 }
 
 /// <summary>Products: the owners of events, jobs, secrets and keys.</summary>

@@ -21,5 +21,9 @@ public static class Routes
     /// <summary>The dashboard's cookie session: sign in (POST), read (GET), sign out (DELETE).</summary>
     public const string Session = "/api/session";
     public const string ClusterNodes = "/api/cluster/nodes";
+    /// <summary>One product key (DELETE revokes it).</summary>
+    public static string Key(string product, string id) => $"{Keys(product)}/{Uri.EscapeDataString(id)}";
+    /// <summary>The product's audit log, newest first.</summary>
+    public static string Audit(string product) => $"{Product(product)}/audit";
     public static string Run(string product, string id) => $"{Product(product)}/runs/{Uri.EscapeDataString(id)}";
 }

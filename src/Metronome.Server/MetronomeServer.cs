@@ -133,6 +133,9 @@ public static class MetronomeServer
         services.AddSingleton<SessionService>();
         services.AddSingleton(new ServerStart(DateTimeOffset.UtcNow));
         services.AddApiKeyAuthorization();
+        // The audit log's actor is the request's caller (admin or the key id).
+        services.AddHttpContextAccessor();
+        services.AddSingleton<Core.Audit.IAuditActorSource, RequestAuditActor>();
         services.AddApiReference();
     }
 
@@ -160,6 +163,7 @@ public static class MetronomeServer
         api.MapJobs();
         api.MapRuns();
         api.MapStats();
+        api.MapAudit();
         api.MapCluster();
     }
 }

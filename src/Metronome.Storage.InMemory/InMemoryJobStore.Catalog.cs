@@ -68,6 +68,7 @@ public sealed partial class InMemoryJobStore
             foreach (var key in _secrets.Keys.Where(k => k.Product == tag).ToList()) _secrets.Remove(key);
             foreach (var key in _secretsUpdatedAt.Keys.Where(k => k.Product == tag).ToList()) _secretsUpdatedAt.Remove(key);
             foreach (var key in _events.Keys.Where(k => k.Product == tag).ToList()) _events.Remove(key);
+            _audit.Remove(tag);
             return Task.FromResult<IReadOnlyList<long>?>(jobIds);
         }
     }

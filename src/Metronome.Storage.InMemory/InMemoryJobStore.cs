@@ -19,7 +19,7 @@ namespace Metronome.Storage.InMemory;
 /// Lists (jobs by product, runs by product) scan and sort what they return, which is fine for the sizes this store is
 /// meant for; lookups by id, tag and the engine's batch operations are hash-table lookups.
 /// </remarks>
-public sealed partial class InMemoryJobStore : IJobStore, ICatalogStore, IAsyncDisposable
+public sealed partial class InMemoryJobStore : IJobStore, ICatalogStore, Core.Audit.IAuditLog, IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;

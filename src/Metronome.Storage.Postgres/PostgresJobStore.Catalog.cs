@@ -72,7 +72,7 @@ public sealed partial class PostgresJobStore
         var jobIds = await ReadIdsAsync(c.Command(tx, "DELETE FROM jobs WHERE product = @tag RETURNING id").With("tag", tag), ct).ConfigureAwait(false);
         // Runs go with their product (after its jobs, whose row locks keep a concurrent claim from adding runs unseen by
         // this statement): a product re-created with the same tag starts with no history.
-        foreach (var table in (string[])["runs", "product_keys", "secrets", "events", "products"])
+        foreach (var table in (string[])["runs", "product_keys", "secrets", "events", "audit_log", "products"])
         {
             await using var delete = c.Command(tx, $"DELETE FROM {table} WHERE {(table == "products" ? "tag" : "product")} = @tag").With("tag", tag);
             await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);

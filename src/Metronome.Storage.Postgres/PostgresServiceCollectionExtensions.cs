@@ -11,7 +11,7 @@ public static class PostgresServiceCollectionExtensions
 {
     /// <summary>
     /// Registers one <see cref="PostgresJobStore"/> singleton as <see cref="IJobStore"/>, <see cref="ICatalogStore"/>,
-    /// <see cref="IClusterStore"/> and <see cref="IScheduleChangeFeed"/> (the engine then heartbeats, elects a leader and
+    /// <see cref="IClusterStore"/>, <see cref="IScheduleChangeFeed"/> and the audit log (<see cref="Core.Audit.IAuditSink"/>, <see cref="Core.Audit.IAuditLog"/>) (the engine then heartbeats, elects a leader and
     /// listens for changes), with <see cref="TimeProvider.System"/> unless a <see cref="TimeProvider"/> is already registered.
     /// Cluster timing is <see cref="ClusterOptions"/> (<paramref name="cluster"/>), validated at start.
     /// </summary>
@@ -47,6 +47,9 @@ public static class PostgresServiceCollectionExtensions
         });
         services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<PostgresJobStore>());
         services.AddSingleton<ICatalogStore>(sp => sp.GetRequiredService<PostgresJobStore>());
+        // The audit log lives in the same database: embedded hosts audit too.
+        services.AddSingleton<Core.Audit.IAuditLog>(sp => sp.GetRequiredService<PostgresJobStore>());
+        services.AddSingleton<Core.Audit.IAuditSink>(sp => sp.GetRequiredService<PostgresJobStore>());
         services.AddSingleton<IClusterStore>(sp => sp.GetRequiredService<PostgresJobStore>());
         services.AddSingleton<IScheduleChangeFeed>(sp => sp.GetRequiredService<PostgresJobStore>());
         return services;

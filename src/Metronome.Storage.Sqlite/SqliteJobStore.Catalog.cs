@@ -73,7 +73,7 @@ public sealed partial class SqliteJobStore
         // Explicit rather than relying on ON DELETE CASCADE alone, so the outcome does not depend on the foreign_keys pragma.
         // Runs go with their product (after its jobs, so none can be claimed in between): a product re-created with the
         // same tag starts with no history.
-        foreach (var table in (string[])["runs", "product_keys", "secrets", "events"])
+        foreach (var table in (string[])["runs", "product_keys", "secrets", "events", "audit_log"])
             Delete(c, tx, $"DELETE FROM {table} WHERE product = @tag", tag);
         Delete(c, tx, "DELETE FROM products WHERE tag = @tag", tag);
         jobIds.Sort();

@@ -9,7 +9,7 @@ namespace Metronome.Storage.Sqlite;
 public static class SqliteServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers one <see cref="SqliteJobStore"/> singleton as both <see cref="IJobStore"/> and <see cref="ICatalogStore"/>
+    /// Registers one <see cref="SqliteJobStore"/> singleton as <see cref="IJobStore"/>, <see cref="ICatalogStore"/> and the audit log (<see cref="Core.Audit.IAuditSink"/>, <see cref="Core.Audit.IAuditLog"/>)
     /// (one writer per process), with <see cref="TimeProvider.System"/> unless a <see cref="TimeProvider"/> is already registered.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -27,6 +27,9 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton(sp => new SqliteJobStore(sp.GetRequiredService<IOptions<SqliteStoreOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<SqliteJobStore>());
         services.AddSingleton<ICatalogStore>(sp => sp.GetRequiredService<SqliteJobStore>());
+        // The audit log lives in the same database: embedded hosts audit too.
+        services.AddSingleton<Core.Audit.IAuditLog>(sp => sp.GetRequiredService<SqliteJobStore>());
+        services.AddSingleton<Core.Audit.IAuditSink>(sp => sp.GetRequiredService<SqliteJobStore>());
         return services;
     }
 }

@@ -2,7 +2,11 @@ using System.CommandLine;
 
 namespace Metronome.Cli.Commands;
 
-/// <summary><c>metronome secrets set NAME --product P [--value V]</c>: the value is read from stdin when not given, so it stays out of shell history.</summary>
+/// <summary>
+/// <c>metronome secrets set NAME --product P [--value V]</c>: the value is read from stdin when not given, so it stays out
+/// of shell history. <c>secrets list</c> shows names and dates, never values; <c>secrets delete NAME [--force]</c> is
+/// refused while an event uses the secret unless forced.
+/// </summary>
 internal static class SecretsCommand
 {
     public static Command Build(GlobalOptions globals, CliConsole console)
@@ -23,6 +27,28 @@ internal static class SecretsCommand
             run.Render.Done($"Stored secret '{n}'.");
         });
         secrets.Subcommands.Add(set);
+
+        var list = new Command("list", "List the product's secret names and when each was set (never a value)");
+        var listProduct = GlobalOptions.Product();
+        list.Options.Add(listProduct);
+        CommandRun.Bind(list, globals, console, async (run, ct) =>
+            run.Render.Secrets(await run.Client.Product(run.Product(listProduct)).Secrets.ListAsync(ct)));
+        secrets.Subcommands.Add(list);
+
+        var delete = new Command("delete", "Delete a secret (refused while events use it, unless --force)");
+        var deleteName = new Argument<string>("name");
+        var deleteProduct = GlobalOptions.Product();
+        var force = new Option<bool>("--force") { Description = "Delete even while events use it (their runs then fail on the missing secret)" };
+        delete.Arguments.Add(deleteName);
+        delete.Options.Add(deleteProduct);
+        delete.Options.Add(force);
+        CommandRun.Bind(delete, globals, console, async (run, ct) =>
+        {
+            var n = run.Result.GetValue(deleteName)!;
+            await run.Client.Product(run.Product(deleteProduct)).Secrets.DeleteAsync(n, run.Result.GetValue(force), ct);
+            run.Render.Done($"Deleted secret '{n}'.");
+        });
+        secrets.Subcommands.Add(delete);
         return secrets;
     }
 }

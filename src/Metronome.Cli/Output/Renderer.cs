@@ -9,7 +9,7 @@ namespace Metronome.Cli;
 /// Prints results: tables for people, or the wire JSON (<see cref="MetronomeJson.Options"/>, indented) with <c>--json</c>.
 /// Lists print as a JSON array, so <c>jq '.[].tag'</c> works.
 /// </summary>
-internal sealed class Renderer(CliConsole console, bool json)
+internal sealed partial class Renderer(CliConsole console, bool json)
 {
     private static readonly JsonSerializerOptions Indented = new(MetronomeJson.Options) { WriteIndented = true };
     private static readonly JsonSerializerOptions Compact = MetronomeJson.Options;

@@ -17,7 +17,7 @@ internal sealed class CatalogCache(ICatalogStore catalog, TimeProvider time, Tim
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _products = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Product, string Type, string Tag), DateTimeOffset> _events = new();
-    private readonly ConcurrentDictionary<string, (string Product, DateTimeOffset Expires)> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Product, string Id, DateTimeOffset Expires)> _keys = new(StringComparer.Ordinal);
 
     // Bumped by every invalidation, before entries are dropped: a read that started earlier must not re-cache what it saw.
     private long _generation;
@@ -44,14 +44,18 @@ internal sealed class CatalogCache(ICatalogStore catalog, TimeProvider time, Tim
     }
 
     /// <summary>The product of the key with this hash, or null when no such key exists.</summary>
-    public async ValueTask<string?> ProductOfKeyAsync(string keyHash, CancellationToken ct)
+    public async ValueTask<string?> ProductOfKeyAsync(string keyHash, CancellationToken ct) =>
+        (await KeyAsync(keyHash, ct).ConfigureAwait(false))?.Product;
+
+    /// <summary>The product and id of the key with this hash, or null when no such key exists.</summary>
+    public async ValueTask<(string Product, string Id)?> KeyAsync(string keyHash, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        if (_keys.TryGetValue(keyHash, out var cached) && cached.Expires > now) return cached.Product;
+        if (_keys.TryGetValue(keyHash, out var cached) && cached.Expires > now) return (cached.Product, cached.Id);
         var generation = Volatile.Read(ref _generation);
         if (await catalog.FindKeyByHashAsync(keyHash, ct).ConfigureAwait(false) is not { } record) return null;
-        Remember(_keys, keyHash, (record.Product, now + TimeToLive), generation);
-        return record.Product;
+        Remember(_keys, keyHash, (record.Product, record.Id, now + TimeToLive), generation);
+        return (record.Product, record.Id);
     }
 
     /// <summary>Drops every cached answer about <paramref name="product"/> (its existence, its events, its keys).</summary>

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Metronome.Contracts;
+using Metronome.Core.Audit;
 using Metronome.Core.Engine;
 using Metronome.Core.Events;
 using Metronome.Core.Execution;
@@ -23,12 +24,16 @@ public sealed partial class CatalogService
     private readonly IEngineSignal engine;
     private readonly ISecretProtector protector;
     private readonly TimeProvider time;
+    private readonly AuditTrail audit;
+    private readonly KeyUsage _keyUse;
 
     /// <summary>Built by <see cref="Hosting.MetronomeServiceCollectionExtensions.AddMetronome(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{Hosting.MetronomeOptions}?)"/>; hosts resolve it.</summary>
     internal CatalogService(ICatalogStore catalog, IJobStore jobs, IEngineSignal engine, ISecretProtector protector,
-        IEnumerable<IEventExecutor> executors, TimeProvider time, TimeSpan? cacheTtl = null)
+        IEnumerable<IEventExecutor> executors, TimeProvider time, TimeSpan? cacheTtl = null, AuditTrail? audit = null)
     {
         (this.catalog, this.jobs, this.engine, this.protector, this.time) = (catalog, jobs, engine, protector, time);
+        this.audit = audit ?? AuditTrail.None;
+        _keyUse = new KeyUsage(catalog, time);
         _executors = BuildExecutorMap(executors);
         Cache = new CatalogCache(catalog, time, cacheTtl ?? new Engine.Cluster.ClusterOptions().CatalogCacheTtl);
     }
@@ -67,6 +72,7 @@ public sealed partial class CatalogService
             Tag = tag!, Name = name!, Description = request.Description, MaxConcurrency = request.MaxConcurrency, CreatedAt = now, UpdatedAt = now,
         }, ct);
         if (created.MaxConcurrency is not null) engine.CatalogChanged(created.Tag);
+        await audit.RecordAsync(created.Tag, AuditActions.ProductCreate, created.Tag, AuditDiff.Product(null, created));
         return created;
     }
 
@@ -96,6 +102,7 @@ public sealed partial class CatalogService
         };
         if (!await catalog.UpdateProductAsync(updated, ct)) throw ProductNotFound(product);
         if (updated.MaxConcurrency != current.MaxConcurrency) engine.CatalogChanged(product);
+        await audit.RecordAsync(product, AuditActions.ProductUpdate, product, AuditDiff.Product(current, updated), skipIfUnchanged: true);
         return updated;
     }
 
@@ -107,6 +114,8 @@ public sealed partial class CatalogService
         if (jobIds is null) throw ProductNotFound(product);
         foreach (var id in jobIds) engine.Cancel(id);
         engine.CatalogChanged(product);
+        // The product's log went with it; this entry starts the log of a product re-created with the same tag.
+        await audit.RecordAsync(product, AuditActions.ProductDelete, product, NoChanges);
     }
 
     // --- Keys ---
@@ -118,6 +127,7 @@ public sealed partial class CatalogService
         var key = KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
         var id = Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
         await catalog.AddKeyAsync(new ProductKeyRecord(id, product, HashKey(key), time.GetUtcNow()), ct);
+        await audit.RecordAsync(product, AuditActions.KeyCreate, id, NoChanges);
         return new ProductKey { Id = id, Key = key };
     }
 
@@ -156,8 +166,10 @@ public sealed partial class CatalogService
         if (request.Value is null) e.Add("value", "value is required.");
         e.ThrowIfAny();
         await GetProductAsync(product, ct);
+        bool existed = (await catalog.ListSecretsAsync(product, ct)).Any(s => s.Name == name);
         await catalog.PutSecretAsync(product, name, protector.Protect(request.Value!), ct);
         engine.CatalogChanged(product);
+        await audit.RecordAsync(product, AuditActions.SecretPut, name, MaskedSecret(existed, exists: true));
     }
 
     // --- Events ---
@@ -174,10 +186,12 @@ public sealed partial class CatalogService
         e.ThrowIfAny();
         await GetProductAsync(product, ct);
         var now = time.GetUtcNow();
-        return await catalog.CreateEventAsync(new EventRecord
+        var created = await catalog.CreateEventAsync(new EventRecord
         {
             Product = product, Type = type!, Tag = tag!, Name = name!, DefinitionJson = definition!, CreatedAt = now, UpdatedAt = now,
         }, ct);
+        await audit.RecordAsync(product, AuditActions.EventCreate, EventTarget(created.Type, created.Tag), AuditDiff.Event(null, created));
+        return created;
     }
 
     /// <summary>Events of a product, optionally of one type.</summary>
@@ -218,6 +232,7 @@ public sealed partial class CatalogService
         if (!await catalog.UpdateEventAsync(updated, ct)) throw EventNotFound(product, current.Type, tag);
         Cache.Invalidate(product);
         engine.CatalogChanged(product);
+        await audit.RecordAsync(product, AuditActions.EventUpdate, EventTarget(current.Type, tag), AuditDiff.Event(current, updated), skipIfUnchanged: true);
         return updated;
     }
 
@@ -233,6 +248,7 @@ public sealed partial class CatalogService
         Cache.Invalidate(product);
         foreach (var id in paused) engine.Cancel(id);
         engine.CatalogChanged(product);
+        await audit.RecordAsync(product, AuditActions.EventDelete, EventTarget(normalized, tag), PausedJobs(paused.Count));
     }
 
     // --- Health ---

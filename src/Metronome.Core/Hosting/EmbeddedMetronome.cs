@@ -9,14 +9,14 @@ namespace Metronome.Core.Hosting;
 /// failures translated to the <see cref="MetronomeApiException"/> (and status) the server would have answered. Calls are
 /// made as the host itself, so there is no key and no 401/403.
 /// </summary>
-internal sealed class EmbeddedMetronome(JobService jobs, CatalogService catalog) : IMetronome
+internal sealed class EmbeddedMetronome(JobService jobs, CatalogService catalog, Audit.AuditLogService audit) : IMetronome
 {
     public IProducts Products { get; } = new EmbeddedProducts(catalog);
 
     public IProductApi Product(string product)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(product);
-        return new EmbeddedProductApi(product, jobs, catalog);
+        return new EmbeddedProductApi(product, jobs, catalog, audit);
     }
 
     /// <summary>Runs <paramref name="call"/>, translating domain failures as the server's exception handler does (<see cref="DomainProblem"/>).</summary>
@@ -35,7 +35,7 @@ internal sealed class EmbeddedMetronome(JobService jobs, CatalogService catalog)
     internal static Task Call(Func<Task> call) => Call(async () => { await call().ConfigureAwait(false); return true; });
 }
 
-internal sealed class EmbeddedProductApi(string product, JobService jobs, CatalogService catalog) : IProductApi
+internal sealed class EmbeddedProductApi(string product, JobService jobs, CatalogService catalog, Audit.AuditLogService audit) : IProductApi
 {
     public string Tag => product;
     public IProductJobs Jobs { get; } = new EmbeddedJobs(product, jobs);
@@ -45,6 +45,13 @@ internal sealed class EmbeddedProductApi(string product, JobService jobs, Catalo
 
     public Task<ProductStats> FetchStatsAsync(int? minutes = null, CancellationToken ct = default) =>
         EmbeddedMetronome.Call(() => jobs.GetStatsAsync(product, minutes, ct));
+
+    public Task<Page<AuditLogEntry>> AuditAsync(int? limit = null, string? cursor = null, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(async () =>
+        {
+            var page = await audit.ListAsync(product, limit, cursor, ct);
+            return new Page<AuditLogEntry> { Items = [.. page.Items.Select(Audit.AuditMapping.ToContract)], NextCursor = page.NextCursor };
+        });
 }
 
 internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJobs
@@ -122,12 +129,22 @@ internal sealed class EmbeddedSecrets(string product, CatalogService catalog) : 
     public Task<IReadOnlyList<SecretInfo>> ListAsync(CancellationToken ct = default) =>
         EmbeddedMetronome.Call<IReadOnlyList<SecretInfo>>(async () =>
             [.. (await catalog.ListSecretsAsync(product, ct)).Select(s => new SecretInfo { Name = s.Name, UpdatedAt = s.UpdatedAt })]);
+
+    public Task DeleteAsync(string name, bool force = false, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => catalog.DeleteSecretAsync(product, name, force, ct));
 }
 
 internal sealed class EmbeddedKeys(string product, CatalogService catalog) : IProductKeys
 {
     public Task<ProductKey> CreateAsync(CancellationToken ct = default) =>
         EmbeddedMetronome.Call(() => catalog.CreateKeyAsync(product, ct));
+
+    public Task<IReadOnlyList<KeyInfo>> ListAsync(CancellationToken ct = default) =>
+        EmbeddedMetronome.Call<IReadOnlyList<KeyInfo>>(async () =>
+            [.. (await catalog.ListKeysAsync(product, ct)).Select(k => new KeyInfo { Id = k.Id, CreatedAt = k.CreatedAt, LastUsedAt = k.LastUsedAt })]);
+
+    public Task RevokeAsync(string id, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => catalog.RevokeKeyAsync(product, id, ct));
 }
 
 internal sealed class EmbeddedProducts(CatalogService catalog) : IProducts

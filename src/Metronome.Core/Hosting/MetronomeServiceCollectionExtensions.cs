@@ -57,12 +57,17 @@ public static class MetronomeServiceCollectionExtensions
         }
         services.TryAddSingleton(sp => new JobService(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICatalogStore>(),
             sp.GetRequiredService<Catalog.CatalogService>(), sp.GetRequiredService<IEngineSignal>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<MetronomeOptions>>()));
+            sp.GetRequiredService<IOptions<MetronomeOptions>>(), sp.GetRequiredService<Audit.AuditTrail>()));
+        // Every change through the services is audited in the store's log (when the store has one) with the actor the host
+        // names (IAuditActorSource; the server's is the request's caller, an embedded host without one records "admin").
+        services.TryAddSingleton(sp => new Audit.AuditTrail(sp.GetService<Audit.IAuditSink>(), sp.GetService<Audit.IAuditActorSource>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new Audit.AuditLogService(sp.GetRequiredService<ICatalogStore>(), sp.GetService<Audit.IAuditLog>()));
         // Secrets need a protector; an embedded host without one still gets the catalogue, and only storing a secret fails.
         services.TryAddSingleton(sp => new Catalog.CatalogService(
             sp.GetRequiredService<ICatalogStore>(), sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IEngineSignal>(),
             sp.GetService<ISecretProtector>() ?? SecretsUnavailableProtector.Instance,
-            sp.GetServices<IEventExecutor>(), sp.GetRequiredService<TimeProvider>(), Cluster(sp).CatalogCacheTtl));
+            sp.GetServices<IEventExecutor>(), sp.GetRequiredService<TimeProvider>(), Cluster(sp).CatalogCacheTtl, sp.GetRequiredService<Audit.AuditTrail>()));
         services.TryAddSingleton<IMetronome, EmbeddedMetronome>();
         return new MetronomeBuilder(services);
     }

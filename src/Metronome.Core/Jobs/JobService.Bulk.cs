@@ -46,6 +46,7 @@ public sealed partial class JobService
                 {
                     _engine.Reschedule(new ScheduleEntry(created.Id, created.ScheduledDueAt));
                     outcomes[index] = new JobCreateOutcome(created.Tag, created, null, null);
+                    await AuditJobAsync(Audit.AuditActions.JobCreate, before: null, created);
                 }
                 else
                 {

@@ -1,4 +1,5 @@
 using Metronome.Contracts;
+using Metronome.Core.Audit;
 using Metronome.Core.Catalog;
 using Metronome.Core.Engine;
 using Metronome.Core.Hosting;
@@ -26,10 +27,12 @@ public sealed partial class JobService
     private readonly TimeProvider _time;
     private readonly MetronomeOptions _options;
     private readonly JobCreateBatcher _creates;
+    private readonly AuditTrail _audit;
 
     /// <summary>A service that reads the product and the event from the store on every create (nothing to invalidate).</summary>
-    internal JobService(IJobStore store, ICatalogStore catalog, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
-        : this(store, catalog, cache: null, engine, time, options)
+    internal JobService(IJobStore store, ICatalogStore catalog, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options,
+        AuditTrail? audit = null)
+        : this(store, catalog, cache: null, engine, time, options, audit)
     {
     }
 
@@ -37,12 +40,14 @@ public sealed partial class JobService
     /// The service a host resolves (registered by AddMetronome): the product and event checks
     /// of creates use <paramref name="catalogService"/>'s cache, which that service drops whenever it changes the catalogue.
     /// </summary>
-    internal JobService(IJobStore store, ICatalogStore catalog, CatalogService catalogService, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
-        : this(store, catalog, (catalogService ?? throw new ArgumentNullException(nameof(catalogService))).Cache, engine, time, options)
+    internal JobService(IJobStore store, ICatalogStore catalog, CatalogService catalogService, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options,
+        AuditTrail? audit = null)
+        : this(store, catalog, (catalogService ?? throw new ArgumentNullException(nameof(catalogService))).Cache, engine, time, options, audit)
     {
     }
 
-    private JobService(IJobStore store, ICatalogStore catalog, CatalogCache? cache, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options)
+    private JobService(IJobStore store, ICatalogStore catalog, CatalogCache? cache, IEngineSignal engine, TimeProvider time, IOptions<MetronomeOptions> options,
+        AuditTrail? audit)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store ?? throw new ArgumentNullException(nameof(store));
@@ -52,6 +57,7 @@ public sealed partial class JobService
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _options = options.Value;
         _creates = new JobCreateBatcher(store);
+        _audit = audit ?? AuditTrail.None;
     }
 
     public async Task<Job> CreateAsync(string product, ProductJob request, CancellationToken ct = default)
@@ -63,6 +69,7 @@ public sealed partial class JobService
         await RequireEventAsync(product, spec.EventType, spec.EventTag, ct);
         var job = await _creates.CreateAsync(JobTransitions.Create(product, spec, now), ct);
         _engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
+        await AuditJobAsync(AuditActions.JobCreate, before: null, job);
         return job;
     }
 
@@ -80,30 +87,38 @@ public sealed partial class JobService
         var changes = JobValidator.ValidateUpdate(request, current.Retries, _options.Limits, now);
         if (changes.EventType is not null || changes.EventTag is not null)
             await RequireEventAsync(product, changes.EventType ?? current.EventType, changes.EventTag ?? current.EventTag, ct);
-        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Update(j, changes, now), ct);
+        Job before = current;
+        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Update(before = j, changes, now), ct);
         _engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
+        await AuditJobAsync(AuditActions.JobUpdate, before, job);
         return job;
     }
 
     public async Task DeleteAsync(string product, string tag, CancellationToken ct = default)
     {
+        var before = await _store.GetJobAsync(product, tag, ct);
         var id = await _store.DeleteJobAsync(product, tag, ct) ?? throw JobNotFound(product, tag);
         _engine.Cancel(id);
+        await _audit.RecordAsync(product, AuditActions.JobDelete, tag, before?.Id == id ? AuditDiff.Job(before, null) : Empty);
     }
 
     public async Task<Job> PauseAsync(string product, string tag, CancellationToken ct = default)
     {
         var now = _time.GetUtcNow();
-        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Pause(j, now), ct);
+        Job? before = null;
+        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Pause(before = j, now), ct);
         _engine.Cancel(job.Id);
+        await AuditJobAsync(AuditActions.JobPause, before, job);
         return job;
     }
 
     public async Task<Job> ResumeAsync(string product, string tag, CancellationToken ct = default)
     {
         var now = _time.GetUtcNow();
-        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Resume(j, now), ct);
+        Job? before = null;
+        var job = await _store.ModifyJobAsync(product, tag, j => JobTransitions.Resume(before = j, now), ct);
         _engine.Reschedule(new ScheduleEntry(job.Id, job.ScheduledDueAt));
+        await AuditJobAsync(AuditActions.JobResume, before, job);
         return job;
     }
 
@@ -112,6 +127,7 @@ public sealed partial class JobService
     {
         var claimed = await _store.TriggerJobAsync(new TriggerParams(product, tag, _options.NodeName, _time.GetUtcNow(), RunKeys.NewId(_time)), ct);
         _engine.Dispatch(claimed);
+        await AuditJobActionAsync(product, tag, AuditActions.JobTrigger, TriggeredRun(claimed.Run.Id));
         return claimed.Run;
     }
 

@@ -17,6 +17,12 @@ public interface ICatalogStore
 
     Task AddKeyAsync(ProductKeyRecord key, CancellationToken ct);
     Task<ProductKeyRecord?> FindKeyByHashAsync(string keyHash, CancellationToken ct);
+    /// <summary>The product's keys (ids and dates, never the key or its hash), oldest first.</summary>
+    Task<IReadOnlyList<KeyEntry>> ListKeysAsync(string product, CancellationToken ct);
+    /// <summary>Deletes a key; every node stops accepting it (the change is announced like any catalogue change). False when there was no such key.</summary>
+    Task<bool> DeleteKeyAsync(string product, string id, CancellationToken ct);
+    /// <summary>Records when a key was last used (callers write at most once a minute per key); a deleted key is ignored.</summary>
+    Task MarkKeyUsedAsync(string id, DateTimeOffset at, CancellationToken ct);
 
     /// <summary>Stores (or replaces) a secret; the value is already encrypted by the caller.</summary>
     Task PutSecretAsync(string product, string name, string protectedValue, CancellationToken ct);
@@ -24,6 +30,8 @@ public interface ICatalogStore
     Task<IReadOnlyDictionary<string, string>> GetSecretsAsync(string product, CancellationToken ct);
     /// <summary>The names of the product's secrets with when each was last set (never the values), by name.</summary>
     Task<IReadOnlyList<SecretEntry>> ListSecretsAsync(string product, CancellationToken ct);
+    /// <summary>Deletes a secret. False when there was no such secret.</summary>
+    Task<bool> DeleteSecretAsync(string product, string name, CancellationToken ct);
 
     /// <summary>Throws <see cref="ConflictException"/> when (product, type, tag) is taken.</summary>
     Task<EventRecord> CreateEventAsync(EventRecord ev, CancellationToken ct);
@@ -37,6 +45,9 @@ public interface ICatalogStore
     /// </summary>
     Task<IReadOnlyList<long>?> DeleteEventAsync(string product, string type, string tag, bool force, DateTimeOffset now, CancellationToken ct);
 }
+
+/// <summary>A key as listed: its id, when it was created and when it was last used (null: not since it was created).</summary>
+public sealed record KeyEntry(string Id, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
 
 /// <summary>A secret as listed: its name and when it was last set (null for one set before stores recorded it).</summary>
 public sealed record SecretEntry(string Name, DateTimeOffset? UpdatedAt);

@@ -35,8 +35,8 @@ internal sealed class ApiKeyHandler(
         var key = header[Bearer.Length..].Trim();
         if (key.Length == 0) return AuthenticateResult.Fail("The bearer key is empty.");
         if (adminKey.Matches(key)) return Success(ApiCaller.Admin());
-        var product = await catalog.ResolveKeyAsync(key, Context.RequestAborted);
-        return product is null ? AuthenticateResult.Fail("The key is not known.") : Success(ApiCaller.ForProduct(product));
+        var resolved = await catalog.AuthenticateKeyAsync(key, Context.RequestAborted);
+        return resolved is null ? AuthenticateResult.Fail("The key is not known.") : Success(ApiCaller.ForKey(resolved));
     }
 
     private async Task<AuthenticateResult> SessionAsync()
@@ -44,7 +44,13 @@ internal sealed class ApiKeyHandler(
         if (Request.Cookies[SessionService.CookieName] is not { Length: > 0 } cookie) return AuthenticateResult.NoResult();
         if (await sessions.ResolveAsync(cookie, Context.RequestAborted) is not { } session)
             return AuthenticateResult.Fail("The session is not valid (signed out, expired, or its key is gone).");
-        var identity = session.Product is null ? ApiCaller.Admin() : ApiCaller.ForProduct(session.Product);
+        // A session made with a product key acts as that key (its id is the audit log's actor).
+        ClaimsIdentity identity;
+        if (session.Product is null) identity = ApiCaller.Admin();
+        else if (SessionService.KeyHashOf(session) is { } hash && await catalog.AuthenticateKeyHashAsync(hash, Context.RequestAborted) is { } key
+                 && key.Product == session.Product)
+            identity = ApiCaller.ForKey(key);
+        else return AuthenticateResult.Fail("The session's key is gone.");
         identity.AddClaim(new Claim(ApiCaller.SessionClaim, "true"));
         return Success(identity);
     }
@@ -78,7 +84,17 @@ internal static class ApiCaller
 
     public static ClaimsIdentity Admin() => new([new Claim(ClaimTypes.Role, AdminRole)], ApiKeyHandler.SchemeName);
 
+    /// <summary>The claim naming the id of the product key calling (also for a session made with that key).</summary>
+    public const string KeyIdClaim = "metronome:key-id";
+
     public static ClaimsIdentity ForProduct(string product) => new([new Claim(ProductClaim, product)], ApiKeyHandler.SchemeName);
+
+    public static ClaimsIdentity ForKey(ResolvedKey key) =>
+        new([new Claim(ProductClaim, key.Product), new Claim(KeyIdClaim, key.KeyId)], ApiKeyHandler.SchemeName);
+
+    /// <summary>The audit log's actor for this caller: <c>admin</c>, or the id of the key used.</summary>
+    public static string? AuditActor(ClaimsPrincipal caller) =>
+        caller.IsInRole(AdminRole) ? Core.Audit.AuditActors.Admin : caller.FindFirst(KeyIdClaim)?.Value;
 
     /// <summary>Whether the caller may see resources of <paramref name="product"/>: the admin, or that product's key.</summary>
     public static bool CanAccess(ClaimsPrincipal caller, string product) =>

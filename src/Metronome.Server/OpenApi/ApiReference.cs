@@ -17,9 +17,9 @@ internal static class ApiReference
     public static IServiceCollection AddApiReference(this IServiceCollection services) => services.AddOpenApi(options =>
     {
         options.AddOperationTransformer<OperationConventions>();
-        options.AddOperationTransformer((operation, _, _) =>
+        options.AddOperationTransformer((operation, context, _) =>
         {
-            QueryParameters.ApplyPaging(operation);
+            QueryParameters.ApplyPaging(operation, context.Description.ActionDescriptor.EndpointMetadata);
             return Task.CompletedTask;
         });
         options.AddDocumentTransformer<ApiDocument>();

@@ -68,6 +68,10 @@ internal sealed class SessionService(ISessionStore store, IDataProtectionProvide
         if (Unprotect(cookie) is { } id) await store.DeleteAsync(HashId(id), ct);
     }
 
+    /// <summary>The hash of the product key a session was made with (null for an admin session).</summary>
+    public static string? KeyHashOf(SessionRecord session) =>
+        session.Product is not null && session.Principal.StartsWith(KeyPrincipal, StringComparison.Ordinal) ? session.Principal[KeyPrincipal.Length..] : null;
+
     public static SessionInfo ToContract(SessionRecord session) =>
         new() { Product = session.Product, Admin = session.Product is null, ExpiresAt = session.ExpiresAt };
 
