@@ -200,6 +200,35 @@ public sealed class JobsApplyApiTests(ServerFixture fixture) : IClassFixture<Ser
     }
 
     [Fact]
+    public async Task Apply_audits_each_create_and_update_once_and_a_second_identical_apply_audits_nothing()
+    {
+        var (product, ev) = await ProductWithEventAsync();
+        var body = new { jobs = new[] { Job(ev, "audited"), Job(ev, "other") } };
+        await ApplyAsync(product, body);
+        var afterFirst = await AuditAsync(product);
+        Assert.Equal(2, afterFirst.Count(e => e.Action == "job.create"));
+
+        await ApplyAsync(product, body);
+
+        Assert.Equal(afterFirst.Count, (await AuditAsync(product)).Count);
+
+        await ApplyAsync(product, new { jobs = new[] { Job(ev, "audited", executions: 4), Job(ev, "other") } });
+        var afterChange = await AuditAsync(product);
+        Assert.Equal(afterFirst.Count + 1, afterChange.Count);
+        var update = afterChange[0];
+        Assert.Equal(("job.update", "audited", "admin"), (update.Action, update.Target, update.Actor));
+        Assert.Equal(4, update.Changes["executions"].New!.Value.GetInt64());
+
+        await ApplyAsync(product, new { jobs = new[] { Job(ev, "audited", executions: 4) } }, prune: true);
+        var afterPrune = await AuditAsync(product);
+        Assert.Equal(("job.delete", "other"), (afterPrune[0].Action, afterPrune[0].Target));
+        Assert.Equal(afterChange.Count + 1, afterPrune.Count);
+    }
+
+    private async Task<IReadOnlyList<AuditLogEntry>> AuditAsync(string product) =>
+        (await Admin.GetJsonAsync<Page<AuditLogEntry>>(Routes.Audit(product) + "?limit=500")).Items;
+
+    [Fact]
     public async Task Concurrent_applies_of_one_file_create_each_job_once()
     {
         var (product, ev) = await ProductWithEventAsync();
