@@ -160,5 +160,43 @@ public sealed class ApplyCommandTests(CliFixture fixture) : IDisposable
         Assert.Equal(2, (await fixture.Admin.Product(shop).Jobs.FetchAllAsync()).Count);
     }
 
+    [Fact]
+    public async Task The_example_file_of_apply_md_applies_as_written_and_twice_changes_nothing()
+    {
+        var shop = await fixture.CreateProductAsync();
+        foreach (var tag in new[] { "send-report", "sync-crm" })
+            await fixture.Admin.Product(shop).Events.CreateAsync(new ProductEvent
+            {
+                Type = "action", Tag = tag, Name = tag,
+                Definition = JsonSerializer.SerializeToElement(new { method = "POST", url = "http://127.0.0.1:9/" + tag }),
+            });
+        var file = Write(FirstYamlBlock(File.ReadAllLines(DocPath("apply.md"))), "example.yaml");
+
+        var first = await fixture.RunAsync("apply", "-f", file, "--product", shop);
+        var second = await fixture.RunAsync("apply", "-f", file, "--product", shop);
+
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Contains("2 created", first.Stdout);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        Assert.Contains("No changes", second.Stdout);
+        var report = await fixture.Admin.Product(shop).Jobs.FetchAsync("nightly-report");
+        Assert.Equal(["ops@example.com"], report.Input!.Value.GetProperty("recipients").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(3, report.Retries!.MaxAttempts);
+    }
+
+    private static string FirstYamlBlock(string[] lines)
+    {
+        var start = Array.IndexOf(lines, "```yaml") + 1;
+        Assert.True(start > 0, "docs/apply.md has no ```yaml block");
+        return string.Join('\n', lines[start..Array.IndexOf(lines, "```", start)]);
+    }
+
+    private static string DocPath(string page)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "docs", page))) return Path.Combine(dir.FullName, "docs", page);
+        throw new InvalidOperationException($"docs/{page} not found above {AppContext.BaseDirectory}");
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
