@@ -14,7 +14,7 @@ public sealed class AuditAndKeysClientTests(ServerFixture fixture)
         var product = await fixture.CreateProductAsync();
         var key = await fixture.Admin.Product(product).Keys.CreateAsync();
         using var client = fixture.Client(key.Key);
-        await client.Product(product).Jobs.CreateAsync(new ProductJob { Name = "J", Tag = "j", EventType = "function", EventTag = "sum", Intervals = 3_600_000 });
+        await client.Product(product).Jobs.CreateAsync(new ProductJob { Name = "J", Tag = "j", EventType = "function", EventTag = "sum", Executions = 0, Intervals = 3_600_000 });
         await client.Product(product).Jobs.UpdateAsync("j", new ProductJobUpdate { Name = "J2" });
 
         var first = await client.Product(product).AuditAsync(limit: 2);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Metronome.Contracts;
+using Spectre.Console;
 
 namespace Metronome.Cli;
 

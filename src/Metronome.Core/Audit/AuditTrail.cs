@@ -1,4 +1,5 @@
 using Metronome.Core.Jobs;
+using Microsoft.Extensions.Logging;
 
 namespace Metronome.Core.Audit;
 
@@ -6,9 +7,11 @@ namespace Metronome.Core.Audit;
 /// What <see cref="JobService"/> and <see cref="Catalog.CatalogService"/> call after a change has committed: it stamps the
 /// record with the current actor (<see cref="IAuditActorSource"/>) and the time, skips a change that changed nothing,
 /// and appends it to the store's log. The change is committed first and its record right after (a separate write): a
-/// crash in between loses the record, never the change (docs/security/audit.md).
+/// crash in between loses the record, never the change (docs/security/audit.md). A record that cannot be written is
+/// logged as an error and the call still succeeds: the change has been made, and failing the call would invite a retry
+/// that repeats it.
 /// </summary>
-internal sealed class AuditTrail(IAuditSink? sink, IAuditActorSource? actors, TimeProvider time)
+internal sealed partial class AuditTrail(IAuditSink? sink, IAuditActorSource? actors, TimeProvider time, ILogger<AuditTrail>? logger = null)
 {
     /// <summary>A trail that records nothing (services built without a store log, e.g. in unit tests).</summary>
     public static AuditTrail None { get; } = new(null, null, TimeProvider.System);
@@ -24,8 +27,20 @@ internal sealed class AuditTrail(IAuditSink? sink, IAuditActorSource? actors, Ti
         bool skipIfUnchanged = false, string? reason = null)
     {
         if (sink is null || (skipIfUnchanged && changes.Count == 0)) return;
-        // No caller token: the change has committed, so its record is written even when the caller has gone away meanwhile.
-        await sink.RecordAsync(new AuditRecord(product, Actor, action, target, changes, time.GetUtcNow()) { Reason = reason },
-            CancellationToken.None).ConfigureAwait(false);
+        var record = new AuditRecord(product, Actor, action, target, changes, time.GetUtcNow()) { Reason = reason };
+        try
+        {
+            // No caller token: the change has committed, so its record is written even when the caller has gone away meanwhile.
+            await sink.RecordAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // the change is made; losing its record is logged, not turned into a failed call
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            if (logger is not null) LogLost(logger, e, record.Action, record.Product, record.Target, record.Actor);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Audit record lost: {Action} of '{Target}' in product '{Product}' by {Actor} was made but could not be recorded")]
+    private static partial void LogLost(ILogger logger, Exception e, string action, string product, string target, string actor);
 }

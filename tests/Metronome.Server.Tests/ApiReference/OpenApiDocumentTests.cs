@@ -162,6 +162,19 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
         Assert.NotNull(JsonNode.Parse(body)!["errors"]!["limit"]);
     }
 
+    [Fact]
+    public async Task Audit_keys_and_secret_calls_declare_their_limits_and_errors()
+    {
+        var byId = Operations(await LoadAsync()).ToDictionary(o => o.Operation.OperationId!, o => o.Operation);
+        AssertProblem(byId["deleteSecret"], 409, "deleteSecret", HttpMethod.Delete);
+        Assert.Equal(JsonSchemaType.Boolean, byId["deleteSecret"].Parameters!.Single(p => p.Name == "force").Schema!.Type);
+        foreach (var id in new[] { "listKeys", "revokeKey" }) AssertProblem(byId[id], 403, id, HttpMethod.Get);
+        Assert.False(byId["listAudit"].Responses!.ContainsKey("403"));
+        var limit = byId["listAudit"].Parameters!.Single(p => p.Name == "limit").Schema!;
+        Assert.Equal(("500", 50), (limit.Maximum, limit.Default!.GetValue<int>()));
+        Assert.Equal("1000", byId["listJobs"].Parameters!.Single(p => p.Name == "limit").Schema!.Maximum);
+    }
+
     private static IOpenApiSchema AssertProblem(OpenApiOperation op, int status, string path, HttpMethod method)
     {
         var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
