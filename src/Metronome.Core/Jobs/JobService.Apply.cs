@@ -52,6 +52,8 @@ public sealed partial class JobService
             if (jobs[i] is not { } request) { errors.Add(prefix, $"{prefix} must be a job object."); continue; }
             try
             {
+                // The checks CreateAsync makes, so that a job refused there is refused here, before anything is written:
+                // a check added to CreateAsync (another event the job refers to) belongs here too.
                 var spec = JobValidator.ValidateCreate(request, _options.Limits, now);
                 await RequireEventAsync(product, spec.EventType, spec.EventTag, ct);
                 if (firstIndex.TryGetValue(spec.Tag, out var first))
