@@ -4,6 +4,7 @@ using Metronome.Core.Audit;
 using Metronome.Core.Catalog;
 using Metronome.Core.Hosting;
 using Metronome.Core.Jobs;
+using Metronome.Core.Storage;
 using Metronome.Core.Engine;
 using Metronome.Core.Execution;
 using Metronome.Storage.Sqlite;
