@@ -15,6 +15,7 @@ internal static class CliFailure
     public static (string Line, int ExitCode) Describe(Exception e) => e switch
     {
         CliUsageException u => (u.Message, UsageError),
+        Apply.JobsFileException f => (f.Message, UsageError),
         // A name the SDK refused before sending anything (e.g. "jobs delete .."): a usage mistake, said plainly.
         ArgumentException a when a is not ArgumentNullException => (StripParameter(a), UsageError),
         MetronomeApiException api => (Describe(api), ApiError),

@@ -49,6 +49,7 @@ internal static class MetronomeCli
         root.Subcommands.Add(ProductsCommand.Build(globals, console));
         root.Subcommands.Add(KeysCommand.Build(globals, console));
         root.Subcommands.Add(SecretsCommand.Build(globals, console));
+        root.Subcommands.Add(Apply.ApplyCommand.Build(globals, console));
         root.Subcommands.Add(AuditCommand.Build(globals, console));
         return root;
     }

@@ -64,6 +64,12 @@ internal sealed class JobsClient(string product, ApiTransport api) : IProductJob
     public Task<JobBackfillResponse> BackfillAsync(string tag, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default) =>
         api.SendAsync<JobBackfillResponse>(HttpMethod.Post, Routes.Job(product, ResourceNames.RequireTag(tag, "job tag")) + "/backfill",
             new JobBackfillRequest { From = from.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), To = to.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) }, ct);
+    public Task<JobsApplyResult> ApplyAsync(IReadOnlyList<ProductJob> jobs, bool prune = false, bool dryRun = false, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var query = Query.Of(("prune", prune ? "true" : null), ("dry_run", dryRun ? "true" : null));
+        return api.SendAsync<JobsApplyResult>(HttpMethod.Post, Routes.JobsApply(product) + query, new JobsApplyRequest { Jobs = [.. jobs] }, ct);
+    }
 }
 
 /// <summary><c>/api/products/{product}/events</c> over HTTP.</summary>

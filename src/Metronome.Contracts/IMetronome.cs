@@ -110,6 +110,17 @@ public interface IProductJobs
     /// slots were queued (0 when they all had runs). 400 above 10,000 grid slots in the range; 404 for an unknown job.
     /// </summary>
     Task<JobBackfillResponse> BackfillAsync(string tag, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default);
+    /// <summary>
+    /// Declarative apply: makes the product's jobs match <paramref name="jobs"/> (each a create body with its tag). Creates
+    /// missing jobs, updates only the fields that differ, and with <paramref name="prune"/> deletes jobs not listed;
+    /// unchanged jobs are not written, so applying the same list twice changes nothing. Every job is validated first: a
+    /// 400 (errors keyed <c>jobs[i].field</c>) means nothing changed.
+    /// </summary>
+    /// <param name="jobs">Every job the product should have.</param>
+    /// <param name="prune">Also delete the product's jobs that <paramref name="jobs"/> does not list.</param>
+    /// <param name="dryRun">Only report what would change.</param>
+    /// <param name="ct">Cancels the call.</param>
+    Task<JobsApplyResult> ApplyAsync(IReadOnlyList<ProductJob> jobs, bool prune = false, bool dryRun = false, CancellationToken ct = default);
 }
 
 /// <summary>The events of a product: what jobs execute, addressed by type and tag.</summary>

@@ -14,6 +14,8 @@ public static class Routes
     public static string Job(string product, string tag) => $"{Jobs(product)}/{Uri.EscapeDataString(tag)}";
     /// <summary>The next runs of a schedule not saved yet (the dashboard's preview).</summary>
     public static string SchedulePreview(string product) => $"{Product(product)}/schedule:preview";
+    /// <summary>Declarative apply: makes the product's jobs match the body (<c>?prune=</c>, <c>?dry_run=</c>).</summary>
+    public static string JobsApply(string product) => $"{Jobs(product)}:apply";
     public static string JobRuns(string product, string tag) => $"{Job(product, tag)}/runs";
     /// <summary>Runs of every job of a product (the dashboard's failures view).</summary>
     public static string Runs(string product) => $"{Product(product)}/runs";

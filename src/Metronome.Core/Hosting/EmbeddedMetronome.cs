@@ -109,6 +109,9 @@ internal sealed class EmbeddedJobs(string product, JobService jobs) : IProductJo
                 To = to.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
             }, ct)).Queued,
         });
+    // "desired", not "jobs": that name is the service this class wraps.
+    public Task<JobsApplyResult> ApplyAsync(IReadOnlyList<ProductJob> desired, bool prune = false, bool dryRun = false, CancellationToken ct = default) =>
+        EmbeddedMetronome.Call(() => jobs.ApplyAsync(product, Required(desired), prune, dryRun, ct));
 
     private static T Required<T>(T? body) where T : class =>
         body ?? throw ValidationFailedException.For("body", "A JSON body is required.");

@@ -31,6 +31,7 @@ internal static class JobsEndpoints
         api.MapPost("/products/{product}/jobs:bulk", CreateJobsInBulkAsync).WithTags("Jobs").Accepts<BulkJobsRequest>("application/json")
             .WithSummary("Create jobs in bulk").WithDescription("1–1,000 jobs; each item succeeds or fails on its own (status 201, 400 or 409).");
         api.MapSchedulePreview();
+        api.MapJobsApply();
     }
 
     private static async Task<Created<ProductJob>> CreateJobAsync(string product, HttpRequest request, JobService jobs, CancellationToken ct)

@@ -78,6 +78,13 @@ internal sealed class ContractSchemas : IOpenApiDocumentTransformer
         new(nameof(BulkJobResult)) { Required = ["status"] }, // an item without a valid tag has none
         new(nameof(JobBackfillRequest)) { Required = ["from", "to"] },
         new(nameof(JobBackfillResponse)) { Required = ["slots"] },
+        new(nameof(JobsApplyRequest)) { Required = ["jobs"] },
+        new(nameof(JobsApplyResult)) { Required = ["dry_run", "created", "updated", "deleted", "unchanged"] },
+        new(nameof(JobApplyUpdate)) { Required = ["tag", "changes"] },
+        new(nameof(JobFieldChange))
+        {
+            AnyJson = { ["old"] = "The field's value before (null when it was unset).", ["new"] = "The field's value after." },
+        },
     ];
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
