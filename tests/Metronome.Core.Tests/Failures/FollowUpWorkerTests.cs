@@ -257,6 +257,8 @@ public sealed class FollowUpWorkerTests : IAsyncLifetime
         public Task CompleteFollowUpsAsync(FollowUpResults results, CancellationToken ct) => throw new IOException("killed");
         public Task<IReadOnlyList<ScheduleEntry>> ResumePausedJobsAsync(DateTimeOffset now, CancellationToken ct) => inner.ResumePausedJobsAsync(now, ct);
         public Task<FollowUps> ListFollowUpsAsync(int limit, CancellationToken ct) => inner.ListFollowUpsAsync(limit, ct);
+        public Task<BackfillResult> BackfillJobAsync(BackfillParams p, CancellationToken ct) => inner.BackfillJobAsync(p, ct);
+        public Task<IReadOnlyList<ClaimedRun>> ClaimBackfillRunsAsync(BackfillClaimParams p, CancellationToken ct) => inner.ClaimBackfillRunsAsync(p, ct);
         public Task MigrateAsync(CancellationToken ct) => inner.MigrateAsync(ct);
         public Task<StoreReadiness> CheckReadinessAsync(CancellationToken ct) => inner.CheckReadinessAsync(ct);
         public Task<IReadOnlyList<ScheduleEntry>> LoadScheduleAsync(CancellationToken ct) => inner.LoadScheduleAsync(ct);
