@@ -40,7 +40,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             try
             {
-                await FreePort.WaitListeningAsync(p, patience ?? TimeSpan.FromSeconds(60), () => $"{file} output:\n{service.Output}");
+                await FreePort.WaitListeningAsync(p, patience ?? TimeSpan.FromSeconds(60), () => $"{file} output:\n{service.Output}", () => service.HasExited);
             }
             catch
             {

@@ -54,7 +54,22 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
             ["RABBITMQ_CONF_ENV_FILE"] = Path.Combine(directory, "rabbitmq-env.conf"), // absent: ignore the machine's
             ["RABBITMQ_PID_FILE"] = Path.Combine(directory, "rabbitmq.pid"),
         };
-        _process = await ServiceProcess.StartAsync(Path.Combine(BinDir, "rabbitmq-server"), [], Port, directory, _env, TimeSpan.FromSeconds(90));
+        // Both ports were free when picked, but another test's connection may take one before the node binds it (the
+        // Erlang distribution port is bound on every interface): the node then fails to boot. Pick new ports and boot again.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _process = await ServiceProcess.StartAsync(Path.Combine(BinDir, "rabbitmq-server"), [], Port, directory, _env, TimeSpan.FromSeconds(90));
+                return;
+            }
+            catch (TimeoutException e) when (attempt < 3 && e.Message.Contains("could not bind", StringComparison.Ordinal))
+            {
+                Port = FreePort.Next();
+                await File.WriteAllTextAsync(config, $"listeners.tcp.default = 127.0.0.1:{Port}\ndisk_free_limit.absolute = 1MB\n");
+                _env["RABBITMQ_DIST_PORT"] = FreePort.Next().ToString();
+            }
+        }
     }
 
     /// <summary>Adds a user with full permissions on the default vhost.</summary>
