@@ -8,18 +8,30 @@ namespace Metronome.Storage.Sqlite;
 public sealed partial class SqliteJobStore : IAuditLog
 {
     /// <inheritdoc />
-    public async ValueTask RecordAsync(AuditRecord record, CancellationToken cancellationToken)
+    public ValueTask RecordAsync(AuditRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var changes = AuditChangesJson.Write(record.Changes);
+        return RecordBatchAsync([record], cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask RecordBatchAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count == 0) return;
         await WriteAsync((c, tx) =>
         {
             using var cmd = c.Command(tx, """
                 INSERT INTO audit_log (product, at, actor, action, target, changes, reason)
                 VALUES (@product, @at, @actor, @action, @target, @changes, @reason)
-                """).With("@product", record.Product).With("@at", Sql.Ms(record.At)).With("@actor", record.Actor).With("@action", record.Action)
-                .With("@target", record.Target).With("@changes", changes).With("@reason", record.Reason);
-            cmd.ExecuteNonQuery();
+                """);
+            foreach (var record in records)
+            {
+                cmd.Parameters.Clear();
+                cmd.With("@product", record.Product).With("@at", Sql.Ms(record.At)).With("@actor", record.Actor).With("@action", record.Action)
+                    .With("@target", record.Target).With("@changes", AuditChangesJson.Write(record.Changes)).With("@reason", record.Reason);
+                cmd.ExecuteNonQuery();
+            }
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -32,6 +32,18 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task A_batch_of_audit_entries_is_appended_in_order_with_each_entrys_own_fields()
+    {
+        await Audit.RecordBatchAsync([Entry("b0"), Entry("b1", action: "job.create", actor: "key-7"), Entry("b2")], default);
+        await Audit.RecordBatchAsync([], default);
+
+        var entries = await Audit.ListAuditAsync(Product, 10, null, default);
+        Assert.Equal(["b2", "b1", "b0"], entries.Select(e => e.Record.Target));
+        Assert.Equal(("job.create", "key-7"), (entries[1].Record.Action, entries[1].Record.Actor));
+        Assert.All(entries, e => Assert.Equal(new AuditChange("\"old\"", "\"new\""), e.Record.Changes["name"]));
+    }
+
+    [Fact]
     public async Task Audit_pages_continue_below_the_last_entry_read()
     {
         for (int i = 0; i < 5; i++) await Audit.RecordAsync(Entry($"t{i}"), default);

@@ -60,7 +60,9 @@ public static class MetronomeServiceCollectionExtensions
             sp.GetRequiredService<IOptions<MetronomeOptions>>(), sp.GetRequiredService<Audit.AuditTrail>()));
         // Every change through the services is audited in the store's log (when the store has one) with the actor the host
         // names (IAuditActorSource; the server's is the request's caller, an embedded host without one records "admin").
-        services.TryAddSingleton(sp => new Audit.AuditTrail(sp.GetService<Audit.IAuditSink>(), sp.GetService<Audit.IAuditActorSource>(),
+        // Records are group-committed (AuditBatcher): concurrent changes share one audit write instead of one flush each.
+        services.TryAddSingleton(sp => new Audit.AuditTrail(sp.GetService<Audit.IAuditSink>() is { } sink ? new Audit.AuditBatcher(sink) : null,
+            sp.GetService<Audit.IAuditActorSource>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<Audit.AuditTrail>>()));
         services.TryAddSingleton(sp => new Audit.AuditLogService(sp.GetRequiredService<ICatalogStore>(), sp.GetService<Audit.IAuditLog>()));
         // Secrets need a protector; an embedded host without one still gets the catalogue, and only storing a secret fails.
