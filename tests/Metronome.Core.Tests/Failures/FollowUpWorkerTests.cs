@@ -252,30 +252,8 @@ public sealed class FollowUpWorkerTests : IAsyncLifetime
     }
 
     /// <summary>A store whose follow-up completion fails: the process dies after running the hook, before recording it.</summary>
-    private sealed class FailingCompletionStore(SqliteJobStore inner) : IJobStore
+    private sealed class FailingCompletionStore(SqliteJobStore inner) : DelegatingJobStore(inner)
     {
-        public Task CompleteFollowUpsAsync(FollowUpResults results, CancellationToken ct) => throw new IOException("killed");
-        public Task<IReadOnlyList<ScheduleEntry>> ResumePausedJobsAsync(DateTimeOffset now, CancellationToken ct) => inner.ResumePausedJobsAsync(now, ct);
-        public Task<FollowUps> ListFollowUpsAsync(int limit, CancellationToken ct) => inner.ListFollowUpsAsync(limit, ct);
-        public Task<BackfillResult> BackfillJobAsync(BackfillParams p, CancellationToken ct) => inner.BackfillJobAsync(p, ct);
-        public Task<IReadOnlyList<ClaimedRun>> ClaimBackfillRunsAsync(BackfillClaimParams p, CancellationToken ct) => inner.ClaimBackfillRunsAsync(p, ct);
-        public Task MigrateAsync(CancellationToken ct) => inner.MigrateAsync(ct);
-        public Task<StoreReadiness> CheckReadinessAsync(CancellationToken ct) => inner.CheckReadinessAsync(ct);
-        public Task<IReadOnlyList<ScheduleEntry>> LoadScheduleAsync(CancellationToken ct) => inner.LoadScheduleAsync(ct);
-        public Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct) => inner.ClaimDueSlotsAsync(p, ct);
-        public Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct) => inner.CompleteRunsAsync(completions, ct);
-        public Task<RecoverResult> RecoverRunsAsync(RecoverParams p, CancellationToken ct) => inner.RecoverRunsAsync(p, ct);
-        public Task<int> HandBackRunsAsync(HandBackParams p, CancellationToken ct) => inner.HandBackRunsAsync(p, ct);
-        public Task<int> PruneRunsAsync(PruneParams p, CancellationToken ct) => inner.PruneRunsAsync(p, ct);
-        public Task<Job> CreateJobAsync(Job job, CancellationToken ct) => inner.CreateJobAsync(job, ct);
-        public Task<IReadOnlyList<JobCreateResult>> CreateJobsAsync(IReadOnlyList<Job> jobs, CancellationToken ct) => inner.CreateJobsAsync(jobs, ct);
-        public Task<Job?> GetJobAsync(string product, string tag, CancellationToken ct) => inner.GetJobAsync(product, tag, ct);
-        public Task<PageResult<Job>> ListJobsAsync(JobQuery query, CancellationToken ct) => inner.ListJobsAsync(query, ct);
-        public Task<Job> ModifyJobAsync(string product, string tag, Func<Job, Job> change, CancellationToken ct) => inner.ModifyJobAsync(product, tag, change, ct);
-        public Task<long?> DeleteJobAsync(string product, string tag, CancellationToken ct) => inner.DeleteJobAsync(product, tag, ct);
-        public Task<ClaimedRun> TriggerJobAsync(TriggerParams p, CancellationToken ct) => inner.TriggerJobAsync(p, ct);
-        public Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct) => inner.ListRunsAsync(query, ct);
-        public Task<Run?> GetRunAsync(string product, string runId, CancellationToken ct) => inner.GetRunAsync(product, runId, ct);
-        public Task<ProductActivity> GetProductActivityAsync(ActivityQuery query, CancellationToken ct) => inner.GetProductActivityAsync(query, ct);
+        public override Task CompleteFollowUpsAsync(FollowUpResults results, CancellationToken ct) => throw new IOException("killed");
     }
 }

@@ -139,7 +139,7 @@ public sealed class JobCreateBatcherTests : IAsyncLifetime
     }
 
     /// <summary>A real SQLite store whose bulk create can be held at a gate (to let creates queue) or made to fail once.</summary>
-    private sealed class GatedStore(SqliteJobStore inner) : IJobStore
+    private sealed class GatedStore(SqliteJobStore inner) : DelegatingJobStore(inner)
     {
         private TaskCompletionSource _gate = Opened();
 
@@ -151,7 +151,7 @@ public sealed class JobCreateBatcherTests : IAsyncLifetime
         public void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         public void Open() => _gate.TrySetResult();
 
-        public async Task<IReadOnlyList<JobCreateResult>> CreateJobsAsync(IReadOnlyList<Job> jobs, CancellationToken ct)
+        public override async Task<IReadOnlyList<JobCreateResult>> CreateJobsAsync(IReadOnlyList<Job> jobs, CancellationToken ct)
         {
             lock (BatchSizes) BatchSizes.Add(jobs.Count);
             WriteStarted.TrySetResult();
@@ -170,28 +170,5 @@ public sealed class JobCreateBatcherTests : IAsyncLifetime
             tcs.SetResult();
             return tcs;
         }
-
-        public Task MigrateAsync(CancellationToken ct) => Inner.MigrateAsync(ct);
-        public Task<StoreReadiness> CheckReadinessAsync(CancellationToken ct) => Inner.CheckReadinessAsync(ct);
-        public Task<IReadOnlyList<ScheduleEntry>> LoadScheduleAsync(CancellationToken ct) => Inner.LoadScheduleAsync(ct);
-        public Task<ClaimResult> ClaimDueSlotsAsync(ClaimParams p, CancellationToken ct) => Inner.ClaimDueSlotsAsync(p, ct);
-        public Task<IReadOnlyList<ScheduleEntry>> CompleteRunsAsync(IReadOnlyList<RunCompletion> completions, CancellationToken ct) => Inner.CompleteRunsAsync(completions, ct);
-        public Task<RecoverResult> RecoverRunsAsync(RecoverParams p, CancellationToken ct) => Inner.RecoverRunsAsync(p, ct);
-        public Task<int> HandBackRunsAsync(HandBackParams p, CancellationToken ct) => Inner.HandBackRunsAsync(p, ct);
-        public Task<int> PruneRunsAsync(PruneParams p, CancellationToken ct) => Inner.PruneRunsAsync(p, ct);
-        public Task<Job> CreateJobAsync(Job job, CancellationToken ct) => Inner.CreateJobAsync(job, ct);
-        public Task<Job?> GetJobAsync(string product, string tag, CancellationToken ct) => Inner.GetJobAsync(product, tag, ct);
-        public Task<PageResult<Job>> ListJobsAsync(JobQuery query, CancellationToken ct) => Inner.ListJobsAsync(query, ct);
-        public Task<Job> ModifyJobAsync(string product, string tag, Func<Job, Job> change, CancellationToken ct) => Inner.ModifyJobAsync(product, tag, change, ct);
-        public Task<long?> DeleteJobAsync(string product, string tag, CancellationToken ct) => Inner.DeleteJobAsync(product, tag, ct);
-        public Task<ClaimedRun> TriggerJobAsync(TriggerParams p, CancellationToken ct) => Inner.TriggerJobAsync(p, ct);
-        public Task<PageResult<Run>> ListRunsAsync(RunQuery query, CancellationToken ct) => Inner.ListRunsAsync(query, ct);
-        public Task<Run?> GetRunAsync(string product, string runId, CancellationToken ct) => Inner.GetRunAsync(product, runId, ct);
-        public Task<ProductActivity> GetProductActivityAsync(ActivityQuery query, CancellationToken ct) => Inner.GetProductActivityAsync(query, ct);
-        public Task<IReadOnlyList<ScheduleEntry>> ResumePausedJobsAsync(DateTimeOffset now, CancellationToken ct) => Inner.ResumePausedJobsAsync(now, ct);
-        public Task<FollowUps> ListFollowUpsAsync(int limit, CancellationToken ct) => Inner.ListFollowUpsAsync(limit, ct);
-        public Task CompleteFollowUpsAsync(FollowUpResults results, CancellationToken ct) => Inner.CompleteFollowUpsAsync(results, ct);
-        public Task<BackfillResult> BackfillJobAsync(BackfillParams p, CancellationToken ct) => Inner.BackfillJobAsync(p, ct);
-        public Task<IReadOnlyList<ClaimedRun>> ClaimBackfillRunsAsync(BackfillClaimParams p, CancellationToken ct) => Inner.ClaimBackfillRunsAsync(p, ct);
     }
 }
