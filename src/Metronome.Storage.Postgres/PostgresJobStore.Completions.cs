@@ -29,15 +29,13 @@ public sealed partial class PostgresJobStore
                     (SELECT 'pending' FROM jobs j WHERE j.id = runs.job_id AND j.on_failure_type IS NOT NULL) END
             FROM u WHERE runs.id = u.id AND runs.status = 'running' AND runs.attempt = u.reported AND runs.node IS NOT DISTINCT FROM u.node
             RETURNING runs.job_id, u.ord, u.started_at, u.status
-        ), per_job AS (
-            SELECT job_id, count(*) AS n, (array_agg(started_at ORDER BY ord DESC))[1] AS last_run_at,
-                (array_agg(status ORDER BY ord DESC))[1] AS last_run_status,
-                max(ord) FILTER (WHERE status = 'succeeded') AS last_ok
-            FROM finished GROUP BY job_id
+        ), ranked AS (
+            SELECT f.*, max(ord) FILTER (WHERE status = 'succeeded') OVER (PARTITION BY job_id) AS last_ok FROM finished f
         ), counted AS (
-            SELECT p.*, (SELECT count(*) FROM finished f
-                         WHERE f.job_id = p.job_id AND f.status <> 'succeeded' AND f.ord > coalesce(p.last_ok, -1))::integer AS failures
-            FROM per_job p
+            SELECT job_id, count(*) AS n, (array_agg(started_at ORDER BY ord DESC))[1] AS last_run_at,
+                (array_agg(status ORDER BY ord DESC))[1] AS last_run_status, max(last_ok) AS last_ok,
+                (count(*) FILTER (WHERE status <> 'succeeded' AND ord > coalesce(last_ok, -1)))::integer AS failures
+            FROM ranked GROUP BY job_id
         ), locked AS MATERIALIZED (
             SELECT p.job_id, p.n, p.last_run_at, p.last_run_status, p.last_ok IS NOT NULL AS any_ok, p.failures,
                 CASE WHEN p.last_ok IS NOT NULL THEN p.failures

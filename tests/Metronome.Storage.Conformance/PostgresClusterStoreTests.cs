@@ -47,6 +47,26 @@ public sealed class PostgresClusterStoreTests(PostgresFixture pg) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_backfill_queue_probe_every_node_makes_each_second_is_an_index_lookup_not_a_scan_of_runs()
+    {
+        await Open().MigrateAsync(default);
+
+        await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        // A fresh table is small enough for the planner to prefer a scan; with scans priced out, the plan shows whether an
+        // index can answer the probe at all (a table of millions of runs takes it by cost).
+        await using (var off = new Npgsql.NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync();
+        await using var explain = new Npgsql.NpgsqlCommand(
+            "EXPLAIN SELECT 1 FROM runs WHERE status = 'running' AND node IS NULL LIMIT 1", connection);
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+
+        Assert.Contains(plan, line => line.Contains("runs_queued", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, line => line.Contains("Seq Scan", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Nodes_migrating_at_once_apply_each_migration_once()
     {
         var stores = Enumerable.Range(0, 6).Select(_ => Open()).ToArray();

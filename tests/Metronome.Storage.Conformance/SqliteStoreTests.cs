@@ -75,6 +75,25 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_backfill_queue_probe_the_engine_makes_each_second_is_an_index_lookup_not_a_scan_of_runs()
+    {
+        var path = PathIn("plan.db");
+        await Open(path).MigrateAsync(default);
+
+        using var connection = new SqliteConnection($"Data Source={path}");
+        connection.Open();
+        using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN QUERY PLAN SELECT 1 FROM runs WHERE status = 'running' AND node IS NULL LIMIT 1";
+        var plan = new List<string>();
+        using (var reader = explain.ExecuteReader())
+            while (reader.Read()) plan.Add(reader.GetString(3));
+
+        // runs_running (node) WHERE status = 'running' holds the queued runs too: their node is NULL.
+        Assert.Contains(plan, line => line.StartsWith("SEARCH runs USING", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, line => line.StartsWith("SCAN runs", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Migration_2_removes_the_runs_left_behind_by_products_deleted_before_it()
     {
         var path = PathIn("orphans.db");
