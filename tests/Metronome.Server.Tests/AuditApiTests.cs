@@ -67,6 +67,35 @@ public sealed class AuditApiTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task A_bulk_create_records_one_job_create_per_created_job_by_its_caller_and_none_for_a_refused_item()
+    {
+        var product = (await Server.CreateProductAsync()).Tag!;
+        var key = await CreateKeyAsync(product);
+        using var keyClient = Server.Client(key.Key!);
+        var ev = await Server.Admin.CreateActionEventAsync(product, fixture.Target.Url);
+        object[] jobs =
+        [
+            .. Enumerable.Range(0, 300).Select(i => TestApi.Job(ev.Tag!, $"bulk-{i:D3}")),
+            new { name = "No schedule", tag = "refused", event_type = "action", event_tag = ev.Tag },
+        ];
+
+        await (await keyClient.PostAsync(Routes.Jobs(product) + ":bulk", TestApi.Json(new { items = jobs }))).ExpectAsync(200);
+
+        var creates = new List<AuditLogEntry>();
+        string? cursor = null;
+        do
+        {
+            var page = await Server.Admin.GetJsonAsync<Page<AuditLogEntry>>(
+                Routes.Audit(product) + "?limit=200" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+            creates.AddRange(page.Items.Where(i => i.Action == "job.create"));
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => $"bulk-{i:D3}"), creates.Select(c => c.Target).Order(StringComparer.Ordinal));
+        Assert.All(creates, c => Assert.Equal(key.Id, c.Actor));
+        Assert.All(creates, c => Assert.Equal(ev.Tag, c.Changes["event_tag"].New!.Value.GetString()));
+    }
+
+    [Fact]
     public async Task Pages_follow_the_opaque_cursor_and_bad_limits_or_cursors_answer_400()
     {
         var product = (await Server.CreateProductAsync()).Tag!;

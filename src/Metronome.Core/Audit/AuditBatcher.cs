@@ -24,10 +24,17 @@ internal sealed class AuditBatcher(IAuditSink inner) : IAuditSink
         return new ValueTask(pending.Done.Task.WaitAsync(cancellationToken));
     }
 
-    public async ValueTask RecordBatchAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues every record before waiting for any, so that they share the next writes (a bulk create's thousand records are
+    /// one or two transactions, not a thousand in a row).
+    /// </summary>
+    public ValueTask RecordBatchAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
-        foreach (var record in records) await RecordAsync(record, cancellationToken).ConfigureAwait(false);
+        if (records.Count == 0) return ValueTask.CompletedTask;
+        var written = new Task[records.Count];
+        for (int i = 0; i < records.Count; i++) written[i] = RecordAsync(records[i], cancellationToken).AsTask();
+        return new ValueTask(Task.WhenAll(written));
     }
 
     private async Task WriteLoopAsync()

@@ -41,6 +41,31 @@ internal sealed partial class AuditTrail(IAuditSink? sink, IAuditActorSource? ac
         }
     }
 
+    /// <summary>
+    /// Records <paramref name="action"/> on each of <paramref name="targets"/> (with its changes) by the current actor, in
+    /// one write where the store allows: a call that changed many things at once (a bulk create) does not wait for one
+    /// audit write per thing.
+    /// </summary>
+    public async ValueTask RecordManyAsync(string product, string action, IReadOnlyList<(string Target, IReadOnlyDictionary<string, AuditChange> Changes)> targets)
+    {
+        if (sink is null || targets.Count == 0) return;
+        var at = time.GetUtcNow();
+        var actor = Actor;
+        var records = new AuditRecord[targets.Count];
+        for (int i = 0; i < targets.Count; i++) records[i] = new AuditRecord(product, actor, action, targets[i].Target, targets[i].Changes, at);
+        try
+        {
+            await sink.RecordBatchAsync(records, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // as in RecordAsync: the changes are made
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            if (logger is not null)
+                foreach (var record in records) LogLost(logger, e, record.Action, record.Product, record.Target, record.Actor);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Audit record lost: {Action} of '{Target}' in product '{Product}' by {Actor} was made but could not be recorded")]
     private static partial void LogLost(ILogger logger, Exception e, string action, string product, string target, string actor);
 }

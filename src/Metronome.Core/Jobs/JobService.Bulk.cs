@@ -39,6 +39,7 @@ public sealed partial class JobService
         if (valid.Count > 0)
         {
             var results = await _store.CreateJobsAsync(valid.ConvertAll(v => v.Job), ct);
+            var audited = new List<(string, IReadOnlyDictionary<string, Audit.AuditChange>)>(valid.Count);
             for (int k = 0; k < valid.Count; k++)
             {
                 var (index, job) = valid[k];
@@ -46,13 +47,15 @@ public sealed partial class JobService
                 {
                     _engine.Reschedule(new ScheduleEntry(created.Id, created.ScheduledDueAt));
                     outcomes[index] = new JobCreateOutcome(created.Tag, created, null, null);
-                    await AuditJobAsync(Audit.AuditActions.JobCreate, before: null, created);
+                    audited.Add((created.Tag, Audit.AuditDiff.Job(null, created)));
                 }
                 else
                 {
                     outcomes[index] = new JobCreateOutcome(job.Tag, null, null, results[k].Conflict ?? JobCreateResult.TagTaken(job).Conflict);
                 }
             }
+            // One audit write for the call's creates (group-committed), not one after another.
+            await _audit.RecordManyAsync(product, Audit.AuditActions.JobCreate, audited);
         }
         return outcomes;
     }

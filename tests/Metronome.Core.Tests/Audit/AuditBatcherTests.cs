@@ -26,6 +26,24 @@ public sealed class AuditBatcherTests
     }
 
     [Fact]
+    public async Task A_batch_of_records_is_queued_whole_and_shares_the_next_write_instead_of_one_write_each()
+    {
+        var sink = new GatedSink();
+        var batcher = new AuditBatcher(sink);
+
+        var first = batcher.RecordAsync(Record(0), CancellationToken.None).AsTask();
+        await sink.FirstWriteStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var bulk = batcher.RecordBatchAsync([.. Enumerable.Range(1, 600).Select(Record)], CancellationToken.None).AsTask();
+        Assert.False(bulk.IsCompleted); // the caller waits until every record of its batch is written
+        sink.Release.SetResult();
+
+        await Task.WhenAll(first, bulk).WaitAsync(TimeSpan.FromSeconds(10));
+        // 600 records behind a write in progress: two writes of at most 512, in order.
+        Assert.Equal([1, 512, 88], sink.Batches.Select(b => b.Count));
+        Assert.Equal(Enumerable.Range(0, 601).Select(i => $"job-{i}"), sink.Batches.SelectMany(b => b).Select(r => r.Target));
+    }
+
+    [Fact]
     public async Task A_failed_write_fails_each_caller_of_that_batch_and_the_next_records_are_still_written()
     {
         var sink = new GatedSink { FailFirst = true };
