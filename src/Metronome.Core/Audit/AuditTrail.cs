@@ -23,22 +23,11 @@ internal sealed partial class AuditTrail(IAuditSink? sink, IAuditActorSource? ac
     /// Records <paramref name="action"/> on <paramref name="target"/> by the current actor. With <paramref name="skipIfUnchanged"/>,
     /// a change whose diff is empty records nothing (an update that changed no field).
     /// </summary>
-    public async ValueTask RecordAsync(string product, string action, string target, IReadOnlyDictionary<string, AuditChange> changes,
+    public ValueTask RecordAsync(string product, string action, string target, IReadOnlyDictionary<string, AuditChange> changes,
         bool skipIfUnchanged = false, string? reason = null)
     {
-        if (sink is null || (skipIfUnchanged && changes.Count == 0)) return;
-        var record = new AuditRecord(product, Actor, action, target, changes, time.GetUtcNow()) { Reason = reason };
-        try
-        {
-            // No caller token: the change has committed, so its record is written even when the caller has gone away meanwhile.
-            await sink.RecordAsync(record, CancellationToken.None).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // the change is made; losing its record is logged, not turned into a failed call
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            if (logger is not null) LogLost(logger, e, record.Action, record.Product, record.Target, record.Actor);
-        }
+        if (sink is null || (skipIfUnchanged && changes.Count == 0)) return ValueTask.CompletedTask;
+        return WriteAsync([new AuditRecord(product, Actor, action, target, changes, time.GetUtcNow()) { Reason = reason }]);
     }
 
     /// <summary>
@@ -46,18 +35,25 @@ internal sealed partial class AuditTrail(IAuditSink? sink, IAuditActorSource? ac
     /// one write where the store allows: a call that changed many things at once (a bulk create) does not wait for one
     /// audit write per thing.
     /// </summary>
-    public async ValueTask RecordManyAsync(string product, string action, IReadOnlyList<(string Target, IReadOnlyDictionary<string, AuditChange> Changes)> targets)
+    public ValueTask RecordManyAsync(string product, string action, IReadOnlyList<(string Target, IReadOnlyDictionary<string, AuditChange> Changes)> targets)
     {
-        if (sink is null || targets.Count == 0) return;
+        if (sink is null || targets.Count == 0) return ValueTask.CompletedTask;
         var at = time.GetUtcNow();
         var actor = Actor;
         var records = new AuditRecord[targets.Count];
         for (int i = 0; i < targets.Count; i++) records[i] = new AuditRecord(product, actor, action, targets[i].Target, targets[i].Changes, at);
+        return WriteAsync(records);
+    }
+
+    private async ValueTask WriteAsync(AuditRecord[] records)
+    {
         try
         {
-            await sink.RecordBatchAsync(records, CancellationToken.None).ConfigureAwait(false);
+            // No caller token: the change has committed, so its record is written even when the caller has gone away meanwhile.
+            if (records.Length == 1) await sink!.RecordAsync(records[0], CancellationToken.None).ConfigureAwait(false);
+            else await sink!.RecordBatchAsync(records, CancellationToken.None).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // as in RecordAsync: the changes are made
+#pragma warning disable CA1031 // the change is made; losing its record is logged, not turned into a failed call
         catch (Exception e)
 #pragma warning restore CA1031
         {
